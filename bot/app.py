@@ -1,0 +1,161 @@
+"""Building and running the bot: PTB Application, durable updates, outbox, scheduling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import date
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
+
+from bot import keyboards as kb
+from bot import texts as T
+from bot.callbacks import CallbackCodec
+from bot.clock import Clock
+from bot.env import Env
+from bot.outbox import OutboxSender
+from bot.services.officials import BASE_COMMANDS
+from bot.settings import Settings
+from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope
+from handlers import admin, disposition, request_form, router, start, status
+from storage.db import Database
+from workflow.calendar import WeeklyHours, default_calendar
+
+log = logging.getLogger(__name__)
+
+
+def build_calendar(settings: Settings, today: date):  # type: ignore[no-untyped-def]
+    years = range(today.year - 1, today.year + 3)
+    return default_calendar(years, weekly=WeeklyHours.default(), tz=settings.tz)
+
+
+def build_application(settings: Settings, *, token: str) -> Application:
+    api = settings.telegram_api_url.rstrip("/")
+    request = HTTPXRequest(connection_pool_size=64, connect_timeout=settings.request_timeout,
+                           read_timeout=settings.request_timeout, write_timeout=settings.request_timeout,
+                           pool_timeout=settings.request_timeout)
+    get_updates_request = HTTPXRequest(connection_pool_size=2, read_timeout=settings.poll_timeout + 15,
+                                       connect_timeout=settings.request_timeout)
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .request(request)
+        .get_updates_request(get_updates_request)
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_limit_per_second, overall_time_period=1,
+                                     max_retries=0))
+        .defaults(Defaults(tzinfo=settings.tz))
+        .updater(None)  # durable polling/webhook of our own (bot/updates.py)
+        .build()
+    )
+    for mod in (start, request_form, disposition, status, admin, router):
+        mod.register(app)
+    app.add_error_handler(_on_error)
+    return app
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A handler raised: mark the scope so the transaction rolls back."""
+    try:
+        current_scope.get().error = context.error
+    except LookupError:
+        log.error("error outside an update: %s", context.error, exc_info=context.error)
+
+
+def _apologise(scope: Scope) -> None:
+    u = scope.update
+    if u.effective_user and u.effective_chat and u.effective_chat.type == "private":
+        scope.outbox.send(u.effective_user.id, T.GENERIC_ERROR)
+    if u.callback_query:
+        q = u.callback_query
+        scope.after_commit.append(lambda: q.answer(T.GENERIC_ERROR[:200], show_alert=True))
+
+
+@dataclass
+class BotRuntime:
+    """Everything a running bot instance owns; started and stopped as one."""
+
+    settings: Settings
+    db: Database
+    clock: Clock = field(default_factory=Clock)
+    instance_id: str = ""
+    app: Application | None = None
+    sender: OutboxSender | None = None
+    processor: UpdateProcessor | None = None
+    poller: Poller | None = None
+    webhook: WebhookServer | None = None
+    env: Env | None = None
+
+    async def start(self, *, mode: str = "polling") -> None:
+        token = self.settings.require_token()
+        self.app = build_application(self.settings, token=token)
+        await self.app.initialize()
+        me = self.app.bot.bot
+        self.env = Env(self.settings, CallbackCodec(token), self.clock,
+                       build_calendar(self.settings, self.clock.now().astimezone(self.settings.tz).date()),
+                       bot_username=me.username or "")
+        self.app.bot_data["env"] = self.env
+        owner = self.instance_id or os.environ.get("INSTANCE_ID") or socket.gethostname()
+        self.sender = OutboxSender(self.db, self.app.bot, self.clock, owner=owner,
+                                   per_chat_rate=self.settings.per_chat_per_second,
+                                   per_chat_burst=self.settings.per_chat_burst,
+                                   max_attempts=self.settings.outbox_max_attempts)
+        self.processor = UpdateProcessor(self.app, self.db, self.clock, self.sender, on_failure=_apologise)
+        await self.app.start()
+        await self.sender.start()
+        try:
+            await self.app.bot.set_my_commands([(c["command"], c["description"]) for c in BASE_COMMANDS])
+        except Exception as e:  # not fatal: the outbox sets per-official menus
+            log.warning("setMyCommands failed: %s", e)
+        if self.app.job_queue:
+            self.app.job_queue.run_repeating(self._housekeeping, interval=3600, first=60, name="housekeeping")
+        if mode == "webhook":
+            s = self.settings
+            self.webhook = WebhookServer(self.app, self.processor, listen=s.webhook_listen, port=s.webhook_port,
+                                         path=s.webhook_path, secret=s.webhook_secret, public_url=s.webhook_url)
+            await self.webhook.start()
+        else:
+            self.poller = Poller(self.app, self.processor, timeout=self.settings.poll_timeout,
+                                 concurrency=self.settings.update_concurrency)
+            await self.poller.start()
+        log.info("bot @%s started (%s mode)", me.username, mode)
+
+    async def _housekeeping(self, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
+        if self.processor:
+            await self.processor.prune()
+
+    async def stop(self) -> None:
+        if self.poller:
+            await self.poller.stop()
+        if self.webhook:
+            await self.webhook.stop()
+        if self.sender:
+            await self.sender.stop()
+        if self.app:
+            if self.app.running:
+                await self.app.stop()
+            await self.app.shutdown()
+
+    async def run_forever(self, *, mode: str = "polling") -> None:
+        import signal
+
+        await self.start(mode=mode)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except NotImplementedError:  # pragma: no cover
+                pass
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+
+__all__ = ["BotRuntime", "build_application", "kb"]

@@ -1,0 +1,324 @@
+"""Transactional outbox: Bot API calls are rows committed with the state change that
+caused them; :class:`OutboxSender` delivers them.
+
+Delivery honours Telegram's limits: per-chat order (one sender owns a chat at a
+time through a lease row, so several instances never interleave a chat), a
+per-chat pace, an overall rate (AIORateLimiter), 429 ``retry_after`` (the row
+waits, all sending pauses), and retries with back-off on 5xx and timeouts.
+Sending is at-least-once: a timeout after Telegram accepted a message can
+repeat it; everything else is sent exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import warnings
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from storage.db import Database
+from storage.models import ChatLock, Outbox
+
+log = logging.getLogger(__name__)
+
+# The outbox stores raw Bot API calls; sending them verbatim is the point, not a mistake.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=UserWarning)
+
+Markup = dict[str, Any] | None
+
+
+class OutboxWriter:
+    """Adds Bot API calls to the current transaction."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.rows: list[Outbox] = []
+
+    def call(self, chat_id: int, method: str, params: dict[str, Any], *, request_id: int | None = None,
+             live: bool = False, ref: Outbox | int | None = None, delay: timedelta | None = None) -> Outbox:
+        row = Outbox(
+            chat_id=chat_id, method=method, params=params, request_id=request_id, live_buttons=live,
+            status="pending", attempts=0, available_at=self.now + (delay or timedelta()), created_at=self.now,
+            ref_outbox_id=ref if isinstance(ref, int) or ref is None else None,
+        )
+        if isinstance(ref, Outbox):
+            row._ref_obj = ref  # type: ignore[attr-defined]  # resolved at flush
+        self.session.add(row)
+        self.rows.append(row)
+        return row
+
+    def send(self, chat_id: int, text: str, markup: Markup = None, *, request_id: int | None = None,
+             live: bool = False, **extra: Any) -> Outbox:
+        params: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML",
+                                  "link_preview_options": {"is_disabled": True}, **extra}
+        if markup is not None:
+            params["reply_markup"] = markup
+        return self.call(chat_id, "sendMessage", params, request_id=request_id, live=live and markup is not None)
+
+    def edit(self, chat_id: int, text: str, markup: Markup = None, *, message_id: int | None = None,
+             ref: Outbox | int | None = None, request_id: int | None = None) -> Outbox:
+        params: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML",
+                                  "link_preview_options": {"is_disabled": True}}
+        if message_id is not None:
+            params["message_id"] = message_id
+        if markup is not None:
+            params["reply_markup"] = markup
+        return self.call(chat_id, "editMessageText", params, ref=ref, request_id=request_id)
+
+    def edit_markup(self, chat_id: int, markup: Markup = None, *, message_id: int | None = None,
+                    ref: Outbox | int | None = None) -> Outbox:
+        params: dict[str, Any] = {"chat_id": chat_id}
+        if message_id is not None:
+            params["message_id"] = message_id
+        if markup is not None:
+            params["reply_markup"] = markup
+        return self.call(chat_id, "editMessageReplyMarkup", params, ref=ref)
+
+    def send_file(self, chat_id: int, kind: str, file_id: str, caption: str | None = None) -> Outbox:
+        method, key = ("sendPhoto", "photo") if kind == "photo" else ("sendDocument", "document")
+        params: dict[str, Any] = {"chat_id": chat_id, key: file_id}
+        if caption:
+            params.update(caption=caption, parse_mode="HTML")
+        return self.call(chat_id, method, params)
+
+    def delete(self, chat_id: int, *, message_id: int | None = None, ref: Outbox | int | None = None,
+               delay: timedelta | None = None) -> Outbox:
+        params: dict[str, Any] = {"chat_id": chat_id}
+        if message_id is not None:
+            params["message_id"] = message_id
+        return self.call(chat_id, "deleteMessage", params, ref=ref, delay=delay)
+
+    async def flush(self) -> None:
+        """Assign ids and resolve references to rows added in this transaction."""
+        pending = [r for r in self.rows if getattr(r, "_ref_obj", None) is not None]
+        if not pending:
+            await self.session.flush()
+            return
+        await self.session.flush()
+        for r in pending:
+            r.ref_outbox_id = r._ref_obj.id  # type: ignore[attr-defined]
+            del r._ref_obj  # type: ignore[attr-defined]
+        await self.session.flush()
+
+
+def _upsert(dialect: str):  # type: ignore[no-untyped-def]
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+_PERMANENT_OK = ("message is not modified",)
+_GONE = ("message to edit not found", "message to delete not found", "message can't be deleted",
+         "message can't be edited")
+
+
+class OutboxSender:
+    """Delivers pending outbox rows. One per process; several processes may run."""
+
+    def __init__(self, db: Database, bot: Bot, clock: Clock, *, owner: str, per_chat_rate: float = 1.0,
+                 per_chat_burst: int = 5, max_attempts: int = 12, batch_chats: int = 100,
+                 rows_per_chat: int = 10, lease: timedelta = timedelta(seconds=60),
+                 idle_poll: float = 1.0) -> None:
+        self.db, self.bot, self.clock, self.owner = db, bot, clock, owner
+        self.per_chat_rate, self.per_chat_burst = per_chat_rate, per_chat_burst
+        self.max_attempts, self.batch_chats, self.rows_per_chat = max_attempts, batch_chats, rows_per_chat
+        self.lease, self.idle_poll = lease, idle_poll
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: set[int] = set()
+        self._chat_tasks: set[asyncio.Task[None]] = set()
+        self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, last monotonic)
+        self._paused_until = 0.0
+        self._stopping = False
+
+    # --- lifecycle ---
+    async def start(self) -> None:
+        async with self.db.transaction() as s:  # leases of a previous run of this instance
+            await s.execute(delete(ChatLock).where(ChatLock.owner == self.owner))
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            await self._task
+            self._task = None
+        if self._chat_tasks:
+            await asyncio.gather(*self._chat_tasks, return_exceptions=True)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until nothing is pending and due (tests, graceful shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            async with self.db.sessions() as s:
+                n = await s.scalar(select(func.count()).select_from(Outbox).where(
+                    Outbox.status == "pending", Outbox.available_at <= self.clock.now()))
+            if not n and not self._inflight:
+                return
+            self.wake()
+            await asyncio.sleep(0.02)
+
+    # --- loop ---
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                claimed = await self._claim()
+            except Exception:  # database hiccup: try again shortly
+                log.exception("outbox claim failed")
+                claimed = {}
+            for chat_id, rows in claimed.items():
+                self._inflight.add(chat_id)
+                t = asyncio.create_task(self._send_chat(chat_id, rows))
+                self._chat_tasks.add(t)
+                t.add_done_callback(self._chat_tasks.discard)
+            if claimed:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.idle_poll)
+            except TimeoutError:
+                pass
+
+    async def _claim(self) -> dict[int, list[Outbox]]:
+        now = self.clock.now()
+        if time.monotonic() < self._paused_until:
+            return {}
+        async with self.db.transaction() as s:
+            q = (select(Outbox.chat_id).where(Outbox.status == "pending", Outbox.available_at <= now)
+                 .group_by(Outbox.chat_id).order_by(func.min(Outbox.id)).limit(self.batch_chats))
+            chats = [c for c in (await s.scalars(q)).all() if c not in self._inflight]
+            if not chats:
+                return {}
+            ins = _upsert(self.db.dialect)(ChatLock).values(
+                [{"chat_id": c, "owner": self.owner, "until": now + self.lease} for c in chats])
+            ins = ins.on_conflict_do_update(
+                index_elements=[ChatLock.chat_id],
+                set_={"owner": ins.excluded.owner, "until": ins.excluded.until},
+                where=ChatLock.until < now,
+            ).returning(ChatLock.chat_id)
+            got = set((await s.scalars(ins)).all())
+            if not got:
+                return {}
+            rows = (await s.scalars(
+                select(Outbox).where(Outbox.chat_id.in_(got), Outbox.status == "pending")
+                .order_by(Outbox.id))).all()
+        out: dict[int, list[Outbox]] = {c: [] for c in got}
+        for r in rows:
+            if len(out[r.chat_id]) < self.rows_per_chat:
+                out[r.chat_id].append(r)
+        return out
+
+    async def _pace(self, chat_id: int) -> None:
+        if self.per_chat_rate <= 0:
+            return
+        now = time.monotonic()
+        tokens, last = self._buckets.get(chat_id, (float(self.per_chat_burst), now))
+        tokens = min(float(self.per_chat_burst), tokens + (now - last) * self.per_chat_rate)
+        if tokens < 1:
+            await asyncio.sleep((1 - tokens) / self.per_chat_rate)
+            tokens = 1.0
+            now = time.monotonic()
+        self._buckets[chat_id] = (tokens - 1, now)
+        if len(self._buckets) > 10000:
+            self._buckets.clear()
+
+    async def _send_chat(self, chat_id: int, rows: Sequence[Outbox]) -> None:
+        results: list[tuple[Outbox, dict[str, Any]]] = []
+        try:
+            refs = await self._ref_ids(rows)
+            for row in rows:
+                if self._stopping or row.available_at > self.clock.now():
+                    break
+                params = dict(row.params)
+                if row.ref_outbox_id is not None:
+                    ref = refs.get(row.ref_outbox_id)
+                    for r, res in results:  # sent earlier in this batch
+                        if r.id == row.ref_outbox_id and res.get("sent_message_id"):
+                            ref = ("sent", res["sent_message_id"])
+                    if ref is None or ref[0] in ("failed", "cancelled"):
+                        results.append((row, {"status": "cancelled", "last_error": "reference not sent"}))
+                        continue
+                    if ref[1] is None:
+                        break  # the referenced message is not out yet; keep order
+                    params["message_id"] = ref[1]
+                res = await self._deliver(row, params)
+                results.append((row, res))
+                if res.get("status") == "pending":
+                    break  # retry later, keep the chat's order
+        finally:
+            try:
+                await self._record(chat_id, results)
+            finally:
+                self._inflight.discard(chat_id)
+                self.wake()
+
+    async def _ref_ids(self, rows: Sequence[Outbox]) -> dict[int, tuple[str, int | None]]:
+        ids = {r.ref_outbox_id for r in rows if r.ref_outbox_id is not None}
+        if not ids:
+            return {}
+        async with self.db.sessions() as s:
+            got = (await s.execute(select(Outbox.id, Outbox.status, Outbox.sent_message_id)
+                                   .where(Outbox.id.in_(ids)))).all()
+        return {i: (st, mid) for i, st, mid in got}
+
+    async def _deliver(self, row: Outbox, params: dict[str, Any]) -> dict[str, Any]:
+        while time.monotonic() < self._paused_until:
+            await asyncio.sleep(min(1.0, self._paused_until - time.monotonic()))
+        await self._pace(row.chat_id)
+        attempts = row.attempts + 1
+        try:
+            result = await self.bot.do_api_request(row.method, api_kwargs=params)
+        except RetryAfter as e:
+            wait = e.retry_after if isinstance(e.retry_after, (int, float)) else e.retry_after.total_seconds()
+            self._paused_until = max(self._paused_until, time.monotonic() + float(wait))
+            log.warning("flood control: retry after %ss", wait)
+            return {"status": "pending", "available_at": self.clock.now() + timedelta(seconds=float(wait)),
+                    "last_error": "429"}
+        except (BadRequest, Forbidden) as e:
+            msg = str(e.message).lower()
+            if any(k in msg for k in _PERMANENT_OK):
+                return {"status": "sent", "attempts": attempts}
+            log.warning("outbox %s %s refused: %s", row.id, row.method, e.message)
+            return {"status": "failed", "attempts": attempts, "last_error": str(e.message)[:300],
+                    "gone": any(k in msg for k in _GONE)}
+        except NetworkError as e:  # 5xx, timeouts, connection errors
+            if attempts >= self.max_attempts:
+                return {"status": "failed", "attempts": attempts, "last_error": str(e)[:300]}
+            backoff = min(300.0, 0.5 * 2 ** (attempts - 1)) * (0.75 + random.random() / 2)
+            return {"status": "pending", "attempts": attempts, "last_error": str(e)[:300],
+                    "available_at": self.clock.now() + timedelta(seconds=backoff)}
+        except TelegramError as e:
+            return {"status": "failed", "attempts": attempts, "last_error": str(e)[:300]}
+        mid = result.get("message_id") if isinstance(result, dict) else None
+        return {"status": "sent", "attempts": attempts, "sent_message_id": mid}
+
+    async def _record(self, chat_id: int, results: list[tuple[Outbox, dict[str, Any]]]) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as s:
+            for row, res in results:
+                res = dict(res)
+                res.pop("gone", None)
+                values: dict[str, Any] = {k: v for k, v in res.items()}
+                if res["status"] == "sent":
+                    values["sent_at"] = now
+                    # A live action message cancelled while it was in flight: strip its buttons.
+                    cur = await s.scalar(select(Outbox.status).where(Outbox.id == row.id))
+                    if cur == "cancelled" and row.live_buttons and res.get("sent_message_id"):
+                        OutboxWriter(s, now).edit_markup(chat_id, None, message_id=res["sent_message_id"])
+                        values["live_buttons"] = False
+                await s.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
+            await s.execute(delete(ChatLock).where(ChatLock.chat_id == chat_id, ChatLock.owner == self.owner))

@@ -1,0 +1,88 @@
+"""Shared plumbing of the use cases: the transaction, the actor, the audit log, sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.env import Env
+from bot.updates import Scope
+from storage.models import AuditLog, Official, OfficialRole, Session
+from workflow.machine import Actor
+from workflow.sop import Role
+
+
+class Ctx:
+    """One update's view of the world: its transaction, its time, its outbox."""
+
+    def __init__(self, scope: Scope, env: Env) -> None:
+        self.scope = scope
+        self.s = scope.session
+        self.now: datetime = scope.now
+        self.out = scope.outbox
+        self.env = env
+        self.settings = env.settings
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.env.settings.tz
+
+    def cb(self, action: str, *args: object) -> str:
+        return self.env.codec.encode(action, *args)
+
+    # --- officials and actors ---
+    async def official(self, telegram_id: int) -> Official | None:
+        key = f"official:{telegram_id}"
+        if key not in self.scope.cache:
+            self.scope.cache[key] = await self.s.scalar(
+                select(Official).where(Official.telegram_id == telegram_id, Official.active.is_(True)))
+        return self.scope.cache[key]
+
+    async def roles_of(self, official: Official | None) -> frozenset[Role]:
+        if official is None:
+            return frozenset()
+        key = f"roles:{official.id}"
+        if key not in self.scope.cache:
+            rows = await self.s.scalars(select(OfficialRole.role).where(OfficialRole.official_id == official.id))
+            self.scope.cache[key] = frozenset(Role(r) for r in rows)
+        return self.scope.cache[key]
+
+    async def actor(self, telegram_id: int) -> Actor:
+        off = await self.official(telegram_id)
+        return Actor(telegram_id, off.id if off else None, await self.roles_of(off))
+
+    async def holders(self, role: Role) -> list[Official]:
+        q = (select(Official).join(OfficialRole, OfficialRole.official_id == Official.id)
+             .where(OfficialRole.role == role.value, Official.active.is_(True)).order_by(Official.id))
+        return list((await self.s.scalars(q)).all())
+
+    async def official_name(self, official_id: int | None) -> str:
+        if official_id is None:
+            return "—"
+        off = await self.s.get(Official, official_id)
+        return off.name if off else "—"
+
+    # --- audit ---
+    def audit(self, action: str, *, actor_tg: int | None = None, official_id: int | None = None,
+              request_id: int | None = None, from_state: str | None = None, to_state: str | None = None,
+              **detail: Any) -> None:
+        self.s.add(AuditLog(at=self.now, actor_telegram_id=actor_tg, actor_official_id=official_id,
+                            request_id=request_id, action=action, from_state=from_state, to_state=to_state,
+                            detail=detail or None))
+
+    # --- what the bot waits for from a user ---
+    async def session(self, user_id: int) -> Session | None:
+        return await self.s.get(Session, user_id)
+
+    async def set_awaiting(self, user_id: int, awaiting: str | None, **context: Any) -> None:
+        row = await self.s.get(Session, user_id)
+        if row is None:
+            self.s.add(Session(user_id=user_id, awaiting=awaiting, context=context, updated_at=self.now))
+        else:
+            row.awaiting, row.context, row.updated_at = awaiting, context, self.now
+
+    async def clear_awaiting(self, user_id: int) -> None:
+        await self.set_awaiting(user_id, None)

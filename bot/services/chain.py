@@ -1,0 +1,327 @@
+"""Requests on their way through the SOP: submission, the disposition chain, the
+completeness check, return and resubmission -- and who is told what."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot import keyboards as kb
+from bot import texts as T
+from bot.outbox import _upsert
+from bot.services.base import Ctx
+from storage.models import Agency, Counter, Official, Outbox, Request, RequestStep
+from workflow.form import precheck
+from workflow.machine import (
+    Action,
+    Actor,
+    Command,
+    Refusal,
+    RequestView,
+    Transition,
+    decide,
+)
+from workflow.sop import REQUIRED_ITEMS, STAGES, RequiredItem, Role, Stage, stage_step
+
+REFUSAL_TEXT = {
+    Refusal.STALE: T.TAP_STALE,
+    Refusal.CLOSED: T.TAP_CLOSED,
+    Refusal.NOT_ALLOWED: T.TAP_FORBIDDEN,
+    Refusal.INVALID: T.TAP_INVALID,
+}
+
+OUTCOME_TEXT = {
+    Action.DISPOSE: "✅ Didisposisikan oleh {who} pada {when}.",
+    Action.ASSIGN: "✅ Ditugaskan kepada {target} oleh {who} pada {when}.",
+    Action.COMPLETE: "✅ Dinyatakan LENGKAP oleh {who} pada {when}.",
+    Action.RETURN: "↩️ Dinyatakan TIDAK LENGKAP dan dikembalikan kepada pemohon oleh {who} pada {when}.",
+    Action.RESUBMIT: "🔁 Dikirim ulang oleh pemohon pada {when}.",
+    Action.CANCEL: "🚫 Dibatalkan oleh pemohon pada {when}.",
+}
+
+
+def view_of(req: Request) -> RequestView:
+    return RequestView(Stage(req.stage), req.version, req.requester_id, req.holder_official_id,
+                       req.executor_official_id)
+
+
+class Chain(Ctx):
+    # --- reading ---
+    async def agency(self, agency_id: int) -> Agency | None:
+        return await self.s.get(Agency, agency_id)
+
+    async def open_step(self, request_id: int) -> RequestStep | None:
+        return await self.s.scalar(select(RequestStep).where(
+            RequestStep.request_id == request_id, RequestStep.done_at.is_(None)).order_by(RequestStep.id.desc()))
+
+    async def active_executor_ids(self) -> frozenset[int]:
+        return frozenset(o.id for o in await self.holders(Role.EXECUTOR))
+
+    def due_for(self, stage: Stage, received: datetime) -> datetime | None:
+        step = stage_step(stage)
+        if step.actor == Role.REQUESTER:
+            return None  # the requester's own time: recorded, no official deadline
+        if step.limit.working_days:
+            return self.env.calendar.due_after_working_days(received, step.limit.working_days)
+        return received + step.limit.as_timedelta
+
+    # --- rendering ---
+    def summary(self, req: Request | dict[str, Any], agency: Agency | None, *, full_contact: bool) -> str:
+        g = (lambda k: req.get(k)) if isinstance(req, dict) else (lambda k: getattr(req, k))
+        name, email, phone = g("contact_name") or "", g("contact_email") or "", g("contact_phone") or ""
+        if not full_contact:
+            name, email, phone = T.mask_name(name), T.mask_email(email), T.mask_phone(phone)
+        letter_date = g("letter_date")
+        if isinstance(letter_date, str):
+            letter_date = date.fromisoformat(letter_date)
+        bp = g("business_process") or ""
+        if len(bp) > 2500:
+            bp = bp[:2500] + "…"
+        agency_txt = f"{agency.name} ({agency.short_name})" if agency else "—"
+        return (
+            f"<b>Perangkat Daerah:</b> {T.e(agency_txt)}\n"
+            f"<b>Nomor surat:</b> {T.e(g('letter_number') or '—')}\n"
+            f"<b>Tanggal surat:</b> {T.fmt_date(letter_date)}\n"
+            f"<b>Perihal:</b> {T.e(g('subject') or '—')}\n"
+            f"<b>Narahubung:</b> {T.e(name or '—')}\n"
+            f"<b>Email:</b> {T.e(email or '—')}\n"
+            f"<b>Ponsel:</b> {T.e(phone or '—')}\n"
+            f"<b>Aplikasi:</b> {T.e(g('app_name') or '—')}\n"
+            f"<b>Proses bisnis:</b> {T.e(bp or '—')}"
+        )
+
+    async def holder_text(self, req: Request, step: RequestStep) -> str:
+        agency = await self.agency(req.agency_id)
+        st = Stage(req.stage)
+        if step.from_official_id:
+            frm = await self.s.get(Official, step.from_official_id)
+            roles = await self.roles_of(frm)
+            role_names = ", ".join(T.ROLE_NAMES[r] for r in roles if r != Role.ADMIN) or "Pejabat"
+            sender = f"{T.e(frm.name if frm else '—')} ({role_names})"
+        else:
+            sender = f"Pemohon — {T.e(agency.short_name if agency else '—')}"
+        lines = [
+            f"📨 <b>Permohonan Akun SPLP {T.e(req.number)}</b>",
+            f"<b>Tahap:</b> {T.stage_label(st)}",
+            f"<b>Dari:</b> {sender}, {T.fmt_dt(step.received_at, self.tz)}",
+        ]
+        if step.instruction:
+            lines.append(f"<b>Instruksi:</b> {T.e(step.instruction)}")
+        if step.note:
+            lines.append(f"<b>Catatan:</b> {T.e(step.note)}")
+        lines.append(f"<b>Batas waktu:</b> {T.fmt_dt(step.due_at, self.tz)} ({T.limit_label(st)})")
+        if req.cycle > 1:
+            lines.append(f"<i>Pengajuan ulang ke-{req.cycle - 1} setelah perbaikan.</i>")
+        full = st in (Stage.COMPLETENESS, Stage.REGISTRATION, Stage.REPORT)
+        lines += ["", self.summary(req, agency, full_contact=full)]
+        if st == Stage.COMPLETENESS:
+            checks = precheck({k: getattr(req, k) for k in ("contact_name", "contact_email", "contact_phone",
+                                                             "business_process")})
+            lines += ["", "<b>Pemeriksaan kelengkapan (otomatis):</b>"]
+            lines += [f"{'✅' if checks[i] else '⚠️'} {T.ITEM_LABELS[i]}" for i in REQUIRED_ITEMS]
+            lines.append("\nPeriksa surat terlampir, lalu tentukan: <b>Lengkap</b> atau <b>Tidak lengkap</b>.")
+        elif st in (Stage.HEAD_REVIEW, Stage.DIVISION_REVIEW):
+            nxt = STAGES[{Stage.HEAD_REVIEW: Stage.DIVISION_REVIEW,
+                          Stage.DIVISION_REVIEW: Stage.TEAM_ASSIGN}[st]].holder
+            lines.append(f"\nDisposisikan kepada <b>{T.ROLE_NAMES[nxt]}</b> dengan instruksi:")
+        elif st == Stage.TEAM_ASSIGN:
+            lines.append("\nPilih <b>Pejabat Fungsional/Pelaksana</b> yang ditugaskan:")
+        elif st == Stage.REGISTRATION:
+            lines.append("\nSurat telah dinyatakan lengkap. Lanjutkan dengan <b>pendaftaran akun</b> di "
+                         "splp.layanan.go.id (langkah 5).")
+        return "\n".join(lines)
+
+    async def holder_keyboard(self, req: Request) -> dict[str, Any] | None:
+        st, rid, v = Stage(req.stage), req.id, req.version
+        if st in (Stage.HEAD_REVIEW, Stage.DIVISION_REVIEW):
+            return kb.inline(*[[kb.btn(f"➡️ {ins}", self.cb("di", rid, v, i, 0))]
+                               for i, ins in enumerate(self.settings.instructions)])
+        if st == Stage.TEAM_ASSIGN:
+            execs = await self.holders(Role.EXECUTOR)
+            return kb.inline(*kb.columns([kb.btn(f"👤 {o.name}", self.cb("ex", rid, v, o.id)) for o in execs]))
+        if st == Stage.COMPLETENESS:
+            return kb.inline([kb.btn("✅ Lengkap", self.cb("ok", rid, v)),
+                              kb.btn("❌ Tidak lengkap", self.cb("no", rid, v, 0))])
+        return None
+
+    # --- notifying ---
+    async def notify_holders(self, req: Request, step: RequestStep) -> None:
+        role = Role(req.holder_role) if req.holder_role else None
+        if role is None or role == Role.REQUESTER:
+            return
+        if req.holder_official_id:
+            off = await self.s.get(Official, req.holder_official_id)
+            targets = [off] if off and off.active else []
+        else:
+            targets = await self.holders(role)
+        if not targets:
+            await self.warn_admins(f"⚠️ Permohonan {T.e(req.number)} menunggu {T.ROLE_NAMES[role]}, tetapi "
+                                   "tidak ada pejabat aktif dengan peran tersebut. Mohon tambahkan melalui /undang.")
+            return
+        text = await self.holder_text(req, step)
+        markup = await self.holder_keyboard(req)
+        for off in targets:
+            self.out.send_file(off.telegram_id, req.scan["kind"], req.scan["file_id"],
+                               caption=f"Surat permohonan {T.e(req.number)}")
+            self.out.send(off.telegram_id, text, markup, request_id=req.id, live=True)
+
+    async def warn_admins(self, text: str) -> None:
+        for adm in await self.holders(Role.ADMIN):
+            self.out.send(adm.telegram_id, text)
+
+    def tell_requester(self, req: Request, text: str, markup: dict[str, Any] | None = None) -> None:
+        self.out.send(req.requester_id, text, markup, request_id=req.id, live=markup is not None)
+
+    async def close_live_buttons(self, req: Request, outcome: str, tapped: tuple[int, int] | None) -> None:
+        """Edit every message that still carries this request's buttons to show the outcome."""
+        rows = (await self.s.scalars(select(Outbox).where(Outbox.request_id == req.id,
+                                                          Outbox.live_buttons.is_(True)))).all()
+        for row in rows:
+            row.live_buttons = False
+            if row.status == "pending":
+                row.status = "cancelled"  # not out yet: no need to send it any more
+                continue
+            if row.status != "sent" or row.sent_message_id is None:
+                continue
+            if tapped and (row.chat_id, row.sent_message_id) == tapped:
+                continue
+            self.out.edit(row.chat_id, f"{row.params.get('text', '')}\n\n{outcome}", None,
+                          message_id=row.sent_message_id)
+        if tapped:
+            base = await self.base_text(*tapped)
+            self.out.edit(tapped[0], f"{base}\n\n{outcome}" if base else outcome, None, message_id=tapped[1])
+
+    async def base_text(self, chat_id: int, message_id: int) -> str | None:
+        return await self.s.scalar(select(Outbox.params["text"].as_string()).where(
+            Outbox.chat_id == chat_id, Outbox.sent_message_id == message_id, Outbox.method == "sendMessage"
+        ).order_by(Outbox.id.desc()).limit(1))
+
+    # --- writing ---
+    async def next_number(self) -> str:
+        year = self.now.astimezone(self.tz).year
+        ins = _upsert(self.env_dialect)(Counter).values(name=f"request:{year}", value=1)
+        ins = ins.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+        seq = (await self.s.execute(ins.returning(Counter.value))).scalar_one()
+        return f"SPLP-{year}-{seq:06d}"
+
+    @property
+    def env_dialect(self) -> str:
+        return self.s.bind.dialect.name
+
+    def open_step_row(self, req: Request, stage: Stage, *, due: datetime | None, from_official: int | None,
+                      instruction: str | None = None, note: str | None = None) -> RequestStep:
+        row = RequestStep(request_id=req.id, cycle=req.cycle, stage=stage.value,
+                          step_code=STAGES[stage].step, holder_role=req.holder_role,
+                          holder_official_id=req.holder_official_id, from_official_id=from_official,
+                          instruction=instruction, note=note, received_at=self.now, due_at=due)
+        self.s.add(row)
+        return row
+
+    async def create_request(self, user_id: int, data: dict[str, Any], draft_created: datetime) -> Request:
+        req = Request(
+            number=await self.next_number(), requester_id=user_id, agency_id=int(data["agency"]),
+            letter_number=data["letter_number"], letter_date=date.fromisoformat(data["letter_date"]),
+            subject=data["subject"], contact_name=data["contact_name"], contact_email=data["contact_email"],
+            contact_phone=data["contact_phone"], app_name=data["app_name"],
+            business_process=data["business_process"], scan=data["scan"], stage=Stage.HEAD_REVIEW.value,
+            version=1, cycle=1, holder_role=Role.HEAD.value, holder_official_id=None,
+            executor_official_id=None, created_at=draft_created, submitted_at=self.now, updated_at=self.now,
+        )
+        self.s.add(req)
+        await self.s.flush()
+        # Step 1 (the requester's letter) is done now; step 2 starts with the Head.
+        self.s.add(RequestStep(request_id=req.id, cycle=1, stage=Stage.RETURNED.value, step_code="A1",
+                               holder_role=Role.REQUESTER.value, received_at=draft_created, due_at=None,
+                               done_at=self.now, outcome="submitted"))
+        step = self.open_step_row(req, Stage.HEAD_REVIEW, due=self.due_for(Stage.HEAD_REVIEW, self.now),
+                                  from_official=None)
+        await self.s.flush()
+        self.audit("submit", actor_tg=user_id, request_id=req.id, from_state=None, to_state=req.stage)
+        await self.notify_holders(req, step)
+        return req
+
+    async def apply(self, req: Request, cmd: Command, actor: Actor, *, instruction: str | None = None,
+                    note: str | None = None, tapped: tuple[int, int] | None = None,
+                    new_data: dict[str, Any] | None = None) -> Transition | Refusal:
+        """Check and carry out one transition, atomically with an optimistic version check."""
+        execs = await self.active_executor_ids()
+        t = decide(view_of(req), cmd, actor, active_executor_ids=execs,
+                   resubmit_route=self.settings.resubmit_route)
+        if isinstance(t, Refusal):
+            self.audit("refused", actor_tg=actor.telegram_id, official_id=actor.official_id, request_id=req.id,
+                       from_state=req.stage, action_tried=cmd.action.value, reason=t.value)
+            return t
+        values: dict[str, Any] = dict(
+            stage=t.to_stage.value, version=req.version + 1, updated_at=self.now,
+            holder_role=t.holder_role.value if t.holder_role else None,
+            holder_official_id=t.holder_official_id, executor_official_id=t.executor_official_id,
+        )
+        if t.new_cycle:
+            values["cycle"] = req.cycle + 1
+        if t.action == Action.RETURN:
+            values["return_info"] = dict(t.notes)
+        if t.to_stage in (Stage.DONE, Stage.CANCELLED):
+            values["closed_at"] = self.now
+        if new_data:
+            values.update(new_data)
+        res = await self.s.execute(update(Request).where(Request.id == req.id, Request.version == req.version)
+                                   .values(**values).execution_options(synchronize_session=False))
+        if res.rowcount != 1:
+            return Refusal.STALE  # someone else acted first
+        await self.s.refresh(req)
+
+        prev = await self.open_step(req.id)
+        inherited_due = prev.due_at if prev else None
+        if prev is not None:
+            prev.done_at, prev.done_by_official_id, prev.outcome = self.now, actor.official_id, t.action.value
+        step: RequestStep | None = None
+        if t.to_stage not in (Stage.DONE, Stage.CANCELLED):
+            due = self.due_for(t.to_stage, self.now) if t.opens_new_step else inherited_due
+            note_txt = note
+            if t.action == Action.RETURN:
+                note_txt = t.notes.get("reason")  # type: ignore[assignment]
+            step = self.open_step_row(req, t.to_stage, due=due,
+                                      from_official=actor.official_id if actor.official_id else None,
+                                      instruction=instruction, note=note_txt)
+        await self.s.flush()
+        self.audit(t.action.value, actor_tg=actor.telegram_id, official_id=actor.official_id, request_id=req.id,
+                   from_state=t.from_stage.value, to_state=t.to_stage.value,
+                   **({"instruction": instruction} if instruction else {}),
+                   **({"missing": t.notes["missing"]} if t.action == Action.RETURN else {}))
+
+        who = (await self.official(actor.telegram_id)).name if actor.official_id else "pemohon"
+        target = await self.official_name(t.executor_official_id) if t.action == Action.ASSIGN else ""
+        outcome = OUTCOME_TEXT[t.action].format(who=T.e(who), when=T.fmt_dt(self.now, self.tz), target=T.e(target))
+        await self.close_live_buttons(req, outcome, tapped)
+        if step is not None:
+            await self.notify_holders(req, step)
+        await self.tell_requester_of(req, t, step)
+        return t
+
+    async def tell_requester_of(self, req: Request, t: Transition, step: RequestStep | None) -> None:
+        st = Stage(req.stage)
+        if t.action == Action.RETURN:
+            missing = [T.ITEM_LABELS[RequiredItem(i)] for i in t.notes["missing"]]  # type: ignore[union-attr]
+            text = (f"↩️ Permohonan <b>{T.e(req.number)}</b> dinyatakan <b>belum lengkap</b> oleh petugas "
+                    f"dan dikembalikan kepada Anda.\n\n<b>Yang perlu dilengkapi/diperbaiki:</b>\n"
+                    + "\n".join(f"• {m}" for m in missing)
+                    + f"\n\n<b>Alasan:</b> {T.e(t.notes['reason'])}\n\n"
+                    "Silakan perbaiki data permohonan, lalu kirim ulang.")
+            self.tell_requester(req, text, kb.inline(
+                [kb.btn("✏️ Perbaiki dan kirim ulang", self.cb("rs", req.id, req.version))],
+                [kb.btn("🚫 Batalkan permohonan", self.cb("rc", req.id, req.version))]))
+            return
+        if t.action == Action.CANCEL:
+            self.tell_requester(req, f"Permohonan <b>{T.e(req.number)}</b> telah dibatalkan.")
+            return
+        if step is None:
+            return
+        due = f"\nBatas waktu tahap ini: {T.fmt_dt(step.due_at, self.tz)}." if step.due_at else ""
+        if t.action == Action.RESUBMIT:
+            head = f"🔁 Permohonan <b>{T.e(req.number)}</b> telah dikirim ulang dan diterima."
+        else:
+            head = f"ℹ️ Perkembangan permohonan <b>{T.e(req.number)}</b>:"
+        self.tell_requester(req, f"{head}\nKini pada <b>{T.stage_label(st)}</b> "
+                                 f"sejak {T.fmt_dt(self.now, self.tz)}.{due}\n\nGunakan /status untuk melihat riwayatnya.")

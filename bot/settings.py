@@ -1,0 +1,72 @@
+"""Configuration from the environment or ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workflow.machine import ResubmitRoute
+from workflow.sop import DEFAULT_INSTRUCTIONS
+
+
+class MissingSetting(RuntimeError):
+    pass
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str = Field(default="", repr=False)
+    database_url: str = "sqlite+aiosqlite:///data/splp.db"
+    telegram_api_url: str = "https://api.telegram.org"
+    timezone: str = "Asia/Jakarta"
+    data_dir: Path = Path("data")
+
+    # Workflow
+    disposition_instructions: str = "|".join(DEFAULT_INSTRUCTIONS)  # "|"-separated list
+    resubmit_route: ResubmitRoute = ResubmitRoute.CHAIN
+    invite_ttl_hours: int = 72
+
+    # Delivery
+    rate_limit_per_second: float = 25.0  # overall Bot API sends per second (Telegram: about 30)
+    per_chat_per_second: float = 1.0  # steady pace per chat (Telegram: about 1, short bursts allowed)
+    per_chat_burst: int = 5
+    request_timeout: float = 10.0
+    outbox_max_attempts: int = 12
+    poll_timeout: int = 25  # getUpdates long-poll seconds
+    update_concurrency: int = 16  # updates of different users handled at once
+
+    # Webhook mode (several instances behind a load balancer)
+    webhook_url: str = ""
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8080
+    webhook_path: str = "/telegram"
+    webhook_secret: str = Field(default="", repr=False)
+
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        ZoneInfo(v)
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def instructions(self) -> tuple[str, ...]:
+        items = tuple(i.strip() for i in self.disposition_instructions.split("|") if i.strip())
+        return items or DEFAULT_INSTRUCTIONS
+
+    def require_token(self) -> str:
+        if not self.bot_token.strip():
+            raise MissingSetting(
+                "BOT_TOKEN is not set. Put the token from @BotFather in the environment "
+                "(export BOT_TOKEN=...) or in a .env file: BOT_TOKEN=123456:ABC..."
+            )
+        return self.bot_token.strip()

@@ -1,0 +1,178 @@
+"""User-facing text (formal Bahasa Indonesia) and renderers. HTML parse mode."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from workflow.form import Field
+from workflow.sop import STAGES, RequiredItem, Role, Stage, stage_step
+
+DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+          "Oktober", "November", "Desember")
+TZ_ABBR = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+ROLE_NAMES = {
+    Role.REQUESTER: "Pemohon",
+    Role.HEAD: "Kepala Diskominfo",
+    Role.DIVISION_HEAD: "Kepala Bidang E-Government",
+    Role.TEAM_LEAD: "Ketua Tim Aplikasi",
+    Role.EXECUTOR: "Pejabat Fungsional/Pelaksana",
+    Role.ADMIN: "Admin",
+}
+
+FIELD_LABELS = {
+    Field.AGENCY: "Perangkat Daerah",
+    Field.LETTER_NUMBER: "Nomor surat",
+    Field.LETTER_DATE: "Tanggal surat",
+    Field.SUBJECT: "Perihal",
+    Field.CONTACT_NAME: "Nama narahubung",
+    Field.CONTACT_EMAIL: "Email narahubung",
+    Field.CONTACT_PHONE: "Nomor ponsel narahubung",
+    Field.APP_NAME: "Aplikasi yang akan diintegrasikan",
+    Field.BUSINESS_PROCESS: "Proses bisnis aplikasi",
+    Field.SCAN: "Pindaian surat bertanda tangan",
+}
+
+ITEM_LABELS = {
+    RequiredItem.CONTACT_NAME: "Nama narahubung",
+    RequiredItem.CONTACT_EMAIL: "Email narahubung",
+    RequiredItem.CONTACT_PHONE: "Nomor ponsel narahubung",
+    RequiredItem.BUSINESS_PROCESS: "Proses bisnis aplikasi",
+}
+
+QUESTIONS = {
+    Field.AGENCY: "Langkah 1/10 — Pilih <b>Perangkat Daerah</b> pemohon dari daftar di bawah, "
+                  "atau ketik sebagian namanya (misalnya: <i>kesehatan</i> atau <i>Dinkes</i>).",
+    Field.LETTER_NUMBER: "Langkah 2/10 — Ketik <b>nomor surat permohonan</b> "
+                         "(contoh: <code>000.1/123-Dinkes/2026</code>).",
+    Field.LETTER_DATE: "Langkah 3/10 — Ketik <b>tanggal surat</b> (contoh: <code>27-11-2026</code> atau "
+                       "<code>27 November 2026</code>), atau pilih «Hari ini».",
+    Field.SUBJECT: "Langkah 4/10 — Ketik <b>perihal surat</b>, atau pilih perihal baku "
+                   "«Permohonan Pembuatan Akun SPLP».",
+    Field.CONTACT_NAME: "Langkah 5/10 — Ketik <b>nama lengkap narahubung</b> (contact person).",
+    Field.CONTACT_EMAIL: "Langkah 6/10 — Ketik <b>alamat email narahubung</b>.",
+    Field.CONTACT_PHONE: "Langkah 7/10 — Ketik <b>nomor ponsel narahubung</b> (contoh: <code>0812-3456-7890</code>). "
+                         "Jika Anda sendiri narahubungnya, tekan tombol «Saya narahubung — kirim nomor saya».",
+    Field.APP_NAME: "Langkah 8/10 — Ketik <b>nama aplikasi</b> yang akan diintegrasikan dengan SPLP.",
+    Field.BUSINESS_PROCESS: "Langkah 9/10 — Uraikan <b>proses bisnis aplikasi</b> tersebut: data apa yang "
+                            "dipertukarkan, dengan siapa, dan untuk layanan apa (minimal 30 karakter).",
+    Field.SCAN: "Langkah 10/10 — Kirim <b>pindaian surat permohonan yang telah ditandatangani</b> "
+                "sebagai berkas PDF atau foto (paling besar 20 MB).",
+}
+
+ERRORS = {
+    "empty": "Jawaban tidak boleh kosong.",
+    "too_short": "Jawaban terlalu pendek (minimal {min} karakter).",
+    "too_long": "Jawaban terlalu panjang (maksimal {max} karakter).",
+    "single_line": "Mohon ketik dalam satu baris.",
+    "letter_number_format": "Format nomor surat tidak valid. Gunakan huruf, angka, titik, garis miring atau "
+                            "tanda hubung, dan sertakan setidaknya satu angka.",
+    "date_format": "Format tanggal tidak dikenali. Contoh yang benar: 27-11-2026 atau 27 November 2026.",
+    "date_not_exist": "Tanggal tersebut tidak ada dalam kalender.",
+    "date_future": "Tanggal surat tidak boleh melewati hari ini.",
+    "date_too_old": "Tanggal surat terlalu lama (lebih dari {days} hari yang lalu). Mohon periksa kembali.",
+    "name_format": "Nama hanya boleh berisi huruf, spasi, titik, koma, apostrof, dan tanda hubung.",
+    "email_format": "Alamat email tidak valid. Contoh yang benar: nama@kotabogor.go.id.",
+    "phone_format": "Nomor ponsel tidak valid. Contoh yang benar: 0812-3456-7890 atau +62 812-3456-7890.",
+    "phone_not_indonesian": "Nomor ponsel harus nomor Indonesia (+62).",
+    "phone_not_mobile": "Nomor tersebut bukan nomor ponsel. Mohon masukkan nomor ponsel narahubung.",
+    "too_few_words": "Uraian proses bisnis terlalu singkat (minimal {min} kata).",
+    "scan_type": "Jenis berkas tidak didukung. Kirim berkas PDF, atau gambar JPG/PNG.",
+    "scan_too_big": "Berkas terlalu besar. Ukuran paling besar {max_mb} MB.",
+    "scan_empty": "Berkas kosong atau rusak. Mohon kirim ulang.",
+    "agency_none": "Perangkat Daerah dengan nama tersebut tidak ditemukan. Coba kata lain atau pilih dari daftar.",
+    "agency_short": "Ketik paling sedikit 2 huruf dari nama Perangkat Daerah.",
+    "expect_text": "Mohon jawab dengan teks.",
+    "expect_file": "Mohon kirim pindaian surat sebagai berkas PDF atau foto.",
+    "contact_not_own": "Kontak yang dikirim bukan milik Anda. Ketik nomor ponsel narahubung, "
+                       "atau tekan tombol «Saya narahubung» untuk mengirim nomor Anda sendiri.",
+    "note_too_long": "Catatan terlalu panjang (maksimal {max} karakter).",
+}
+
+GREETING = (
+    "Selamat datang di <b>Layanan SPLP Diskominfo Kota Bogor</b>.\n\n"
+    "Melalui layanan ini Perangkat Daerah dapat mengajukan permohonan pembuatan akun SPLP "
+    "(Sistem Penghubung Layanan Pemerintah) sesuai SOP 038, dan memantau prosesnya.\n\n"
+    "Silakan pilih layanan:"
+)
+GREETING_OFFICIAL = "\n\nAnda terdaftar sebagai <b>{roles}</b>. Gunakan /tugas untuk melihat permohonan yang menunggu tindakan Anda."
+
+HELP = (
+    "<b>Bantuan</b>\n\n"
+    "/ajukan — mengajukan permohonan akun SPLP (surat permohonan diisi langkah demi langkah)\n"
+    "/status — melihat status dan riwayat permohonan Anda\n"
+    "/batal — membatalkan pengisian yang sedang berlangsung\n"
+    "/bantuan — menampilkan bantuan ini\n\n"
+    "Data narahubung (nama, email, nomor ponsel) digunakan hanya untuk keperluan administrasi akun SPLP "
+    "sesuai UU No. 27 Tahun 2022 tentang Pelindungan Data Pribadi."
+)
+HELP_OFFICIAL = (
+    "\n\n<b>Untuk pejabat</b>\n/tugas — permohonan yang menunggu tindakan Anda, dari yang terlama"
+)
+HELP_ADMIN = (
+    "\n\n<b>Untuk admin</b>\n/undang — membuat tautan undangan pejabat\n/pejabat — daftar pejabat dan penonaktifan"
+)
+
+CANCELLED_INPUT = "Pengisian dibatalkan. Draf permohonan Anda telah dihapus."
+NOTHING_TO_CANCEL = "Tidak ada pengisian yang sedang berlangsung."
+INPUT_CANCELLED = "Input dibatalkan."
+DRAFT_EXISTS = ("Anda memiliki draf permohonan yang belum dikirim (terakhir diubah {when}). "
+                "Lanjutkan draf tersebut atau mulai dari awal?")
+UNKNOWN_INPUT = "Maaf, pesan tersebut tidak dikenali. Gunakan /ajukan untuk mengajukan permohonan, atau /bantuan."
+GENERIC_ERROR = "Maaf, terjadi kesalahan saat memproses permintaan Anda. Tidak ada perubahan yang disimpan. Silakan coba lagi."
+
+# Callback answers (≤200 characters)
+TAP_STALE = "Tombol ini sudah tidak berlaku: permohonan telah diproses lebih lanjut."
+TAP_CLOSED = "Permohonan ini sudah selesai atau dibatalkan."
+TAP_FORBIDDEN = "Anda tidak berwenang melakukan tindakan ini."
+TAP_FORGED = "Tombol tidak valid."
+TAP_INVALID = "Pilihan tidak valid. Silakan ulangi."
+TAP_NOT_FOUND = "Permohonan tidak ditemukan."
+TAP_OK = "Tersimpan."
+
+
+def fmt_dt(t: datetime | None, tz: ZoneInfo, *, with_day: bool = True) -> str:
+    if t is None:
+        return "—"
+    t = t.astimezone(tz)
+    s = f"{t.day} {MONTHS[t.month - 1]} {t.year} {t:%H.%M} {TZ_ABBR.get(str(tz), str(tz))}"
+    return f"{DAYS[t.weekday()]}, {s}" if with_day else s
+
+
+def fmt_date(d: date | None) -> str:
+    if d is None:
+        return "—"
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def e(s: object) -> str:
+    return escape(str(s), quote=False)
+
+
+def mask_name(name: str) -> str:
+    return " ".join(w[0] + "***" if len(w) > 1 else w for w in name.split())
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:6] + "*" * max(0, len(phone) - 9) + phone[-3:] if len(phone) > 9 else "***"
+
+
+def stage_label(stage: Stage | str) -> str:
+    st = Stage(stage)
+    step = stage_step(st)
+    return f"Langkah {step.number} — {STAGES[st].label}"
+
+
+def limit_label(stage: Stage | str) -> str:
+    step = stage_step(Stage(stage))
+    if step.limit.working_days:
+        return f"{step.limit.working_days} hari kerja"
+    return f"{step.limit.minutes} menit"

@@ -1,0 +1,271 @@
+"""Getting updates durably: polling or webhook, each update handled once.
+
+PTB's own Updater confirms an update (next getUpdates offset) before its
+handlers run, so a crash loses it. Here an update is confirmed only after its
+transaction committed, and the transaction records its ``update_id`` in
+``processed_update`` (the durable inbox): a redelivered update finds its id and
+has no second effect. Webhook mode answers Telegram's POST only after commit,
+so Telegram retries anything not committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hmac
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import delete
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.error import Conflict, NetworkError, TimedOut
+from telegram.ext import Application
+
+from bot.clock import Clock
+from bot.outbox import OutboxSender, OutboxWriter, _upsert
+from storage.db import Database
+from storage.models import ProcessedUpdate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Scope:
+    """Everything one update's handling shares: its transaction, time, and post-commit work."""
+
+    session: AsyncSession
+    now: datetime
+    outbox: OutboxWriter
+    update: Update
+    after_commit: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    error: BaseException | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+current_scope: contextvars.ContextVar[Scope] = contextvars.ContextVar("current_scope")
+
+
+def _user_key(update: Update) -> int:
+    if update.effective_user:
+        return update.effective_user.id
+    if update.effective_chat:
+        return update.effective_chat.id
+    return 0
+
+
+class UpdateProcessor:
+    """Runs the PTB handlers for one update inside one database transaction."""
+
+    def __init__(self, app: Application, db: Database, clock: Clock, sender: OutboxSender,
+                 on_failure: Callable[[Scope], None] | None = None) -> None:
+        self.app, self.db, self.clock, self.sender = app, db, clock, sender
+        self.on_failure = on_failure
+
+    async def process(self, update: Update) -> bool:
+        """Handle ``update`` once. Returns False if it was a duplicate."""
+        for attempt in range(4):
+            try:
+                return await self._process_once(update)
+            except (OperationalError, DBAPIError) as e:
+                if attempt == 3:
+                    raise
+                log.warning("update %s: database error, retrying: %s", update.update_id, type(e).__name__)
+                await asyncio.sleep(0.05 * 2**attempt)
+        return False  # pragma: no cover
+
+    async def _process_once(self, update: Update) -> bool:
+        scope: Scope | None = None
+        failed: BaseException | None = None
+        try:
+            async with self.db.transaction() as session:
+                now = self.clock.now()
+                ins = _upsert(self.db.dialect)(ProcessedUpdate).values(
+                    update_id=update.update_id, processed_at=now, outcome="ok"
+                ).on_conflict_do_nothing().returning(ProcessedUpdate.update_id)
+                if (await session.execute(ins)).first() is None:
+                    return False
+                scope = Scope(session, now, OutboxWriter(session, now), update)
+                token = current_scope.set(scope)
+                try:
+                    await self.app.process_update(update)
+                finally:
+                    current_scope.reset(token)
+                if scope.error is not None:
+                    raise _HandlerFailed(scope.error)
+                await scope.outbox.flush()
+        except _HandlerFailed as e:
+            failed = e.__cause__ or e.args[0]
+        if failed is not None:
+            await self._record_failure(update, failed)
+            return True
+        assert scope is not None
+        for fn in scope.after_commit:
+            try:
+                await fn()
+            except Exception as e:  # post-commit courtesy calls (answerCallbackQuery) must not fail the update
+                log.debug("after-commit call failed: %s", e)
+        if scope.outbox.rows:
+            self.sender.wake()
+        return True
+
+    async def _record_failure(self, update: Update, exc: BaseException) -> None:
+        """The handler failed: its effects were rolled back; record the update and apologise."""
+        log.error("update %s failed: %s", update.update_id, exc, exc_info=exc)
+        async with self.db.transaction() as session:
+            now = self.clock.now()
+            ins = _upsert(self.db.dialect)(ProcessedUpdate).values(
+                update_id=update.update_id, processed_at=now, outcome="error").on_conflict_do_nothing()
+            await session.execute(ins)
+            scope = Scope(session, now, OutboxWriter(session, now), update)
+            if self.on_failure:
+                self.on_failure(scope)
+            await scope.outbox.flush()
+        for fn in scope.after_commit:
+            try:
+                await fn()
+            except Exception:
+                pass
+        self.sender.wake()
+
+    async def process_batch(self, updates: list[Update], concurrency: int) -> None:
+        """Different users' updates concurrently; one user's updates in order."""
+        groups: dict[int, list[Update]] = defaultdict(list)
+        for u in updates:
+            groups[_user_key(u)].append(u)
+        sem = asyncio.Semaphore(max(1, concurrency))
+
+        async def run(group: list[Update]) -> None:
+            async with sem:
+                for u in group:
+                    await self.process(u)
+
+        await asyncio.gather(*(run(g) for g in groups.values()))
+
+    async def prune(self, older_than: timedelta = timedelta(days=2)) -> None:
+        """Telegram keeps updates for 24 h; ids older than that cannot come back."""
+        async with self.db.transaction() as s:
+            await s.execute(delete(ProcessedUpdate).where(
+                ProcessedUpdate.processed_at < self.clock.now() - older_than))
+
+
+class _HandlerFailed(Exception):
+    pass
+
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+class Poller:
+    """getUpdates long polling that confirms an update only after it committed."""
+
+    def __init__(self, app: Application, processor: UpdateProcessor, *, timeout: int = 25,
+                 concurrency: int = 16) -> None:
+        self.app, self.processor, self.timeout, self.concurrency = app, processor, timeout, concurrency
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self.offset: int | None = None
+
+    async def start(self) -> None:
+        await self.app.bot.delete_webhook(drop_pending_updates=False)
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name="poller")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        if self.offset is not None:  # confirm what was handled, as PTB does on a clean stop
+            try:
+                await self.app.bot.get_updates(offset=self.offset, timeout=0, limit=1,
+                                               allowed_updates=ALLOWED_UPDATES)
+            except Exception:
+                pass
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while not self._stopping.is_set():
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=self.offset, timeout=self.timeout, limit=100, allowed_updates=ALLOWED_UPDATES,
+                    read_timeout=self.timeout + 10)
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Conflict:
+                log.error("another instance is polling this bot (409 Conflict); use webhook mode for several")
+                await asyncio.sleep(5)
+                continue
+            except (NetworkError, TimedOut) as e:
+                log.warning("getUpdates failed: %s; retrying in %.1fs", e, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30)
+                continue
+            if not updates:
+                continue
+            # Shielded: a stop request lets the batch finish, so its offset can be confirmed.
+            await asyncio.shield(self._handle(updates))
+
+    async def _handle(self, updates: list[Update]) -> None:
+        while True:
+            try:
+                await self.processor.process_batch(updates, self.concurrency)
+                break
+            except Exception:
+                log.exception("update batch failed; retrying")
+                await asyncio.sleep(1)
+        self.offset = updates[-1].update_id + 1
+
+
+class WebhookServer:
+    """Receives Telegram's POSTs; answers 200 only after the update committed."""
+
+    def __init__(self, app: Application, processor: UpdateProcessor, *, listen: str, port: int, path: str,
+                 secret: str, public_url: str) -> None:
+        self.app, self.processor = app, processor
+        self.listen, self.port, self.path, self.secret, self.public_url = listen, port, path, secret, public_url
+        self._runner: web.AppRunner | None = None
+
+    async def _post(self, request: web.Request) -> web.Response:
+        got = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if self.secret and not hmac.compare_digest(got, self.secret):
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.app.bot)
+        except Exception:
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        try:
+            await self.processor.process(update)
+        except Exception:
+            log.exception("webhook update %s failed", update.update_id)
+            return web.Response(status=500)  # Telegram will deliver it again
+        return web.Response(status=200)
+
+    async def start(self) -> None:
+        webapp = web.Application()
+        webapp.router.add_post(self.path, self._post)
+        webapp.router.add_get("/healthz", lambda _r: web.Response(text="ok"))
+        self._runner = web.AppRunner(webapp, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.listen, self.port).start()
+        if self.public_url:
+            await self.app.bot.set_webhook(self.public_url.rstrip("/") + self.path,
+                                           secret_token=self.secret or None, allowed_updates=ALLOWED_UPDATES)
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()

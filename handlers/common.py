@@ -1,0 +1,42 @@
+"""Glue shared by the handler modules: the current transaction's services and tap answers."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.callbacks import Callback
+from bot.env import Env
+from bot.services.base import Ctx
+from bot.updates import current_scope
+
+S = TypeVar("S", bound=Ctx)
+
+
+def svc(context: ContextTypes.DEFAULT_TYPE, cls: type[S]) -> S:
+    env: Env = context.bot_data["env"]
+    return cls(current_scope.get(), env)
+
+
+def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer the tap right after the transaction commits (or with the failure apology)."""
+    q = update.callback_query
+    if q is None:
+        return
+    current_scope.get().after_commit.append(lambda: q.answer(text[:200] if text else None, show_alert=alert))
+
+
+def decoded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Callback | None:
+    env: Env = context.bot_data["env"]
+    return env.codec.decode(update.callback_query.data if update.callback_query else None)
+
+
+def tapped(update: Update) -> tuple[int, int]:
+    m = update.callback_query.message  # type: ignore[union-attr]
+    return (m.chat.id, m.message_id)  # type: ignore[union-attr]
+
+
+def user_id(update: Update) -> int:
+    return update.effective_user.id  # type: ignore[union-attr]

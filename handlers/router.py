@@ -1,0 +1,65 @@
+"""The two catch-all entry points: every button tap, and free text (the answer the bot awaits)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot import texts as T
+from bot.services.dispose import Dispose
+from bot.services.form import Form
+from bot.services.officials import Officials
+from handlers import admin, disposition, request_form
+from handlers.common import answer, decoded, svc, user_id
+from workflow.form import Field
+
+
+async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    cb = decoded(update, context)
+    if cb is None:
+        o = svc(context, Officials)
+        o.audit("forged_tap", actor_tg=user_id(update))
+        answer(update, T.TAP_FORGED, alert=True)
+        return
+    try:
+        if cb.action == "f":
+            await request_form.on_form_button(update, context, cb)
+        elif cb.action == "m":
+            await request_form.on_menu_button(update, context, cb)
+        elif cb.action in disposition.ACTIONS:
+            await disposition.on_button(update, context, cb)
+        elif cb.action in admin.ACTIONS:
+            await admin.on_button(update, context, cb)
+        else:
+            answer(update, T.TAP_INVALID)
+    except (ValueError, IndexError):  # well-signed but malformed arguments
+        answer(update, T.TAP_INVALID)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    uid = user_id(update)
+    text = update.effective_message.text or ""  # type: ignore[union-attr]
+    form = svc(context, Form)
+    sess = await form.session(uid)
+    awaiting = sess.awaiting if sess else None
+    if awaiting and awaiting.startswith("form:"):
+        await form.answer_text(uid, Field(awaiting[5:]), text)
+    elif awaiting == "note":
+        await svc(context, Dispose).note_typed(uid, text, sess.context)  # type: ignore[union-attr]
+    elif awaiting == "reason":
+        await svc(context, Dispose).reason_typed(uid, text, sess.context)  # type: ignore[union-attr]
+    elif awaiting == "invite_name":
+        await admin.invite_name_typed(svc(context, Officials), uid, text, sess.context)  # type: ignore[union-attr]
+    else:
+        form.out.send(uid, T.UNKNOWN_INPUT)
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_user and update.effective_chat and update.effective_chat.type == "private":
+        svc(context, Form).out.send(update.effective_user.id, T.UNKNOWN_INPUT)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CallbackQueryHandler(on_callback))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_text))
+    app.add_handler(MessageHandler(filters.ALL & filters.ChatType.PRIVATE, on_other))  # last: unknown input

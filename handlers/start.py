@@ -1,0 +1,56 @@
+"""/start (with invite deep links), /bantuan, /batal and the main menu."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot import keyboards as kb
+from bot import texts as T
+from bot.services.form import Form
+from bot.services.officials import Officials
+from handlers.common import svc, user_id
+from workflow.sop import Role
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    uid = user_id(update)
+    off = svc(context, Officials)
+    if context.args and context.args[0].startswith("inv_"):
+        off.out.send(uid, await off.redeem(uid, context.args[0][4:]))
+        return
+    actor = await off.actor(uid)
+    text = T.GREETING
+    roles = [T.ROLE_NAMES[r] for r in sorted(actor.roles)]
+    if roles:
+        text += T.GREETING_OFFICIAL.format(roles=", ".join(roles))
+    off.out.send(uid, text, kb.inline(
+        [kb.btn("📝 Ajukan akun SPLP", off.cb("m", "new"))],
+        [kb.btn("📊 Status permohonan", off.cb("m", "st"))],
+        [kb.btn("❓ Bantuan", off.cb("m", "help"))]))
+
+
+async def help_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await send_help(update, context)
+
+
+async def send_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    uid = user_id(update)
+    off = svc(context, Officials)
+    roles = (await off.actor(uid)).roles
+    text = T.HELP
+    if roles - {Role.ADMIN}:
+        text += T.HELP_OFFICIAL
+    if Role.ADMIN in roles:
+        text += T.HELP_ADMIN
+    off.out.send(uid, text)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await svc(context, Form).cancel(user_id(update))
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler(["bantuan", "help"], help_cmd))
+    app.add_handler(CommandHandler(["batal", "cancel"], cancel))

@@ -1,0 +1,169 @@
+"""splp-bot: command line.
+
+    python main.py                       run the bot (long polling; migrations applied on start)
+    python main.py run [--webhook]       the same, or webhook mode for several instances
+    python main.py db upgrade            apply database migrations
+    python main.py officials add --role ROLE --telegram-id N --name "..."
+    python main.py officials list
+    python main.py officials deactivate --telegram-id N
+    python main.py agencies import FILE.csv [--deactivate-missing]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.settings import MissingSetting, Settings
+from workflow.sop import OFFICIAL_ROLES, Role
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="main.py", description="SPLP bot (SOP 038 Diskominfo Kota Bogor)")
+    sub = p.add_subparsers(dest="cmd")
+    run = sub.add_parser("run", help="run the bot")
+    run.add_argument("--webhook", action="store_true", help="webhook mode (WEBHOOK_URL, WEBHOOK_PORT, ...)")
+    db = sub.add_parser("db", help="database")
+    db.add_argument("action", choices=["upgrade"])
+    off = sub.add_parser("officials", help="manage officials")
+    osub = off.add_subparsers(dest="action", required=True)
+    add = osub.add_parser("add")
+    add.add_argument("--role", required=True, choices=[r.value for r in OFFICIAL_ROLES])
+    add.add_argument("--telegram-id", required=True, type=int)
+    add.add_argument("--name", required=True)
+    osub.add_parser("list")
+    de = osub.add_parser("deactivate")
+    de.add_argument("--telegram-id", required=True, type=int)
+    ag = sub.add_parser("agencies", help="manage the list of Perangkat Daerah")
+    asub = ag.add_subparsers(dest="action", required=True)
+    imp = asub.add_parser("import")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--deactivate-missing", action="store_true")
+    asub.add_parser("list")
+    return p
+
+
+async def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
+    from storage.db import Database, upgrade_async
+    from storage.repo import seed_agencies_if_empty
+
+    await upgrade_async(settings.database_url)
+    db = Database(settings.database_url)
+    async with db.transaction() as s:
+        await seed_agencies_if_empty(s)
+    return db
+
+
+async def _run(settings: Settings, webhook: bool) -> None:
+    from bot.app import BotRuntime
+
+    settings.require_token()
+    db = await _prepare(settings)
+    try:
+        await BotRuntime(settings, db).run_forever(mode="webhook" if webhook else "polling")
+    finally:
+        await db.dispose()
+
+
+async def _officials(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import Clock
+    from bot.services.officials import Officials
+    from bot.updates import Scope
+    from bot.outbox import OutboxWriter
+    from storage.models import Official
+    from storage.repo import list_officials
+    from sqlalchemy import select
+
+    db = await _prepare(settings)
+    try:
+        if args.action == "list":
+            async with db.sessions() as s:
+                for off, roles in await list_officials(s):
+                    state = "active" if off.active else "inactive"
+                    print(f"{off.id}\t{off.telegram_id}\t{off.name}\t{','.join(roles) or '-'}\t{state}")
+            return 0
+        now = Clock().now()
+        async with db.transaction() as s:
+            scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+            svc = Officials(scope, _cli_env(settings))
+            if args.action == "add":
+                off = await svc.add(args.telegram_id, args.name.strip(), Role(args.role))
+                print(f"official {off.id} ({args.telegram_id}) now has role {args.role}")
+            else:
+                found = await s.scalar(select(Official).where(Official.telegram_id == args.telegram_id))
+                if found is None or await svc.deactivate(found.id) is None:
+                    print("no active official with that Telegram id", file=sys.stderr)
+                    return 1
+                print(f"official {found.id} deactivated")
+            await scope.outbox.flush()
+        return 0
+    finally:
+        await db.dispose()
+
+
+def _cli_env(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.callbacks import CallbackCodec
+    from bot.clock import Clock
+    from bot.env import Env
+    from bot.app import build_calendar
+
+    clock = Clock()
+    return Env(settings, CallbackCodec(settings.bot_token or "cli"), clock,
+               build_calendar(settings, clock.now().date()))
+
+
+async def _agencies(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+    from storage.models import Agency
+    from storage.repo import CsvError, read_agencies_csv, upsert_agencies
+
+    db = await _prepare(settings)
+    try:
+        if args.action == "list":
+            async with db.sessions() as s:
+                for a in (await s.scalars(select(Agency).order_by(Agency.id))).all():
+                    print(f"{a.code}\t{a.short_name}\t{a.name}\t{'active' if a.active else 'inactive'}")
+            return 0
+        try:
+            rows = read_agencies_csv(args.file)
+        except (OSError, CsvError) as e:
+            print(f"cannot import {args.file}: {e}", file=sys.stderr)
+            return 1
+        async with db.transaction() as s:
+            added, updated = await upsert_agencies(s, rows, deactivate_missing=args.deactivate_missing)
+        print(f"agencies: {added} added, {updated} updated")
+        return 0
+    finally:
+        await db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    from bot.logging_setup import setup_logging
+    setup_logging(settings.log_level, [settings.bot_token, settings.webhook_secret])
+    try:
+        if args.cmd in (None, "run"):
+            asyncio.run(_run(settings, getattr(args, "webhook", False)))
+            return 0
+        if args.cmd == "db":
+            from storage.db import upgrade
+            upgrade(settings.database_url)
+            print("database is up to date")
+            return 0
+        if args.cmd == "officials":
+            return asyncio.run(_officials(settings, args))
+        if args.cmd == "agencies":
+            return asyncio.run(_agencies(settings, args))
+    except MissingSetting as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

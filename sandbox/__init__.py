@@ -1,0 +1,1 @@
+"""Test sandbox utilities (emulated external services)."""

@@ -1,0 +1,250 @@
+"""SQLAlchemy 2 models: the database is the single source of truth.
+
+Times are stored as timezone-aware UTC datetimes. Personal data of contact
+persons lives only in ``request`` / ``draft`` rows (what the SOP needs).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which has no time zones) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+TS = UTCDateTime()
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: TS, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Agency(Base):
+    __tablename__ = "agency"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+
+class Official(Base):
+    __tablename__ = "official"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    created_at: Mapped[datetime]
+    deactivated_at: Mapped[datetime | None]
+
+
+class OfficialRole(Base):
+    __tablename__ = "official_role"
+    official_id: Mapped[int] = mapped_column(ForeignKey("official.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class Invite(Base):
+    __tablename__ = "invite"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the secret in the link
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(120))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("official.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Counter(Base):
+    __tablename__ = "counter"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Draft(Base):
+    """A requester's form in progress (one open draft per user)."""
+
+    __tablename__ = "draft"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("request.id"))  # correcting a returned request
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Session(Base):
+    """What the bot waits for from a user (the next free-text answer), durable across restarts."""
+
+    __tablename__ = "chat_session"
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    awaiting: Mapped[str | None] = mapped_column(String(40))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime]
+
+
+class Request(Base):
+    __tablename__ = "request"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    requester_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    letter_number: Mapped[str] = mapped_column(String(100))
+    letter_date: Mapped[date] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(String(200))
+    contact_name: Mapped[str] = mapped_column(String(100))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    contact_phone: Mapped[str] = mapped_column(String(20))  # E.164
+    app_name: Mapped[str] = mapped_column(String(100))
+    business_process: Mapped[str] = mapped_column(Text)
+    scan: Mapped[dict[str, Any]] = mapped_column(JSON)  # Telegram file reference and metadata
+    stage: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    cycle: Mapped[int] = mapped_column(Integer, default=1)
+    holder_role: Mapped[str | None] = mapped_column(String(20))
+    holder_official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id"))
+    executor_official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id"))
+    return_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_request_stage_holder", "stage", "holder_role"),)
+
+
+class RequestStep(Base):
+    """One hop of the timeline: who held the request, from when, until when, against which limit."""
+
+    __tablename__ = "request_step"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), index=True)
+    cycle: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(20))
+    step_code: Mapped[str] = mapped_column(String(4))
+    holder_role: Mapped[str | None] = mapped_column(String(20))
+    holder_official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id"))
+    from_official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id"))
+    instruction: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    done_by_official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id"))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+
+
+class AuditLog(Base):
+    """Append-only: who did what, from which state to which, when. No personal data, no secrets."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_official_id: Mapped[int | None] = mapped_column(Integer)
+    request_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ProcessedUpdate(Base):
+    """Durable inbox: an update_id is handled once, in the same transaction as its effects."""
+
+    __tablename__ = "processed_update"
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(TS, index=True)
+    outcome: Mapped[str] = mapped_column(String(10))
+
+
+class Outbox(Base):
+    """Transactional outbox: Bot API calls committed with the state change that caused them."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ref_outbox_id: Mapped[int | None] = mapped_column(BigInteger)  # edit/delete the message this row sent
+    request_id: Mapped[int | None] = mapped_column(BigInteger)
+    live_buttons: Mapped[bool] = mapped_column(Boolean, default=False)  # holds action buttons of request_id
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed|cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "available_at", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+        Index("ix_outbox_chat", "chat_id", "id"),
+        Index("ix_outbox_message", "chat_id", "sent_message_id"),
+        Index("ix_outbox_live", "request_id", postgresql_where=text("live_buttons"),
+              sqlite_where=text("live_buttons")),
+    )
+
+
+class ChatLock(Base):
+    """Per-chat lease so that one sender (of possibly several instances) sends a chat's messages in order."""
+
+    __tablename__ = "chat_lock"
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    owner: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime]
+
+
+__all__ = [
+    "Agency", "AuditLog", "Base", "ChatLock", "Counter", "Draft", "Invite", "Official",
+    "OfficialRole", "Outbox", "ProcessedUpdate", "Request", "RequestStep", "Session", "UniqueConstraint",
+]

@@ -1,0 +1,169 @@
+"""The real bot, running against the in-project Bot API emulator over HTTP, on a test database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.app import BotRuntime
+from bot.clock import FakeClock
+from bot.settings import Settings
+from sandbox.telegram import Msg, TelegramEmulator
+from storage.db import Database
+from storage.models import Official, Request
+from storage.repo import seed_agencies_if_empty
+from workflow.sop import Role
+
+WIB = ZoneInfo("Asia/Jakarta")
+MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=WIB)
+
+# Telegram user ids of the cast
+REQUESTER, HEAD, DIVISION, TEAM, EXEC1, EXEC2, ADMIN, STRANGER = 5001, 1001, 1002, 1003, 1004, 1005, 1006, 7777
+
+PDF = b"%PDF-1.4\n" + b"0" * 2000 + b"\n%%EOF\n"
+
+
+class Harness:
+    def __init__(self, emu: TelegramEmulator, db_url: str, *, clock: FakeClock | None = None,
+                 **settings: object) -> None:
+        self.emu = emu
+        self.db_url = db_url
+        self.clock = clock or FakeClock(MONDAY_9)
+        self.settings = Settings(
+            _env_file=None, bot_token=emu.token, database_url=db_url, telegram_api_url=emu.api_url,
+            poll_timeout=1, request_timeout=2, per_chat_per_second=0, rate_limit_per_second=1000,
+            **settings)  # type: ignore[arg-type]
+        self.db = Database(db_url)
+        self.runtime: BotRuntime | None = None
+
+    async def start(self) -> None:
+        async with self.db.transaction() as s:
+            await seed_agencies_if_empty(s)
+        self.runtime = BotRuntime(self.settings, self.db, clock=self.clock, instance_id="test-1")
+        await self.runtime.start()
+
+    async def stop(self) -> None:
+        if self.runtime:
+            await self.runtime.stop()
+            self.runtime = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def close(self) -> None:
+        await self.stop()
+        await self.db.dispose()
+
+    async def add_official(self, telegram_id: int, name: str, *roles: Role) -> None:
+        from bot.outbox import OutboxWriter
+        from bot.services.officials import Officials
+        from bot.updates import Scope
+        from main import _cli_env
+
+        async with self.db.transaction() as s:
+            now = self.clock.now()
+            scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+            svc = Officials(scope, _cli_env(self.settings))
+            for r in roles:
+                await svc.add(telegram_id, name, r)
+            await scope.outbox.flush()
+        self.emu.add_user(telegram_id, name.split()[0], started=True)
+
+    async def cast(self) -> None:
+        await self.add_official(HEAD, "Rahmat Hidayat", Role.HEAD)
+        await self.add_official(DIVISION, "Dewi Kartika", Role.DIVISION_HEAD)
+        await self.add_official(TEAM, "Agus Salim", Role.TEAM_LEAD)
+        await self.add_official(EXEC1, "Budi Pranoto", Role.EXECUTOR)
+        await self.add_official(EXEC2, "Citra Lestari", Role.EXECUTOR)
+        await self.add_official(ADMIN, "Admin Diskominfo", Role.ADMIN)
+
+    # --- acting ---
+    def last_id(self, chat: int) -> int:
+        m = self.emu.last_bot_message(chat, include_deleted=True)
+        return m.message_id if m else 0
+
+    async def say(self, uid: int, text: str, *, expect: str | None = None, timeout: float = 5) -> Msg:
+        after = self.last_id(uid)
+        self.emu.send_text(uid, text)
+        return await self.emu.wait_bot_message(uid, contains=expect, after=after, timeout=timeout)
+
+    async def tap(self, uid: int, msg: Msg | int, *, text: str | None = None, data: str | None = None,
+                  expect: str | None = None, timeout: float = 5) -> dict:
+        """Tap a button; returns the callback answer. With ``expect``, also waits for a new bot message."""
+        mid = msg if isinstance(msg, int) else msg.message_id
+        after = self.last_id(uid)
+        qid = self.emu.tap(uid, mid, data, button_text=text) if text or data else None
+        assert qid is not None
+        ans = await self.emu.wait_callback_answer(qid, timeout=timeout)
+        if expect:
+            await self.emu.wait_bot_message(uid, contains=expect, after=after, timeout=timeout)
+        return ans
+
+    def button(self, msg: Msg, contains: str) -> str:
+        for b in msg.buttons:
+            if contains in b["text"]:
+                return b["text"]
+        raise LookupError(f"no button containing {contains!r} in {msg.button_texts}")
+
+    async def wait_msg(self, uid: int, contains: str, *, after: int = 0, timeout: float = 5) -> Msg:
+        return await self.emu.wait_bot_message(uid, contains=contains, after=after, timeout=timeout)
+
+    async def settle(self) -> None:
+        """Let everything committed be delivered."""
+        assert self.runtime and self.runtime.sender
+        await self.runtime.sender.drain()
+
+    async def request(self, number: str | None = None) -> Request:
+        async with self.db.sessions() as s:
+            q = select(Request).order_by(Request.id.desc())
+            if number:
+                q = select(Request).where(Request.number == number)
+            r = await s.scalar(q)
+            assert r is not None
+            return r
+
+    async def official_id(self, telegram_id: int) -> int:
+        async with self.db.sessions() as s:
+            return (await s.scalar(select(Official.id).where(Official.telegram_id == telegram_id)))  # type: ignore[return-value]
+
+    # --- the requester's form, filled in the ordinary way ---
+    async def fill_form(self, uid: int = REQUESTER, *, phone: str = "0812-3456-7890") -> Msg:
+        await self.say(uid, "/ajukan", expect="Perangkat Daerah")
+        await self.say(uid, "dinkes", expect="nomor surat")
+        await self.say(uid, "000.1/123-Dinkes/2026", expect="tanggal surat")
+        await self.say(uid, "27-11-2026", expect="perihal")
+        m = self.emu.last_bot_message(uid)
+        await self.tap(uid, m, text=self.button(m, "Gunakan"), expect="nama lengkap narahubung")
+        await self.say(uid, "Siti Aminah", expect="email")
+        await self.say(uid, "siti.aminah@kotabogor.go.id", expect="nomor ponsel")
+        await self.say(uid, phone, expect="nama aplikasi")
+        await self.say(uid, "SIMPUS Kota Bogor", expect="proses bisnis")
+        await self.say(uid, "Aplikasi SIMPUS mengirim data kunjungan pasien puskesmas ke Satu Data "
+                            "Kota Bogor melalui SPLP setiap hari.", expect="pindaian")
+        after = self.last_id(uid)
+        self.emu.send_document(uid, PDF, file_name="surat.pdf", mime_type="application/pdf")
+        return await self.wait_msg(uid, "Ringkasan permohonan", after=after)
+
+    async def submit(self, uid: int = REQUESTER) -> str:
+        summary = await self.fill_form(uid)
+        await self.tap(uid, summary, text=self.button(summary, "Kirim"), expect="telah diterima dengan nomor")
+        req = await self.request()
+        return req.number
+
+
+async def wait_until(pred, timeout: float = 5.0, interval: float = 0.02):  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        v = pred()
+        if asyncio.iscoroutine(v):
+            v = await v
+        if v:
+            return v
+        if loop.time() > end:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(interval)
