@@ -49,7 +49,7 @@ class CallbackCodec:
         if not data or len(data.encode()) > MAX_BYTES:
             return None
         body, _, sig = data.rpartition(":")
-        if not body or not hmac.compare_digest(sig, self._sig(body)):
+        if not body or not hmac.compare_digest(sig.encode(), self._sig(body).encode()):
             return None
         action, *args = body.split(":")
         return Callback(action, tuple(args))

@@ -117,7 +117,12 @@ class UpdateProcessor:
 
     async def _record_failure(self, update: Update, exc: BaseException) -> None:
         """The handler failed: its effects were rolled back; record the update and apologise."""
-        log.error("update %s failed: %s", update.update_id, exc, exc_info=exc)
+        # Type and location only: exception messages may quote personal data.
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
+        log.error("update %s failed: %s at %s", update.update_id, type(exc).__name__, where)
         async with self.db.transaction() as session:
             now = self.clock.now()
             ins = _upsert(self.db.dialect)(ProcessedUpdate).values(
@@ -228,6 +233,10 @@ class Poller:
         self.offset = updates[-1].update_id + 1
 
 
+async def _healthz(_request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
 class WebhookServer:
     """Receives Telegram's POSTs; answers 200 only after the update committed."""
 
@@ -258,7 +267,7 @@ class WebhookServer:
     async def start(self) -> None:
         webapp = web.Application()
         webapp.router.add_post(self.path, self._post)
-        webapp.router.add_get("/healthz", lambda _r: web.Response(text="ok"))
+        webapp.router.add_get("/healthz", _healthz)
         self._runner = web.AppRunner(webapp, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.listen, self.port).start()

@@ -37,6 +37,7 @@ def sqlite_path(url: str) -> Path | None:
 
 def make_engine(url: str, **kw: Any) -> AsyncEngine:
     url = normalise_url(url)
+    kw.setdefault("hide_parameters", True)  # errors must not quote personal data
     if is_sqlite(url):
         path = sqlite_path(url)
         if path is not None:

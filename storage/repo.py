@@ -64,7 +64,7 @@ async def seed_agencies_if_empty(s: AsyncSession) -> int:
 
 async def list_officials(s: AsyncSession) -> list[tuple[Official, list[str]]]:
     rows = (await s.execute(select(Official, OfficialRole.role).outerjoin(
-        OfficialRole, OfficialRole.official_id == Official.id).order_by(Official.id))).all()
+        OfficialRole, OfficialRole.official_id == Official.id).order_by(Official.id, OfficialRole.role))).all()
     out: dict[int, tuple[Official, list[str]]] = {}
     for off, role in rows:
         out.setdefault(off.id, (off, []))

@@ -123,7 +123,7 @@ def parse_subject(text: str | None) -> str:
     return value
 
 
-_NAME = re.compile(r"^[^\W\d_]+(?:[ .,'\-][^\W\d_]*)*\.?$", re.UNICODE)
+_NAME = re.compile(r"^[^\W\d_]+(?:[ .,'\-]+[^\W\d_]+)*\.?$", re.UNICODE)
 
 
 def parse_person_name(text: str | None) -> str:
@@ -155,6 +155,8 @@ def parse_mobile(text: str | None) -> str:
     if not value:
         raise Invalid("empty")
     raw = re.sub(r"[\s\-().]", "", value)
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
     if raw.startswith("62") and not raw.startswith("+"):
         raw = "+" + raw
     try:

@@ -56,6 +56,9 @@ class TimeLimit:
 
     @property
     def as_timedelta(self) -> timedelta:
+        """A minute limit as a duration (working-day limits need the calendar)."""
+        if self.working_days:
+            raise ValueError("a working-day limit has no fixed duration; use the working calendar")
         return timedelta(minutes=self.minutes)
 
 

@@ -1,0 +1,176 @@
+"""Restarts, redelivery, Bot API failures: nothing lost, nothing done twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from storage.models import Draft, Outbox, ProcessedUpdate
+from tests.e2e.flows import division_disposes, head_disposes, pick
+from tests.e2e.harness import DIVISION, HEAD, REQUESTER, TEAM, Harness
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_restart_mid_form_and_mid_chain(h: Harness) -> None:
+    await h.say(REQUESTER, "/ajukan", expect="Perangkat Daerah")
+    await h.say(REQUESTER, "bapenda", expect="nomor surat")
+    await h.restart()
+    await h.say(REQUESTER, "900/12-Bapenda/2026", expect="tanggal surat")  # the draft and the awaited field survived
+    await h.stop()
+    await h.start()
+    await h.say(REQUESTER, "/batal", expect="dibatalkan")
+
+    number = await h.submit()
+    m = await h.wait_msg(HEAD, "Disposisikan kepada")
+    m = await pick(h, HEAD, m, "Segera", "Tulis catatan")
+    await h.tap(HEAD, m, text=h.button(m, "Tulis catatan"), expect="Ketik catatan")
+    await h.restart()  # the awaited note survives too
+    await h.say(HEAD, "Catatan setelah restart.", expect="Disposisi terkirim")
+    div = await h.wait_msg(DIVISION, "Disposisikan kepada")
+    assert "Catatan setelah restart." in div.text
+    await h.restart()  # buttons sent before a restart still work
+    await division_disposes(h)
+    await h.wait_msg(TEAM, "Pelaksana")
+    assert (await h.request(number)).stage == "team_assign"
+
+
+async def test_sender_rides_out_5xx_429_and_timeouts(h: Harness) -> None:
+    emu = h.emu
+    emu.fail_next("sendMessage", status=502, count=2)
+    emu.fail_next("sendMessage", status=429, retry_after=1)
+    after = h.last_id(REQUESTER)
+    emu.send_text(REQUESTER, "/ajukan")
+    emu.send_text(REQUESTER, "dinkes")
+    for _ in range(40):  # move the injected clock past the back-off; real time for retry_after
+        h.clock.advance(seconds=2)
+        h.runtime.sender.wake()  # type: ignore[union-attr]
+        await asyncio.sleep(0.1)
+        if any("nomor surat" in m.text for m in emu.bot_messages(REQUESTER) if m.message_id > after and m.text):
+            break
+    msgs = [m.text for m in emu.bot_messages(REQUESTER) if m.message_id > after]
+    assert len(msgs) == 2 and "Perangkat Daerah" in msgs[0] and "nomor surat" in msgs[1]  # in order, once each
+    failures = [c for c in emu.calls_of("sendMessage") if not c.ok]
+    assert {c.status for c in failures} == {502, 429}
+
+    # A timeout where Telegram did deliver: the message may repeat (at-least-once), never vanish.
+    emu.delay_next("sendMessage", 3.0, apply=True)
+    after = h.last_id(REQUESTER)
+    emu.send_text(REQUESTER, "000.1/1-Dinkes/2026")
+    for _ in range(60):
+        h.clock.advance(seconds=2)
+        h.runtime.sender.wake()  # type: ignore[union-attr]
+        await asyncio.sleep(0.1)
+        async with h.db.sessions() as s:
+            pending = await s.scalar(select(func.count()).select_from(Outbox).where(Outbox.status == "pending"))
+        if not pending and any(m.message_id > after for m in emu.bot_messages(REQUESTER)):
+            break
+    got = [m.text for m in emu.bot_messages(REQUESTER) if m.message_id > after]
+    assert 1 <= len(got) <= 2 and all("tanggal surat" in t for t in got)
+
+
+async def test_undeliverable_message_is_recorded(h: Harness) -> None:
+    from bot.outbox import OutboxWriter
+
+    async with h.db.transaction() as s:
+        OutboxWriter(s, h.clock.now()).send(424242, "halo")  # a user who never wrote to the bot
+    h.runtime.sender.wake()  # type: ignore[union-attr]
+    await h.settle()
+    async with h.db.sessions() as s:
+        row = await s.scalar(select(Outbox).where(Outbox.chat_id == 424242))
+    assert row.status == "failed" and "initiate conversation" in (row.last_error or "")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_webhook_secret_and_duplicate_delivery(emu, db_url) -> None:  # type: ignore[no-untyped-def]
+    port = _free_port()
+    h = Harness(emu, db_url, webhook_listen="127.0.0.1", webhook_port=port, webhook_path="/tg",
+                webhook_secret="s3cret-token")
+    async with h.db.transaction() as s:
+        from storage.repo import seed_agencies_if_empty
+        await seed_agencies_if_empty(s)
+    from bot.app import BotRuntime
+    h.runtime = BotRuntime(h.settings, h.db, clock=h.clock, instance_id="wh-1")
+    await h.runtime.start(mode="webhook")
+    try:
+        upd = emu.send_text(REQUESTER, "/ajukan")
+        url = f"http://127.0.0.1:{port}/tg"
+        async with httpx.AsyncClient() as c:
+            bad = await c.post(url, content=json.dumps(upd), headers={"Content-Type": "application/json",
+                                                                      "X-Telegram-Bot-Api-Secret-Token": "nope"})
+            assert bad.status_code == 403
+            hdr = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+            r1 = await c.post(url, content=json.dumps(upd), headers=hdr)
+            r2 = await c.post(url, content=json.dumps(upd), headers=hdr)  # Telegram retried
+            assert r1.status_code == r2.status_code == 200
+        await h.settle()
+        msgs = [m for m in emu.bot_messages(REQUESTER) if m.text and "Perangkat Daerah" in m.text]
+        assert len(msgs) == 1
+        async with h.db.sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
+    finally:
+        await h.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_kill_9_mid_burst_loses_nothing(emu, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "BOT_TOKEN": emu.token, "TELEGRAM_API_URL": emu.api_url, "DATABASE_URL": db_url,
+           "POLL_TIMEOUT": "1", "INSTANCE_ID": "proc-1", "PER_CHAT_PER_SECOND": "0",
+           "RATE_LIMIT_PER_SECOND": "1000", "LOG_LEVEL": "WARNING"}
+
+    def spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run"], cwd=tmp_path, env=env,
+                                stdout=subprocess.DEVNULL, stderr=open(tmp_path / "bot.log", "ab"))
+
+    users = list(range(9001, 9031))
+    proc = spawn()
+    try:
+        for u in users:
+            emu.send_text(u, "/ajukan")
+        for u in users:
+            emu.send_text(u, "dinas kesehatan")
+        # Kill it while the burst is being handled.
+        await emu.wait_for(lambda: len(emu.calls_of("sendMessage")) >= 10, timeout=30)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        proc = spawn()
+
+        def done() -> bool:
+            return all(any(m.text and "nomor surat" in m.text for m in emu.bot_messages(u)) for u in users)
+
+        await emu.wait_for(done, timeout=60)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    from storage.db import Database
+    db = Database(db_url)
+    try:
+        async with db.sessions() as s:
+            drafts = (await s.scalars(select(Draft))).all()
+            processed = await s.scalar(select(func.count()).select_from(ProcessedUpdate))
+    finally:
+        await db.dispose()
+    assert len(drafts) == len(users) and all(d.data.get("agency") for d in drafts)
+    assert processed == 2 * len(users)
+    for u in users:  # each question at least once, and the first question never repeated by a second handling
+        texts = [m.text for m in emu.bot_messages(u) if m.text]
+        assert sum("Langkah 1/10" in t for t in texts) <= 2
+        assert any("Langkah 2/10" in t for t in texts)
