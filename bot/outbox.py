@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
@@ -140,6 +140,16 @@ class OutboxSender:
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, last monotonic)
         self._paused_until = 0.0
         self._stopping = False
+        ins = _upsert(db.dialect)(ChatLock).values(chat_id=bindparam("c"), owner=bindparam("o"),
+                                                    until=bindparam("u"))
+        self._lease_stmt = ins.on_conflict_do_update(
+            index_elements=[ChatLock.chat_id], set_={"owner": ins.excluded.owner, "until": ins.excluded.until},
+            where=ChatLock.until < bindparam("now")).returning(ChatLock.chat_id)
+        self._pending_stmt = (select(Outbox).where(Outbox.chat_id.in_(bindparam("chats", expanding=True)),
+                                                   Outbox.status == "pending").order_by(Outbox.id))
+        self._to_record: list[tuple[int, list[tuple[Outbox, dict[str, Any]]], Any]] = []
+        self._record_wake = asyncio.Event()
+        self._recorder_task: asyncio.Task[None] | None = None
 
     # --- lifecycle ---
     async def start(self) -> None:
@@ -147,6 +157,7 @@ class OutboxSender:
             await s.execute(delete(ChatLock).where(ChatLock.owner == self.owner))
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
+        self._recorder_task = asyncio.create_task(self._recorder(), name="outbox-recorder")
 
     async def stop(self) -> None:
         self._stopping = True
@@ -156,6 +167,10 @@ class OutboxSender:
             self._task = None
         if self._chat_tasks:
             await asyncio.gather(*self._chat_tasks, return_exceptions=True)
+        if self._recorder_task:
+            self._record_wake.set()
+            await self._recorder_task
+            self._recorder_task = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -175,23 +190,50 @@ class OutboxSender:
     # --- loop ---
     async def _run(self) -> None:
         while not self._stopping:
+            self._wake.clear()  # before looking: a wake-up during the look is not lost
             try:
                 claimed = await self._claim()
             except Exception:  # database hiccup: try again shortly
                 log.exception("outbox claim failed")
                 claimed = {}
-            for chat_id, rows in claimed.items():
-                self._inflight.add(chat_id)
-                t = asyncio.create_task(self._send_chat(chat_id, rows))
-                self._chat_tasks.add(t)
-                t.add_done_callback(self._chat_tasks.discard)
+            self.dispatch(claimed)
             if claimed:
                 continue
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self.idle_poll)
             except TimeoutError:
                 pass
+
+    def dispatch(self, claimed: dict[int, list[Outbox]]) -> None:
+        """Send chats whose lease this instance holds."""
+        for chat_id, rows in claimed.items():
+            if chat_id in self._inflight:  # cannot happen with leases; never send a chat twice at once
+                continue
+            self._inflight.add(chat_id)
+            t = asyncio.create_task(self._send_chat(chat_id, rows))
+            self._chat_tasks.add(t)
+            t.add_done_callback(self._chat_tasks.discard)
+
+    async def claim_in(self, s: AsyncSession, chats: set[int], now: datetime) -> dict[int, list[Outbox]]:
+        """Fast path, inside the transaction that wrote the rows: take the chats' leases if free and
+        return their pending rows (older ones first), to send right after commit."""
+        chats = {c for c in chats if c not in self._inflight}
+        if not chats or self._stopping or time.monotonic() < self._paused_until:
+            return {}
+        conn = await s.connection()
+        got = set()
+        for c in sorted(chats):
+            if (await conn.execute(self._lease_stmt, {"c": c, "o": self.owner, "u": now + self.lease,
+                                                      "now": now})).first() is not None:
+                got.add(c)
+        if not got:
+            return {}
+        rows = (await s.scalars(self._pending_stmt, {"chats": list(got)})).all()
+        out: dict[int, list[Outbox]] = {c: [] for c in got}
+        for r in rows:
+            if len(out[r.chat_id]) < self.rows_per_chat:
+                out[r.chat_id].append(r)
+        return out
 
     async def _claim(self) -> dict[int, list[Outbox]]:
         now = self.clock.now()
@@ -260,11 +302,33 @@ class OutboxSender:
                 if res.get("status") == "pending":
                     break  # retry later, keep the chat's order
         finally:
-            try:
-                await self._record(chat_id, results)
-            finally:
+            done = asyncio.get_running_loop().create_future()
+            self._to_record.append((chat_id, results, done))
+            self._record_wake.set()
+            await done
+
+    async def _recorder(self) -> None:
+        """Records delivery results and releases chat leases, many chats per transaction."""
+        while True:
+            await self._record_wake.wait()
+            self._record_wake.clear()
+            batch, self._to_record = self._to_record, []
+            if not batch:
+                if self._stopping and not self._inflight:
+                    return
+                continue
+            for attempt in range(5):
+                try:
+                    await self._record_batch(batch)
+                    break
+                except Exception:
+                    log.exception("recording outbox results failed (attempt %d)", attempt + 1)
+                    await asyncio.sleep(0.2 * 2**attempt)
+            for chat_id, _results, done in batch:
                 self._inflight.discard(chat_id)
-                self.wake()
+                if not done.done():
+                    done.set_result(None)
+            self.wake()
 
     async def _ref_ids(self, rows: Sequence[Outbox]) -> dict[int, tuple[str, int | None]]:
         ids = {r.ref_outbox_id for r in rows if r.ref_outbox_id is not None}
@@ -306,19 +370,27 @@ class OutboxSender:
         mid = result.get("message_id") if isinstance(result, dict) else None
         return {"status": "sent", "attempts": attempts, "sent_message_id": mid}
 
-    async def _record(self, chat_id: int, results: list[tuple[Outbox, dict[str, Any]]]) -> None:
+    async def _record_batch(self, batch: list[tuple[int, list[tuple[Outbox, dict[str, Any]]], Any]]) -> None:
         now = self.clock.now()
         async with self.db.transaction() as s:
-            for row, res in results:
-                res = dict(res)
-                res.pop("gone", None)
-                values: dict[str, Any] = {k: v for k, v in res.items()}
-                if res["status"] == "sent":
-                    values["sent_at"] = now
-                    # A live action message cancelled while it was in flight: strip its buttons.
-                    cur = await s.scalar(select(Outbox.status).where(Outbox.id == row.id))
-                    if cur == "cancelled" and row.live_buttons and res.get("sent_message_id"):
-                        OutboxWriter(s, now).edit_markup(chat_id, None, message_id=res["sent_message_id"])
-                        values["live_buttons"] = False
-                await s.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
-            await s.execute(delete(ChatLock).where(ChatLock.chat_id == chat_id, ChatLock.owner == self.owner))
+            for chat_id, results, _done in batch:
+                await self._record_chat(s, chat_id, results, now)
+            await s.execute(delete(ChatLock).where(ChatLock.chat_id.in_([c for c, _, _ in batch]),
+                                                   ChatLock.owner == self.owner))
+
+    async def _record_chat(self, s: AsyncSession, chat_id: int, results: list[tuple[Outbox, dict[str, Any]]],
+                           now: datetime) -> None:
+        for row, res in results:
+            res = dict(res)
+            res.pop("gone", None)
+            values: dict[str, Any] = {k: v for k, v in res.items()}
+            if res["status"] == "sent":
+                values["sent_at"] = now
+            done = await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending")
+                                   .values(**values))
+            if done.rowcount == 0 and res["status"] == "sent":
+                # Cancelled while in flight (its request moved on): record it, strip its buttons.
+                values.pop("status")
+                await s.execute(update(Outbox).where(Outbox.id == row.id).values(**values, live_buttons=False))
+                if row.live_buttons and res.get("sent_message_id"):
+                    OutboxWriter(s, now).edit_markup(chat_id, None, message_id=res["sent_message_id"])

@@ -83,6 +83,7 @@ class UpdateProcessor:
     async def _process_once(self, update: Update) -> bool:
         scope: Scope | None = None
         failed: BaseException | None = None
+        fast: dict = {}
         try:
             async with self.db.transaction() as session:
                 now = self.clock.now()
@@ -100,6 +101,8 @@ class UpdateProcessor:
                 if scope.error is not None:
                     raise _HandlerFailed(scope.error)
                 await scope.outbox.flush()
+                if scope.outbox.rows:
+                    fast = await self.sender.claim_in(session, {r.chat_id for r in scope.outbox.rows}, now)
         except _HandlerFailed as e:
             failed = e.__cause__ or e.args[0]
         if failed is not None:
@@ -111,6 +114,8 @@ class UpdateProcessor:
                 await fn()
             except Exception as e:  # post-commit courtesy calls (answerCallbackQuery) must not fail the update
                 log.debug("after-commit call failed: %s", e)
+        if fast:
+            self.sender.dispatch(fast)
         if scope.outbox.rows:
             self.sender.wake()
         return True

@@ -217,6 +217,9 @@ class Form(Chain):
         if contact_user_id != user_id:
             self.out.send(user_id, "⚠️ " + T.ERRORS["contact_not_own"])
             return
+        phone = phone.strip()
+        if phone and phone[0].isdigit() and not phone.startswith("0"):
+            phone = "+" + phone  # Telegram sends shared contacts in international form without "+"
         try:
             value = parse_mobile(phone)
         except Invalid as err:
