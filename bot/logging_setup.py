@@ -29,6 +29,14 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # httpx logs every request URL, and Bot API URLs contain the token.
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Library loggers that would print tokens or personal data stay quiet even at DEBUG:
+    httpx/httpcore log request URLs (which contain the bot token), PTB logs every Bot API
+    call with its parameters (message texts hold contact data)."""
     for noisy in ("httpx", "httpcore", "apscheduler", "aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for chatty in ("telegram", "telegram.ext"):
+        logging.getLogger(chatty).setLevel(logging.INFO)

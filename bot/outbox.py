@@ -363,6 +363,8 @@ class OutboxSender:
             if attempts >= self.max_attempts:
                 return {"status": "failed", "attempts": attempts, "last_error": str(e)[:300]}
             backoff = min(300.0, 0.5 * 2 ** (attempts - 1)) * (0.75 + random.random() / 2)
+            log.warning("outbox %s %s failed (%s), attempt %d; retrying in %.1fs", row.id, row.method,
+                        type(e).__name__, attempts, backoff)
             return {"status": "pending", "attempts": attempts, "last_error": str(e)[:300],
                     "available_at": self.clock.now() + timedelta(seconds=backoff)}
         except TelegramError as e:
