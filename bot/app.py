@@ -35,7 +35,8 @@ def build_calendar(settings: Settings, today: date):  # type: ignore[no-untyped-
 
 def build_application(settings: Settings, *, token: str) -> Application:
     api = settings.telegram_api_url.rstrip("/")
-    request = HTTPXRequest(connection_pool_size=64, connect_timeout=settings.request_timeout,
+    # A small pool: httpcore checks every pooled connection for expiry on each request.
+    request = HTTPXRequest(connection_pool_size=8, connect_timeout=settings.request_timeout,
                            read_timeout=settings.request_timeout, write_timeout=settings.request_timeout,
                            pool_timeout=settings.request_timeout)
     get_updates_request = HTTPXRequest(connection_pool_size=2, read_timeout=settings.poll_timeout + 15,

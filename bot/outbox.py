@@ -145,6 +145,10 @@ class OutboxSender:
         self._lease_stmt = ins.on_conflict_do_update(
             index_elements=[ChatLock.chat_id], set_={"owner": ins.excluded.owner, "until": ins.excluded.until},
             where=ChatLock.until < bindparam("now")).returning(ChatLock.chat_id)
+        lease = self._lease_stmt.cte("lease")
+        # PostgreSQL: take one chat's lease and read its pending rows in one round trip.
+        self._lease_and_rows_stmt = (select(Outbox).where(Outbox.chat_id.in_(select(lease.c.chat_id)),
+                                                          Outbox.status == "pending").order_by(Outbox.id))
         self._pending_stmt = (select(Outbox).where(Outbox.chat_id.in_(bindparam("chats", expanding=True)),
                                                    Outbox.status == "pending").order_by(Outbox.id))
         self._to_record: list[tuple[int, list[tuple[Outbox, dict[str, Any]]], Any]] = []
@@ -220,6 +224,12 @@ class OutboxSender:
         chats = {c for c in chats if c not in self._inflight}
         if not chats or self._stopping or time.monotonic() < self._paused_until:
             return {}
+        if self.db.dialect == "postgresql" and len(chats) == 1:
+            (c,) = chats
+            # Only chats with rows pending in this very transaction come here, so no rows = no lease.
+            rows = (await s.scalars(self._lease_and_rows_stmt, {"c": c, "o": self.owner, "u": now + self.lease,
+                                                                "now": now})).all()
+            return {c: list(rows[: self.rows_per_chat])} if rows else {}
         conn = await s.connection()
         got = set()
         for c in sorted(chats):
