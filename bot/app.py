@@ -9,6 +9,11 @@ import socket
 from dataclasses import dataclass, field
 from datetime import date
 
+from typing import Any
+
+from sqlalchemy import select
+from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
@@ -23,6 +28,8 @@ from bot.settings import Settings
 from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope
 from handlers import admin, disposition, request_form, router, start, status
 from storage.db import Database
+from storage.models import Session
+from workflow.form import MAX_SCAN_BYTES
 from workflow.calendar import WeeklyHours, default_calendar
 
 log = logging.getLogger(__name__)
@@ -106,7 +113,8 @@ class BotRuntime:
                                    per_chat_rate=self.settings.per_chat_per_second,
                                    per_chat_burst=self.settings.per_chat_burst,
                                    max_attempts=self.settings.outbox_max_attempts)
-        self.processor = UpdateProcessor(self.app, self.db, self.clock, self.sender, on_failure=_apologise)
+        self.processor = UpdateProcessor(self.app, self.db, self.clock, self.sender, on_failure=_apologise,
+                                         prefetch=self._prefetch)
         await self.app.start()
         await self.sender.start()
         try:
@@ -125,6 +133,25 @@ class BotRuntime:
                                  concurrency=self.settings.update_concurrency)
             await self.poller.start()
         log.info("bot @%s started (%s mode)", me.username, mode)
+
+    async def _prefetch(self, update: Update) -> dict[str, Any]:
+        """Download the scan of the letter before the update's transaction (it can take seconds)."""
+        msg = update.message
+        if msg is None or msg.from_user is None or not (msg.document or msg.photo):
+            return {}
+        async with self.db.sessions() as s:
+            awaiting = await s.scalar(select(Session.awaiting).where(Session.user_id == msg.from_user.id))
+        if awaiting != "form:scan":
+            return {}
+        f = msg.photo[-1] if msg.photo else msg.document
+        if f is None or (f.file_size or 0) > MAX_SCAN_BYTES:
+            return {}
+        try:
+            tg_file = await self.app.bot.get_file(f.file_id)  # type: ignore[union-attr]
+            return {"file": bytes(await tg_file.download_as_bytearray())}
+        except TelegramError as e:
+            log.warning("could not download an attachment: %s", type(e).__name__)
+            return {"file_error": type(e).__name__}
 
     async def _housekeeping(self, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         if self.processor:

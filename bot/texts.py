@@ -83,6 +83,7 @@ ERRORS = {
     "scan_type": "Jenis berkas tidak didukung. Kirim berkas PDF, atau gambar JPG/PNG.",
     "scan_too_big": "Berkas terlalu besar. Ukuran paling besar {max_mb} MB.",
     "scan_empty": "Berkas kosong atau rusak. Mohon kirim ulang.",
+    "scan_download": "Berkas tidak dapat diunduh dari Telegram saat ini. Mohon kirim ulang berkas tersebut.",
     "agency_none": "Perangkat Daerah dengan nama tersebut tidak ditemukan. Coba kata lain atau pilih dari daftar.",
     "agency_short": "Ketik paling sedikit 2 huruf dari nama Perangkat Daerah.",
     "expect_text": "Mohon jawab dengan teks.",

@@ -64,9 +64,12 @@ class UpdateProcessor:
     """Runs the PTB handlers for one update inside one database transaction."""
 
     def __init__(self, app: Application, db: Database, clock: Clock, sender: OutboxSender,
-                 on_failure: Callable[[Scope], None] | None = None) -> None:
+                 on_failure: Callable[[Scope], None] | None = None,
+                 prefetch: Callable[[Update], Awaitable[dict[str, Any]]] | None = None) -> None:
         self.app, self.db, self.clock, self.sender = app, db, clock, sender
         self.on_failure = on_failure
+        # Slow I/O an update needs (downloading an attachment), done before its transaction opens.
+        self.prefetch = prefetch
 
     async def process(self, update: Update) -> bool:
         """Handle ``update`` once. Returns False if it was a duplicate."""
@@ -84,6 +87,7 @@ class UpdateProcessor:
         scope: Scope | None = None
         failed: BaseException | None = None
         fast: dict = {}
+        pre = await self.prefetch(update) if self.prefetch else {}
         try:
             async with self.db.transaction() as session:
                 now = self.clock.now()
@@ -93,6 +97,7 @@ class UpdateProcessor:
                 if (await session.execute(ins)).first() is None:
                     return False
                 scope = Scope(session, now, OutboxWriter(session, now), update)
+                scope.cache["prefetch"] = pre
                 token = current_scope.set(scope)
                 try:
                     await self.app.process_update(update)

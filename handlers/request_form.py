@@ -7,6 +7,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 
 from bot import texts as T
 from bot.services.form import Form
+from bot.updates import current_scope
 from handlers.common import answer, svc, tapped, user_id
 from workflow.form import Field
 
@@ -34,13 +35,14 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         form.out.send(uid, T.UNKNOWN_INPUT)
         return
     msg = update.effective_message
+    content = current_scope.get().cache.get("prefetch", {}).get("file")
     if msg.photo:  # type: ignore[union-attr]
         p = msg.photo[-1]  # type: ignore[union-attr]
-        await form.answer_file(uid, file_id=p.file_id, file_unique_id=p.file_unique_id, is_photo=True,
+        await form.answer_file(uid, content, file_id=p.file_id, file_unique_id=p.file_unique_id, is_photo=True,
                                file_name=None, mime_type="image/jpeg", size=p.file_size)
     else:
         d = msg.document  # type: ignore[union-attr]
-        await form.answer_file(uid, file_id=d.file_id, file_unique_id=d.file_unique_id, is_photo=False,
+        await form.answer_file(uid, content, file_id=d.file_id, file_unique_id=d.file_unique_id, is_photo=False,
                                file_name=d.file_name, mime_type=d.mime_type, size=d.file_size)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -101,6 +102,21 @@ class Invite(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StoredFile(Base):
+    """A file the bot keeps (the scan of the signed request letter): the SOP's artefact, not
+    only Telegram's copy."""
+
+    __tablename__ = "stored_file"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # pdf | jpeg | png
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    owner_user_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
 
 
 class Counter(Base):
@@ -246,5 +262,6 @@ class ChatLock(Base):
 
 __all__ = [
     "Agency", "AuditLog", "Base", "ChatLock", "Counter", "Draft", "Invite", "Official",
-    "OfficialRole", "Outbox", "ProcessedUpdate", "Request", "RequestStep", "Session", "UniqueConstraint",
+    "OfficialRole", "Outbox", "ProcessedUpdate", "Request", "RequestStep", "Session", "StoredFile",
+    "UniqueConstraint",
 ]

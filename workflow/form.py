@@ -199,9 +199,33 @@ class Scan:
         return dict(self.__dict__)
 
 
+def sniff_kind(content: bytes) -> str | None:
+    """What a file really is, from its first bytes."""
+    if content.startswith(b"%PDF-"):
+        return "pdf"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    return None
+
+
+def check_content(scan: Scan, content: bytes) -> str:
+    """The downloaded bytes must be what the scan claims to be; returns the real kind."""
+    real = sniff_kind(content)
+    if real is None:
+        raise Invalid("scan_type")
+    if scan.kind != "photo" and real != scan.kind:
+        raise Invalid("scan_type")
+    if len(content) < 100:
+        raise Invalid("scan_empty")
+    return real
+
+
 def check_scan(*, file_id: str, file_unique_id: str, is_photo: bool, file_name: str | None,
                mime_type: str | None, size: int | None) -> Scan:
-    """The scan of the signed letter: a PDF or an image, at most 20 MB."""
+    """The scan of the signed letter: a PDF or an image, at most 20 MB (its metadata; the
+    downloaded content is checked by :func:`check_content`)."""
     if is_photo:
         kind = "photo"
     else:

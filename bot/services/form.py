@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import delete, select
 from bot import keyboards as kb
 from bot import texts as T
 from bot.services.chain import REFUSAL_TEXT, Chain
-from storage.models import Agency, Draft, Request
+from storage.models import Agency, Draft, Request, StoredFile
 from workflow.form import (
     DEFAULT_SUBJECT,
     FORM_FIELDS,
@@ -18,6 +19,7 @@ from workflow.form import (
     AgencyRef,
     Field,
     Invalid,
+    check_content,
     check_scan,
     find_agencies,
     next_missing,
@@ -228,17 +230,25 @@ class Form(Chain):
         self.out.send(user_id, f"Nomor ponsel tersimpan: <b>{T.e(value)}</b>", kb.REMOVE_KEYBOARD)
         await self.save(user_id, d, Field.CONTACT_PHONE, value)
 
-    async def answer_file(self, user_id: int, **meta: Any) -> None:
+    async def answer_file(self, user_id: int, content: bytes | None, **meta: Any) -> None:
         d = await self.draft(user_id)
         if d is None:
             self.out.send(user_id, T.UNKNOWN_INPUT)
             return
         try:
             scan = check_scan(**meta)
+            if content is None:
+                raise Invalid("scan_download")
+            real = check_content(scan, content)
         except Invalid as err:
             self.out.send(user_id, error_text(err))
             return
-        await self.save(user_id, d, Field.SCAN, scan.as_dict())
+        stored = StoredFile(sha256=hashlib.sha256(content).hexdigest(), size=len(content), kind=real,
+                            file_name=scan.file_name, content=content, owner_user_id=user_id, created_at=self.now)
+        self.s.add(stored)
+        await self.s.flush()
+        value = scan.as_dict() | {"stored_file_id": stored.id, "sha256": stored.sha256, "size": len(content)}
+        await self.save(user_id, d, Field.SCAN, value)
 
     # --- summary, edit, send ---
     async def show_summary(self, user_id: int, d: Draft) -> None:

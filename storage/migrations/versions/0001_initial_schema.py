@@ -105,6 +105,20 @@ def upgrade() -> None:
     with op.batch_alter_table('processed_update', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_processed_update_processed_at'), ['processed_at'], unique=False)
 
+    op.create_table('stored_file',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('file_name', sa.String(length=255), nullable=True),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('owner_user_id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stored_file'))
+    )
+    with op.batch_alter_table('stored_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stored_file_sha256'), ['sha256'], unique=False)
+
     op.create_table('invite',
     sa.Column('code', sa.String(length=64), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
@@ -211,6 +225,10 @@ def downgrade() -> None:
     op.drop_table('request')
     op.drop_table('official_role')
     op.drop_table('invite')
+    with op.batch_alter_table('stored_file', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stored_file_sha256'))
+
+    op.drop_table('stored_file')
     with op.batch_alter_table('processed_update', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_processed_update_processed_at'))
 
