@@ -123,6 +123,8 @@ class BotRuntime:
             log.warning("setMyCommands failed: %s", e)
         if self.app.job_queue:
             self.app.job_queue.run_repeating(self._housekeeping, interval=3600, first=60, name="housekeeping")
+            self.app.job_queue.run_repeating(self._sweep_job, interval=self.settings.reminder_sweep_seconds,
+                                             first=1, name="reminders")
         if mode == "webhook":
             s = self.settings
             self.webhook = WebhookServer(self.app, self.processor, listen=s.webhook_listen, port=s.webhook_port,
@@ -152,6 +154,31 @@ class BotRuntime:
         except TelegramError as e:
             log.warning("could not download an attachment: %s", type(e).__name__)
             return {"file_error": type(e).__name__}
+
+    async def _sweep_job(self, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self.sweep_reminders()
+        except Exception:
+            log.exception("reminder sweep failed")
+
+    async def sweep_reminders(self) -> int:
+        """Send every due reminder (APScheduler calls this; tests call it after moving the clock)."""
+        from bot.outbox import OutboxWriter
+        from bot.services.reminders import Reminders
+
+        assert self.env is not None and self.sender is not None
+        total = 0
+        while True:
+            async with self.db.transaction() as s:
+                now = self.clock.now()
+                scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+                n = await Reminders(scope, self.env).sweep()
+                await scope.outbox.flush()
+            total += n
+            if scope.outbox.rows:
+                self.sender.wake()
+            if n < 100:
+                return total
 
     async def _housekeeping(self, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         if self.processor:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     disposition_instructions: str = "|".join(DEFAULT_INSTRUCTIONS)  # "|"-separated list
     resubmit_route: ResubmitRoute = ResubmitRoute.CHAIN
     invite_ttl_hours: int = 72
+    reminder_shares: str = "0.5,0.9"  # shares of a step's limit at which the holder is reminded
+    reminder_sweep_seconds: float = 30.0
 
     # Delivery
     rate_limit_per_second: float = 25.0  # overall Bot API sends per second (Telegram: about 30)
@@ -57,6 +59,17 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def shares(self) -> tuple[float, ...]:
+        out = []
+        for part in self.reminder_shares.split(","):
+            if part.strip():
+                v = float(part)
+                if not 0 < v < 1:
+                    raise ValueError("REMINDER_SHARES must be fractions between 0 and 1, e.g. 0.5,0.9")
+                out.append(v)
+        return tuple(sorted(out))
 
     @property
     def instructions(self) -> tuple[str, ...]:

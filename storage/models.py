@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -198,6 +199,28 @@ class RequestStep(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))
 
 
+class Reminder(Base):
+    """A planned reminder or escalation of one step's time limit. Sent at most once: the sweep
+    claims due rows exclusively (SKIP LOCKED on PostgreSQL) and marks them in the same transaction
+    as the messages it enqueues."""
+
+    __tablename__ = "reminder"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"))
+    step_id: Mapped[int] = mapped_column(ForeignKey("request_step.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # share | breach | overdue
+    share: Mapped[float | None] = mapped_column(Float)
+    day: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # The sweep reads only due, unsent rows.
+        Index("ix_reminder_due", "due_at", postgresql_where=text("sent_at IS NULL"),
+              sqlite_where=text("sent_at IS NULL")),
+    )
+
+
 class AuditLog(Base):
     """Append-only: who did what, from which state to which, when. No personal data, no secrets."""
 
@@ -262,6 +285,7 @@ class ChatLock(Base):
 
 __all__ = [
     "Agency", "AuditLog", "Base", "ChatLock", "Counter", "Draft", "Invite", "Official",
-    "OfficialRole", "Outbox", "ProcessedUpdate", "Request", "RequestStep", "Session", "StoredFile",
+    "OfficialRole", "Outbox", "ProcessedUpdate", "Reminder", "Request", "RequestStep", "Session",
+    "StoredFile",
     "UniqueConstraint",
 ]

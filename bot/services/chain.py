@@ -198,6 +198,15 @@ class Chain(Ctx):
             Outbox.chat_id == chat_id, Outbox.sent_message_id == message_id, Outbox.method == "sendMessage"
         ).order_by(Outbox.id.desc()).limit(1))
 
+    # --- time limits (bot/services/reminders.py) ---
+    def plan_reminders(self, step: RequestStep) -> None:
+        from bot.services.reminders import Reminders
+        Reminders(self.scope, self.env).plan_for(step)
+
+    async def cancel_reminders(self, step_id: int) -> None:
+        from bot.services.reminders import Reminders
+        await Reminders(self.scope, self.env).cancel_for(step_id)
+
     # --- writing ---
     async def next_number(self) -> str:
         year = self.now.astimezone(self.tz).year
@@ -238,6 +247,7 @@ class Chain(Ctx):
         step = self.open_step_row(req, Stage.HEAD_REVIEW, due=self.due_for(Stage.HEAD_REVIEW, self.now),
                                   from_official=None)
         await self.s.flush()
+        self.plan_reminders(step)
         self.audit("submit", actor_tg=user_id, request_id=req.id, from_state=None, to_state=req.stage)
         await self.notify_holders(req, step)
         return req
@@ -276,6 +286,7 @@ class Chain(Ctx):
         inherited_due = prev.due_at if prev else None
         if prev is not None:
             prev.done_at, prev.done_by_official_id, prev.outcome = self.now, actor.official_id, t.action.value
+            await self.cancel_reminders(prev.id)
         step: RequestStep | None = None
         if t.to_stage not in (Stage.DONE, Stage.CANCELLED):
             due = self.due_for(t.to_stage, self.now) if t.opens_new_step else inherited_due
@@ -286,6 +297,8 @@ class Chain(Ctx):
                                       from_official=actor.official_id if actor.official_id else None,
                                       instruction=instruction, note=note_txt)
         await self.s.flush()
+        if step is not None:
+            self.plan_reminders(step)
         self.audit(t.action.value, actor_tg=actor.telegram_id, official_id=actor.official_id, request_id=req.id,
                    from_state=t.from_stage.value, to_state=t.to_stage.value,
                    **({"instruction": instruction} if instruction else {}),

@@ -50,6 +50,12 @@ class Status(Ctx):
                          f"  Batas waktu: {limit}"
                          + (f" (s.d. {T.fmt_dt(s.due_at, self.tz)})" if s.due_at else "") + state
                          + (f"\n  Cikl. {s.cycle}" if s.cycle > 1 and False else ""))
-        lines.append(f"\nBatas waktu SOP prosedur A: {PROCEDURE_A_OFFICIAL_DAYS} hari kerja untuk langkah 2–7.")
+        open_step = next((x for x in steps if x.done_at is None), None)
+        if st not in (Stage.DONE, Stage.CANCELLED, Stage.RETURNED):
+            from bot.services.reminders import Reminders
+            exp = Reminders(self.scope, self.env).expected_completion(req, open_step)
+            if exp:
+                lines.append(f"\nPerkiraan selesai (sesuai batas waktu SOP): <b>{T.fmt_dt(exp, self.tz)}</b>")
+        lines.append(f"Batas waktu SOP prosedur A: {PROCEDURE_A_OFFICIAL_DAYS} hari kerja untuk langkah 2–7.")
         text = "\n".join(lines)
         return text if len(text) <= 4000 else text[:3990] + "…"

@@ -1,0 +1,116 @@
+"""SOP time limits made live: reminders before each limit, escalation on breach.
+
+Deadlines and reminders are rows; the JobQueue only drives the clock (bot/app.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from bot import texts as T
+from bot.services.chain import Chain
+from storage.models import Official, Reminder, Request, RequestStep
+from workflow.reminders import Kind, escalates_to, next_overdue, plan
+from workflow.sop import STAGES, Role, Stage
+
+
+class Reminders(Chain):
+    @property
+    def shares(self) -> tuple[float, ...]:
+        return self.settings.shares
+
+    def plan_for(self, step: RequestStep) -> None:
+        """Plan the reminders of a step that has a deadline (call after the step has an id)."""
+        if step.due_at is None or step.done_at is not None:
+            return
+        for p in plan(step.received_at, step.due_at, self.env.calendar, self.shares):
+            self.s.add(Reminder(request_id=step.request_id, step_id=step.id, kind=p.kind.value, share=p.share,
+                                day=p.day, due_at=p.at, sent_at=None))
+
+    async def cancel_for(self, step_id: int) -> None:
+        await self.s.execute(delete(Reminder).where(Reminder.step_id == step_id, Reminder.sent_at.is_(None)))
+
+    async def sweep(self, limit: int = 100) -> int:
+        """Send the reminders that are due. Returns how many rows were handled."""
+        cal = self.env.calendar
+        if not cal.is_working_time(self.now):
+            return 0  # quiet hours: due rows wait for the next working moment
+        q = (select(Reminder).where(Reminder.sent_at.is_(None), Reminder.due_at <= self.now)
+             .order_by(Reminder.due_at, Reminder.id).limit(limit))
+        if self.s.bind.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)  # several instances: each row to one of them
+        rows = (await self.s.scalars(q)).all()
+        for r in rows:
+            r.sent_at = self.now
+            step = await self.s.get(RequestStep, r.step_id)
+            req = await self.s.get(Request, r.request_id)
+            if step is None or req is None or step.done_at is not None or req.stage != step.stage:
+                continue  # the step moved on meanwhile
+            await self._send(req, step, r)
+        return len(rows)
+
+    async def _holders(self, req: Request) -> list[Official]:
+        role = Role(req.holder_role) if req.holder_role else None
+        if role is None or role == Role.REQUESTER:
+            return []
+        if req.holder_official_id:
+            off = await self.s.get(Official, req.holder_official_id)
+            return [off] if off and off.active else []
+        return await self.holders(role)
+
+    async def _send(self, req: Request, step: RequestStep, r: Reminder) -> None:
+        cal, tz = self.env.calendar, self.tz
+        assert step.due_at is not None
+        kind = Kind(r.kind)
+        holders = await self._holders(req)
+        if kind == Kind.SHARE:
+            left = cal.working_time_between(self.now, step.due_at)
+            head = (f"⏰ <b>Pengingat</b>: {int(round((r.share or 0) * 100))}% batas waktu telah berjalan. "
+                    f"Sisa waktu: <b>{cal.format_duration(left)}</b> (jam kerja).")
+        else:
+            late = cal.working_time_between(step.due_at, self.now)
+            head = (f"🚨 <b>Batas waktu terlampaui</b> sejak {T.fmt_dt(step.due_at, tz)}"
+                    + (f" (terlambat {cal.format_duration(late)} jam kerja)" if late.total_seconds() >= 60 else "")
+                    + ". Mohon segera ditindaklanjuti.")
+        body = await self.holder_text(req, step)
+        markup = await self.holder_keyboard(req)
+        for off in holders:
+            self.out.send(off.telegram_id, f"{head}\n\n{body}", markup, request_id=req.id, live=markup is not None)
+        self.audit(f"reminder_{kind.value}", request_id=req.id, from_state=req.stage, to_state=req.stage,
+                   step=step.id, share=r.share, day=r.day, recipients=len(holders))
+        if kind == Kind.SHARE:
+            return
+        # Breach: the superior is told, and again once per working day while it stays overdue.
+        sup = escalates_to(Role(req.holder_role)) if req.holder_role else None
+        if sup is not None:
+            names = ", ".join(o.name for o in holders) or T.ROLE_NAMES[Role(req.holder_role)]
+            late = cal.working_time_between(step.due_at, self.now)
+            text = (f"⚠️ <b>Eskalasi</b>: permohonan <b>{T.e(req.number)}</b> melewati batas waktu pada "
+                    f"<b>{T.stage_label(req.stage)}</b>.\nPemegang: {T.e(names)} "
+                    f"({T.ROLE_NAMES[Role(req.holder_role)]})\nDiterima: {T.fmt_dt(step.received_at, tz)}\n"
+                    f"Batas waktu: {T.fmt_dt(step.due_at, tz)} ({T.limit_label(req.stage)})"
+                    + (f"\nTerlambat: {cal.format_duration(late)} (jam kerja)" if late.total_seconds() >= 60 else ""))
+            for off in await self.holders(sup):
+                self.out.send(off.telegram_id, text)
+            self.audit("escalated", request_id=req.id, from_state=req.stage, to_state=req.stage, to_role=sup.value,
+                       day=r.day)
+        day = r.day + 1
+        nxt = next_overdue(step.due_at, day, cal)
+        while nxt.at <= self.now:  # after downtime: no catch-up burst, just the next one to come
+            day += 1
+            nxt = next_overdue(step.due_at, day, cal)
+        self.s.add(Reminder(request_id=req.id, step_id=step.id, kind=Kind.OVERDUE.value, share=None, day=day,
+                            due_at=nxt.at, sent_at=None))
+
+    def expected_completion(self, req: Request, step: RequestStep | None) -> datetime | None:
+        """When procedure A should end if every remaining step takes its full limit."""
+        if step is None or step.due_at is None or Stage(req.stage) not in STAGES:
+            return None
+        from workflow.sop import PROCEDURE_A, stage_step
+        current = stage_step(Stage(req.stage)).number
+        t = step.due_at
+        for s in PROCEDURE_A:
+            if s.number > current and s.actor != Role.REQUESTER:
+                t = self.env.calendar.due_after_working_days(t, s.limit.working_days)
+        return t

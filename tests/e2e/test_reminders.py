@@ -1,0 +1,151 @@
+"""Time limits made live: reminders at 50 % / 90 %, breach, escalation, quiet hours, restarts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from bot.clock import FakeClock
+from storage.models import Reminder
+from tests.e2e.flows import head_disposes, pick
+from tests.e2e.harness import DIVISION, HEAD, REQUESTER, Harness
+
+W = ZoneInfo("Asia/Jakarta")
+
+
+def at(*a: int) -> datetime:
+    return datetime(*a, tzinfo=W)
+
+
+def texts(h: Harness, uid: int, word: str) -> list[str]:
+    return [m.text for m in h.emu.bot_messages(uid) if m.text and word in m.text]
+
+
+async def tick(h: Harness, when: datetime) -> int:
+    h.clock.set(when)
+    n = await h.runtime.sweep_reminders()  # type: ignore[union-attr]
+    await h.settle()
+    return n
+
+
+async def _harness(emu, db_url, start: datetime) -> Harness:  # type: ignore[no-untyped-def]
+    h = Harness(emu, db_url, clock=FakeClock(start))
+    await h.start()
+    await h.cast()
+    return h
+
+
+async def test_reminders_breach_escalation_around_christmas(emu, db_url) -> None:  # type: ignore[no-untyped-def]
+    h = await _harness(emu, db_url, at(2026, 12, 23, 10))  # Wednesday before Christmas
+    try:
+        number = await h.submit()
+        head_msg = await h.wait_msg(HEAD, "Disposisikan kepada")
+        assert "Senin, 28 Desember 2026 10.00 WIB" in head_msg.text  # 24-25 Dec and the weekend skipped
+        st = await h.say(REQUESTER, "/status", expect="Perkiraan selesai")
+        assert number in st.text
+
+        assert await tick(h, at(2026, 12, 23, 14, 44)) == 0
+        assert await tick(h, at(2026, 12, 23, 14, 45)) == 1
+        r50 = texts(h, HEAD, "50% batas waktu")
+        assert len(r50) == 1 and "Sisa waktu" in r50[0] and number in r50[0]
+        assert texts(h, DIVISION, "Pengingat") == [] and texts(h, REQUESTER, "Pengingat") == []
+
+        # Christmas Eve (cuti bersama), Christmas, the weekend: nothing goes out.
+        for d in (at(2026, 12, 24, 9), at(2026, 12, 25, 9), at(2026, 12, 26, 9), at(2026, 12, 27, 23)):
+            assert await tick(h, d) == 0
+        assert await tick(h, at(2026, 12, 28, 9, 15)) == 1
+        assert len(texts(h, HEAD, "90% batas waktu")) == 1
+        assert await tick(h, at(2026, 12, 28, 10)) == 1
+        breach = [m for m in h.emu.bot_messages(HEAD) if m.text and "Batas waktu terlampaui" in m.text]
+        assert len(breach) == 1 and breach[0].buttons  # the holder can act right there
+        # The Head has no superior: no escalation message anywhere.
+        assert all(not texts(h, uid, "Eskalasi") for uid in (HEAD, DIVISION, REQUESTER))
+
+        # Acting from the reminder's buttons; every earlier message loses its buttons.
+        m = await pick(h, HEAD, breach[0], "Untuk ditindaklanjuti", "Kirim tanpa catatan")
+        ans = await h.tap(HEAD, m, text=h.button(m, "Kirim tanpa catatan"))
+        assert ans["text"] == "Disposisi terkirim."
+        await h.settle()
+        assert all(not x.buttons for x in h.emu.bot_messages(HEAD))
+        async with h.db.sessions() as s:
+            pending = await s.scalar(select(func.count()).select_from(Reminder).where(Reminder.sent_at.is_(None)))
+        assert pending == 3  # only the division head's step is planned now (50 %, 90 %, breach)
+
+        # The division head lets it run over: breach tells the Head (superior), and again each working day.
+        div_msg = await h.wait_msg(DIVISION, "Disposisikan kepada")
+        assert "Selasa, 29 Desember 2026 10.00 WIB" in div_msg.text
+        await tick(h, at(2026, 12, 29, 10, 1))
+        esc = texts(h, HEAD, "Eskalasi")
+        assert len(esc) == 1 and "Dewi Kartika" in esc[0] and "Kepala Bidang E-Government" in esc[0]
+        assert len(texts(h, DIVISION, "Batas waktu terlampaui")) == 1
+        await tick(h, at(2026, 12, 29, 15))  # same day: nothing more
+        assert len(texts(h, HEAD, "Eskalasi")) == 1
+        await tick(h, at(2026, 12, 30, 10))  # one working day later: again
+        assert len(texts(h, HEAD, "Eskalasi")) == 2
+        assert len(texts(h, DIVISION, "Batas waktu terlampaui")) == 2
+    finally:
+        await h.close()
+
+
+async def test_quiet_hours_and_restart_while_due(emu, db_url) -> None:  # type: ignore[no-untyped-def]
+    h = await _harness(emu, db_url, at(2026, 11, 30, 9))
+    try:
+        await h.submit()
+        await h.wait_msg(HEAD, "Disposisikan kepada")
+        await h.stop()  # the bot is down when the 50 % reminder (13:45) falls due ...
+        h.clock.set(at(2026, 11, 30, 20))  # ... and comes back at night
+        await h.start()
+        assert await tick(h, at(2026, 11, 30, 20, 5)) == 0  # quiet hours
+        assert texts(h, HEAD, "Pengingat") == []
+        # Next working start: the missed reminders go out once (50 % and 90 % both due by then? no: 90 % is 08:15).
+        assert await tick(h, at(2026, 12, 1, 7, 30)) == 1
+        assert len(texts(h, HEAD, "50% batas waktu")) == 1
+        await h.restart()
+        assert await tick(h, at(2026, 12, 1, 7, 31)) == 0  # nothing twice after a restart
+        assert len(texts(h, HEAD, "50% batas waktu")) == 1
+    finally:
+        await h.close()
+
+
+async def test_scheduler_drives_the_sweep(emu, db_url) -> None:  # type: ignore[no-untyped-def]
+    h = Harness(emu, db_url, clock=FakeClock(at(2026, 11, 30, 9)), reminder_sweep_seconds=0.2)
+    await h.start()
+    await h.cast()
+    try:
+        await h.submit()
+        await head_disposes(h)
+        h.clock.set(at(2026, 12, 1, 9, 31))  # the division head's breach, no manual sweep
+        await h.wait_msg(DIVISION, "Batas waktu terlampaui", timeout=10)
+        await h.wait_msg(HEAD, "Eskalasi", timeout=10)
+    finally:
+        await h.close()
+
+
+async def test_two_instances_send_each_reminder_once(emu, db_url, backend) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    import pytest
+
+    if backend != "postgres":
+        pytest.skip("several instances need PostgreSQL (SQLite is the single-instance embedded default)")
+    from bot.app import BotRuntime
+
+    h = await _harness(emu, db_url, at(2026, 11, 30, 9))
+    second = BotRuntime(h.settings, h.db, clock=h.clock, instance_id="test-2")
+    await second.start(mode="webhook")  # a second instance behind the load balancer (no poller)
+    try:
+        users = list(range(8001, 8013))
+        for u in users:
+            await h.submit(u)
+        await h.settle()
+        h.clock.set(at(2026, 11, 30, 13, 50))  # every 50 % reminder is due
+        a, b = await asyncio.gather(h.runtime.sweep_reminders(), second.sweep_reminders())  # type: ignore[union-attr]
+        assert a + b == len(users)
+        await h.settle()
+        await second.sender.drain()  # type: ignore[union-attr]
+        assert len(texts(h, HEAD, "50% batas waktu")) == len(users)
+    finally:
+        await second.stop()
+        await h.close()
