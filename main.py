@@ -7,6 +7,10 @@
     python main.py officials list
     python main.py officials deactivate --telegram-id N
     python main.py agencies import FILE.csv [--deactivate-missing]
+    python main.py calendar off DATE [--to DATE] [--note "..."]
+    python main.py calendar hours DATE [--to DATE] --spec "08:00-12:00,12:30-15:00 | 08:00-11:30,12:30-15:30"
+    python main.py calendar remove DATE [--to DATE]
+    python main.py calendar list
 """
 
 from __future__ import annotations
@@ -42,6 +46,22 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--deactivate-missing", action="store_true")
     asub.add_parser("list")
+    cal = sub.add_parser("calendar", help="extra days off and special working hours")
+    csub = cal.add_subparsers(dest="action", required=True)
+    c_off = csub.add_parser("off", help="extra day(s) off")
+    c_off.add_argument("date")
+    c_off.add_argument("--to", help="last day of a range")
+    c_off.add_argument("--note", default="Libur")
+    c_hours = csub.add_parser("hours", help="special hours, e.g. Ramadan")
+    c_hours.add_argument("date")
+    c_hours.add_argument("--to", help="last day of a range")
+    c_hours.add_argument("--spec", required=True,
+                         help='"08:00-12:00,12:30-15:00" or "Mon-Thu hours | Friday hours"')
+    c_hours.add_argument("--note", default="")
+    c_rm = csub.add_parser("remove")
+    c_rm.add_argument("date")
+    c_rm.add_argument("--to")
+    csub.add_parser("list")
     return p
 
 
@@ -139,6 +159,43 @@ async def _agencies(settings: Settings, args: argparse.Namespace) -> int:
         await db.dispose()
 
 
+async def _calendar(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import Clock
+    from bot.outbox import OutboxWriter
+    from bot.services.calendar_admin import CalendarAdmin
+    from bot.updates import Scope
+    from workflow.calendar_input import parse_date
+    from workflow.form import Invalid
+
+    db = await _prepare(settings)
+    try:
+        now = Clock().now()
+        async with db.transaction() as s:
+            svc = CalendarAdmin(Scope(s, now, OutboxWriter(s, now), None), _cli_env(settings))  # type: ignore[arg-type]
+            if args.action == "list":
+                for r in await svc.upcoming(now.astimezone(settings.tz).date(), limit=1000):
+                    print(f"{r.day.isoformat()}\t{r.kind}\t{r.hours or '-'}\t{r.note or ''}")
+                return 0
+            try:
+                start = parse_date(args.date)
+                end = parse_date(args.to) if args.to else start
+                if end < start:
+                    raise Invalid("range_backwards")
+                if args.action == "off":
+                    n = await svc.add_days_off(start, end, args.note, by=None)
+                elif args.action == "hours":
+                    n = await svc.add_special_hours(start, end, args.spec, args.note, by=None)
+                else:
+                    n = await svc.remove(start, end, by=None)
+            except Invalid as e:
+                print(f"invalid input: {e.code}", file=sys.stderr)
+                return 1
+            print(f"calendar: {n} day(s) {'removed' if args.action == 'remove' else 'saved'}")
+        return 0
+    finally:
+        await db.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
@@ -157,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_officials(settings, args))
         if args.cmd == "agencies":
             return asyncio.run(_agencies(settings, args))
+        if args.cmd == "calendar":
+            return asyncio.run(_calendar(settings, args))
     except MissingSetting as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -26,18 +26,21 @@ from bot.outbox import OutboxSender
 from bot.services.officials import BASE_COMMANDS
 from bot.settings import Settings
 from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope
-from handlers import admin, disposition, request_form, router, start, status
+from handlers import admin, calendar, disposition, request_form, router, start, status
 from storage.db import Database
 from storage.models import Session
 from workflow.form import MAX_SCAN_BYTES
-from workflow.calendar import WeeklyHours, default_calendar
+from workflow.calendar import default_calendar
 
 log = logging.getLogger(__name__)
 
 
 def build_calendar(settings: Settings, today: date):  # type: ignore[no-untyped-def]
+    """The calendar without the admin-managed days (those come from the database: load_calendar)."""
+    from bot.services.calendar_admin import weekly_from
+
     years = range(today.year - 1, today.year + 3)
-    return default_calendar(years, weekly=WeeklyHours.default(), tz=settings.tz)
+    return default_calendar(years, weekly=weekly_from(settings), tz=settings.tz)
 
 
 def build_application(settings: Settings, *, token: str) -> Application:
@@ -61,7 +64,7 @@ def build_application(settings: Settings, *, token: str) -> Application:
         .updater(None)  # durable polling/webhook of our own (bot/updates.py)
         .build()
     )
-    for mod in (start, request_form, disposition, status, admin, router):
+    for mod in (start, request_form, disposition, status, admin, calendar, router):
         mod.register(app)
     app.add_error_handler(_on_error)
     return app
@@ -108,6 +111,8 @@ class BotRuntime:
                        build_calendar(self.settings, self.clock.now().astimezone(self.settings.tz).date()),
                        bot_username=me.username or "")
         self.app.bot_data["env"] = self.env
+        self.env.reload_calendar = self.refresh_calendar
+        await self.refresh_calendar(force=True)
         owner = self.instance_id or os.environ.get("INSTANCE_ID") or socket.gethostname()
         self.sender = OutboxSender(self.db, self.app.bot, self.clock, owner=owner,
                                    per_chat_rate=self.settings.per_chat_per_second,
@@ -161,12 +166,30 @@ class BotRuntime:
         except Exception:
             log.exception("reminder sweep failed")
 
+    async def refresh_calendar(self, force: bool = False) -> None:
+        """Rebuild the working calendar when an admin changed it (here or on another instance)."""
+        from bot.services.calendar_admin import calendar_version, load_calendar
+
+        assert self.env is not None
+        async with self.db.sessions() as s:
+            version = await calendar_version(s)
+            if force or version != self.env.calendar_version:
+                today = self.clock.now().astimezone(self.settings.tz).date()
+                self.env.calendar = await load_calendar(s, self.settings, today)
+                self.env.calendar_version = version
+
     async def sweep_reminders(self) -> int:
         """Send every due reminder (APScheduler calls this; tests call it after moving the clock)."""
         from bot.outbox import OutboxWriter
         from bot.services.reminders import Reminders
 
         assert self.env is not None and self.sender is not None
+        await self.refresh_calendar()
+        async with self.db.transaction() as s:
+            now = self.clock.now()
+            scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+            await Reminders(scope, self.env).digest()
+            await scope.outbox.flush()
         total = 0
         while True:
             async with self.db.transaction() as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.callbacks import CallbackCodec
@@ -17,3 +18,5 @@ class Env:
     clock: Clock
     calendar: WorkingCalendar
     bot_username: str = ""
+    calendar_version: int = 0
+    reload_calendar: Callable[[], Awaitable[None]] | None = None  # after an admin changed the calendar

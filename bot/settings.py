@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     disposition_instructions: str = "|".join(DEFAULT_INSTRUCTIONS)  # "|"-separated list
     resubmit_route: ResubmitRoute = ResubmitRoute.CHAIN
     invite_ttl_hours: int = 72
+    working_hours: str = ""  # e.g. "mon-thu=07:30-12:00,13:00-16:00;fri=07:30-11:30,13:30-16:30"; empty: default
     reminder_shares: str = "0.5,0.9"  # shares of a step's limit at which the holder is reminded
     reminder_sweep_seconds: float = 30.0
 

@@ -91,6 +91,10 @@ ERRORS = {
     "contact_not_own": "Kontak yang dikirim bukan milik Anda. Ketik nomor ponsel narahubung, "
                        "atau tekan tombol «Saya narahubung» untuk mengirim nomor Anda sendiri.",
     "note_too_long": "Catatan terlalu panjang (maksimal {max} karakter).",
+    "range_backwards": "Tanggal akhir tidak boleh sebelum tanggal awal.",
+    "range_too_long": "Rentang tanggal terlalu panjang (maksimal {days} hari sekaligus).",
+    "hours_format": "Format jam tidak valid. Contoh: 08:00-12:00,12:30-15:00 | 08:00-11:30,12:30-15:30 "
+                    "(bagian setelah | untuk hari Jumat).",
 }
 
 GREETING = (
@@ -115,6 +119,7 @@ HELP_OFFICIAL = (
 )
 HELP_ADMIN = (
     "\n\n<b>Untuk admin</b>\n/undang — membuat tautan undangan pejabat\n/pejabat — daftar pejabat dan penonaktifan"
+    "\n/kalender — hari libur tambahan dan jam kerja khusus (misalnya Ramadan)"
 )
 
 CANCELLED_INPUT = "Pengisian dibatalkan. Draf permohonan Anda telah dihapus."

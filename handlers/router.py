@@ -9,7 +9,7 @@ from bot import texts as T
 from bot.services.dispose import Dispose
 from bot.services.form import Form
 from bot.services.officials import Officials
-from handlers import admin, disposition, request_form
+from handlers import admin, calendar, disposition, request_form
 from handlers.common import answer, decoded, svc, user_id
 from workflow.form import Field
 
@@ -30,6 +30,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await disposition.on_button(update, context, cb)
         elif cb.action in admin.ACTIONS:
             await admin.on_button(update, context, cb)
+        elif cb.action in calendar.ACTIONS:
+            await calendar.on_button(update, context, cb)
         else:
             answer(update, T.TAP_INVALID)
     except (ValueError, IndexError):  # well-signed but malformed arguments
@@ -48,6 +50,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await svc(context, Dispose).note_typed(uid, text, sess.context)  # type: ignore[union-attr]
     elif awaiting == "reason":
         await svc(context, Dispose).reason_typed(uid, text, sess.context)  # type: ignore[union-attr]
+    elif awaiting and awaiting.startswith("cal_"):
+        from bot.services.calendar_admin import CalendarAdmin
+        await calendar.typed(svc(context, CalendarAdmin), uid, awaiting[4:], text)
     elif awaiting == "invite_name":
         await admin.invite_name_typed(svc(context, Officials), uid, text, sess.context)  # type: ignore[union-attr]
     else:

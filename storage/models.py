@@ -221,6 +221,25 @@ class Reminder(Base):
     )
 
 
+class CalendarDay(Base):
+    """Admin-managed calendar data: an extra day off, or dated special hours (e.g. Ramadan)."""
+
+    __tablename__ = "calendar_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # off | hours
+    hours: Mapped[str | None] = mapped_column(String(200))  # "08:00-12:00,12:30-15:00" for kind=hours
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class DigestRun(Base):
+    """One row per working day whose morning digest went out: the exclusive claim for it."""
+
+    __tablename__ = "digest_run"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime]
+
+
 class AuditLog(Base):
     """Append-only: who did what, from which state to which, when. No personal data, no secrets."""
 
@@ -285,7 +304,7 @@ class ChatLock(Base):
 
 __all__ = [
     "Agency", "AuditLog", "Base", "ChatLock", "Counter", "Draft", "Invite", "Official",
-    "OfficialRole", "Outbox", "ProcessedUpdate", "Reminder", "Request", "RequestStep", "Session",
+    "OfficialRole", "Outbox", "ProcessedUpdate", "Reminder", "CalendarDay", "DigestRun", "Request", "RequestStep", "Session",
     "StoredFile",
     "UniqueConstraint",
 ]

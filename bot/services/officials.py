@@ -25,6 +25,7 @@ OFFICIAL_COMMANDS = [{"command": "tugas", "description": "Permohonan yang menung
 ADMIN_COMMANDS = [
     {"command": "undang", "description": "Buat tautan undangan pejabat"},
     {"command": "pejabat", "description": "Daftar dan penonaktifan pejabat"},
+    {"command": "kalender", "description": "Hari libur tambahan dan jam kerja khusus"},
 ]
 
 

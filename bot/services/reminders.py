@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from bot import texts as T
+from bot.outbox import _upsert
 from bot.services.chain import Chain
 from storage.models import Official, Reminder, Request, RequestStep
 from workflow.reminders import Kind, escalates_to, next_overdue, plan
@@ -102,6 +103,68 @@ class Reminders(Chain):
             nxt = next_overdue(step.due_at, day, cal)
         self.s.add(Reminder(request_id=req.id, step_id=step.id, kind=Kind.OVERDUE.value, share=None, day=day,
                             due_at=nxt.at, sent_at=None))
+
+    async def digest(self) -> bool:
+        """At the start of each working day: the Head and the Head of E-Government get a digest."""
+        from storage.models import DigestRun
+
+        cal, tz = self.env.calendar, self.tz
+        today = self.now.astimezone(tz).date()
+        start = cal.day_start(today)
+        if start is None or self.now < start or not cal.is_working_time(self.now):
+            return False  # it goes at the first working moment of the day (or, after hours, not at all)
+        if await self.s.get(DigestRun, today) is not None:
+            return False
+        claim = _upsert(self.s.bind.dialect.name)(DigestRun).values(day=today, sent_at=self.now)
+        if (await self.s.execute(claim.on_conflict_do_nothing().returning(DigestRun.day))).first() is None:
+            return False  # another instance sent it
+        open_steps = (await self.s.execute(
+            select(RequestStep, Request.number, Request.stage).join(Request, Request.id == RequestStep.request_id)
+            .where(RequestStep.done_at.is_(None), Request.stage.notin_(["done", "cancelled"]))
+            .order_by(RequestStep.received_at))).all()
+        by_stage: dict[str, int] = {}
+        near: list[str] = []
+        late: list[str] = []
+        warn_at = max(self.shares) if self.shares else 0.9
+        for step, number, stage in open_steps:
+            by_stage[stage] = by_stage.get(stage, 0) + 1
+            if step.due_at is None:
+                continue
+            line = f"{T.e(number)} — {T.e(STAGES[Stage(stage)].label)} (batas {T.fmt_dt(step.due_at, tz)})"
+            if self.now >= step.due_at:
+                late.append(line)
+            elif cal.elapsed_fraction(step.received_at, step.due_at, self.now) >= warn_at or \
+                    cal.working_time_between(self.now, step.due_at) <= cal.standard_day / 4:
+                near.append(line)
+        prev_day = today
+        for _ in range(30):
+            prev_day = prev_day.fromordinal(prev_day.toordinal() - 1)
+            if cal.is_working_day(prev_day):
+                break
+        p0, p1 = cal.day_start(prev_day), start
+        done_steps = (await self.s.scalar(select(func.count()).select_from(RequestStep).where(
+            RequestStep.done_at >= p0, RequestStep.done_at < p1,
+            RequestStep.holder_role != Role.REQUESTER.value))) if p0 else 0
+        closed = (await self.s.scalar(select(func.count()).select_from(Request).where(
+            Request.stage == "done", Request.closed_at >= p0, Request.closed_at < p1))) if p0 else 0
+        lines = [f"📊 <b>Ringkasan harian layanan SPLP</b> — {T.DAYS[today.weekday()]}, {T.fmt_date(today)}", ""]
+        total = sum(by_stage.values())
+        lines.append(f"<b>Permohonan berjalan:</b> {total}")
+        for st in Stage:
+            if by_stage.get(st.value):
+                lines.append(f"• {T.e(STAGES[st].label)}: {by_stage[st.value]}")
+        lines.append(f"\n⚠️ <b>Mendekati batas waktu:</b> {len(near)}")
+        lines += [f"• {x}" for x in near[:15]] + ([f"• … dan {len(near) - 15} lainnya"] if len(near) > 15 else [])
+        lines.append(f"\n🚨 <b>Melewati batas waktu:</b> {len(late)}")
+        lines += [f"• {x}" for x in late[:15]] + ([f"• … dan {len(late) - 15} lainnya"] if len(late) > 15 else [])
+        lines.append(f"\n✅ <b>Hari kerja sebelumnya</b> ({T.fmt_date(prev_day)}): {done_steps} langkah diselesaikan, "
+                     f"{closed} permohonan selesai.")
+        text = "\n".join(lines)
+        recipients = await self.holders(Role.HEAD) + await self.holders(Role.DIVISION_HEAD)
+        for off in {o.id: o for o in recipients}.values():
+            self.out.send(off.telegram_id, text[:4000])
+        self.audit("digest", day=today.isoformat(), open=total, near=len(near), late=len(late))
+        return True
 
     def expected_completion(self, req: Request, step: RequestStep | None) -> datetime | None:
         """When procedure A should end if every remaining step takes its full limit."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
@@ -123,13 +124,10 @@ async def test_scheduler_drives_the_sweep(emu, db_url) -> None:  # type: ignore[
         await h.close()
 
 
-async def test_two_instances_send_each_reminder_once(emu, db_url, backend) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # several instances need PostgreSQL
+async def test_two_instances_send_each_reminder_once(emu, db_url) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    import pytest
-
-    if backend != "postgres":
-        pytest.skip("several instances need PostgreSQL (SQLite is the single-instance embedded default)")
     from bot.app import BotRuntime
 
     h = await _harness(emu, db_url, at(2026, 11, 30, 9))
