@@ -41,15 +41,17 @@ class Status(Ctx):
                 T.ROLE_NAMES[Role(s.holder_role)] if s.holder_role else "—")
             limit = T.limit_label(s.stage) if step else "1 hari kerja"
             state = ""
+            if s.done_at and s.step_code != "A1":
+                took = self.env.calendar.working_time_between(s.received_at, s.done_at)
+                state += f"\n  Durasi: {self.env.calendar.format_duration(took)} (jam kerja)"
             if s.due_at and s.done_at:
-                state = " ✅ tepat waktu" if s.done_at <= s.due_at else " ⏰ terlambat"
+                state += " ✅ tepat waktu" if s.done_at <= s.due_at else " ⏰ terlambat"
             elif s.due_at and self.now > s.due_at:
-                state = " ⏰ melewati batas"
+                state += " ⏰ melewati batas"
             lines.append(f"• {label}\n  Pemegang: {T.e(holder)}\n  Mulai: {T.fmt_dt(s.received_at, self.tz)}\n"
                          f"  Selesai: {T.fmt_dt(s.done_at, self.tz) if s.done_at else 'sedang berjalan'}\n"
                          f"  Batas waktu: {limit}"
-                         + (f" (s.d. {T.fmt_dt(s.due_at, self.tz)})" if s.due_at else "") + state
-                         + (f"\n  Cikl. {s.cycle}" if s.cycle > 1 and False else ""))
+                         + (f" (s.d. {T.fmt_dt(s.due_at, self.tz)})" if s.due_at else "") + state)
         open_step = next((x for x in steps if x.done_at is None), None)
         if st not in (Stage.DONE, Stage.CANCELLED, Stage.RETURNED):
             from bot.services.reminders import Reminders

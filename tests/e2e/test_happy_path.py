@@ -57,3 +57,4 @@ async def test_request_through_chain_to_registration(h: Harness) -> None:
     # /status shows the timeline.
     st = await h.say(REQUESTER, "/status", expect=number)
     assert "Disposisi Kepala Diskominfo" in st.text and "Pemeriksaan kelengkapan" in st.text
+    assert "Durasi: 0 menit (jam kerja) ✅ tepat waktu" in st.text and "Perkiraan selesai" in st.text
