@@ -12,7 +12,9 @@ Model
   between them are breaks).  Interval starts are inclusive, ends exclusive.
 * :class:`WeeklyHours` gives the intervals per weekday (Monday = 0).  The
   default is Mon-Thu 07:30-12:00 + 13:00-16:00 and Fri 07:30-11:30 +
-  13:30-16:30; Saturday and Sunday are off.
+  13:00-16:30 (7 h 30 min every day, 37 h 30 min a week, as in Perpres
+  21/2023: a 60-minute break Mon-Thu, 90 minutes on Friday); Saturday and
+  Sunday are off.
 * :class:`WorkingCalendar` combines the weekly hours with dated data:
   ``holidays`` and ``extra_days_off`` (never working days, whatever else is
   configured) and ``special_hours`` (dated hours that replace the weekly
@@ -261,8 +263,9 @@ class WeeklyHours:
 
     @classmethod
     def default(cls) -> WeeklyHours:
-        """Mon-Thu 07:30-12:00, 13:00-16:00; Fri 07:30-11:30, 13:30-16:30."""
-        return cls.parse("mon-thu=07:30-12:00,13:00-16:00;fri=07:30-11:30,13:30-16:30")
+        """Mon-Thu 07:30-12:00, 13:00-16:00; Fri 07:30-11:30, 13:00-16:30
+        (37 h 30 min a week, Perpres 21/2023)."""
+        return cls.parse("mon-thu=07:30-12:00,13:00-16:00;fri=07:30-11:30,13:00-16:30")
 
     @classmethod
     def ramadan(cls) -> WeeklyHours:
@@ -273,7 +276,7 @@ class WeeklyHours:
     @classmethod
     def parse(cls, spec: str) -> WeeklyHours:
         """Parse a compact spec such as
-        ``"mon-thu=07:30-12:00,13:00-16:00;fri=07:30-11:30,13:30-16:30"``.
+        ``"mon-thu=07:30-12:00,13:00-16:00;fri=07:30-11:30,13:00-16:30"``.
 
         Groups are separated by ``;``.  Each group is ``DAYS=INTERVALS`` where
         DAYS is a day (``mon``), a range (``mon-thu``) or a comma list

@@ -81,8 +81,8 @@ DUE_EXAMPLES = [
     ("D6", "Tue 2026-01-06 12:30", 1, "Wed 2026-01-07 13:00"),
     ("D7", "Thu 2026-01-08 16:15", 1, "Mon 2026-01-12 07:30"),
     ("D8", "Fri 2026-01-09 16:20", 1, "Mon 2026-01-12 16:00"),
-    ("D9", "Thu 2026-01-08 11:45", 1, "Fri 2026-01-09 13:30"),
-    ("D10", "Fri 2026-01-09 12:00", 1, "Mon 2026-01-12 13:30"),
+    ("D9", "Thu 2026-01-08 11:45", 1, "Fri 2026-01-09 13:00"),
+    ("D10", "Fri 2026-01-09 12:00", 1, "Mon 2026-01-12 13:00"),
     ("D11", "Thu 2026-01-15 14:00", 2, "Tue 2026-01-20 14:00"),
     ("D12", "Fri 2026-08-14 10:00", 3, "Thu 2026-08-20 10:00"),
     ("D13", "Wed 2026-02-18 15:30", 1, "Thu 2026-02-19 15:00"),
@@ -100,12 +100,12 @@ DUE_EXAMPLES = [
 
 BETWEEN_EXAMPLES = [
     ("W1", "Mon 2026-01-05 07:30", "Mon 2026-01-05 16:00", "7h30m"),
-    ("W2", "Fri 2026-01-09 07:30", "Fri 2026-01-09 16:30", "7h00m"),
+    ("W2", "Fri 2026-01-09 07:30", "Fri 2026-01-09 16:30", "7h30m"),
     ("W3", "Mon 2026-01-05 10:00", "Tue 2026-01-06 10:00", "7h30m"),
     ("W4", "Fri 2026-01-09 15:00", "Mon 2026-01-12 15:00", "8h00m"),
     ("W5", "Tue 2026-01-06 12:00", "Tue 2026-01-06 13:00", "0h00m"),
     ("W6", "Sat 2026-01-10 00:00", "Mon 2026-01-12 07:30", "0h00m"),
-    ("W7", "Mon 2026-01-05 00:00", "Mon 2026-01-12 00:00", "37h00m"),
+    ("W7", "Mon 2026-01-05 00:00", "Mon 2026-01-12 00:00", "37h30m"),
     ("W8", "Mon 2026-01-12 00:00", "Mon 2026-01-19 00:00", "30h00m"),
     ("W9", "Thu 2026-02-19 08:00", "Fri 2026-02-20 15:30", "13h00m"),
     ("W10", "Tue 2026-03-17 10:00", "Wed 2026-03-25 10:00", "7h00m"),
@@ -220,7 +220,7 @@ def test_holiday_and_extra_day_off_win_over_special_hours() -> None:
 
 def test_hours_and_days() -> None:
     assert CAL.hours_on(date(2026, 1, 5)) == parse_intervals("07:30-12:00,13:00-16:00")
-    assert CAL.hours_on(date(2026, 1, 9)) == parse_intervals("07:30-11:30,13:30-16:30")
+    assert CAL.hours_on(date(2026, 1, 9)) == parse_intervals("07:30-11:30,13:00-16:30")
     assert CAL.hours_on(date(2026, 2, 20)) == parse_intervals("08:00-11:30,12:30-15:30")
     assert CAL.hours_on(date(2026, 1, 10)) == ()
     assert not CAL.is_working_day(date(2026, 3, 20))  # Ramadan special hours but cuti bersama
@@ -244,6 +244,9 @@ def test_is_working_time_boundaries() -> None:
     assert not CAL.is_working_time(wib(2026, 1, 5, 12, 0))  # ends are exclusive
     assert CAL.is_working_time(wib(2026, 1, 5, 13, 0))
     assert not CAL.is_working_time(wib(2026, 1, 5, 16, 0))
+    assert not CAL.is_working_time(wib(2026, 1, 9, 11, 30))  # Friday break 11:30-13:00
+    assert not CAL.is_working_time(wib(2026, 1, 9, 12, 59, 59))
+    assert CAL.is_working_time(wib(2026, 1, 9, 13, 0))
     assert CAL.is_working_time(wib(2026, 1, 9, 16, 29))
     assert not CAL.is_working_time(wib(2026, 1, 10, 10, 0))
 
@@ -253,6 +256,7 @@ def test_next_working_moment_cases() -> None:
     assert nwm(wib(2026, 1, 5, 10, 0, 7)) == wib(2026, 1, 5, 10, 0, 7)
     assert nwm(wib(2026, 1, 5, 12, 0)) == wib(2026, 1, 5, 13, 0)
     assert nwm(wib(2026, 1, 5, 16, 0)) == wib(2026, 1, 6, 7, 30)
+    assert nwm(wib(2026, 1, 9, 11, 45)) == wib(2026, 1, 9, 13, 0)  # Friday break ends at 13:00
     assert nwm(wib(2026, 1, 9, 16, 45)) == wib(2026, 1, 12, 7, 30)
     assert nwm(wib(2026, 3, 17, 15, 0)) == wib(2026, 3, 25, 7, 30)
     assert nwm(wib(2026, 3, 2, 7, 30)) == wib(2026, 3, 2, 8, 0)  # Ramadan starts later
@@ -261,14 +265,15 @@ def test_next_working_moment_cases() -> None:
 def test_weekly_hours_parse_and_spec_round_trip() -> None:
     default = WeeklyHours.default()
     assert default.days[0] == (Interval(time(7, 30), time(12)), Interval(time(13), time(16)))
-    assert default.days[4] == (Interval(time(7, 30), time(11, 30)), Interval(time(13, 30), time(16, 30)))
+    assert default.days[4] == (Interval(time(7, 30), time(11, 30)), Interval(time(13), time(16, 30)))
     assert default.days[5] == () and default.days[6] == ()
-    assert default.weekly_total == timedelta(hours=37)
+    assert default.weekly_total == timedelta(hours=37, minutes=30)
+    assert default.weekly_total == 5 * STANDARD_DAY
     assert WeeklyHours.parse(default.to_spec()) == default
-    spec = " Senin-Kamis = 07.30-12.00 , 13:00-16:00 ; jumat=13:30-16:30,07:30-11:30; sat,sun=off "
+    spec = " Senin-Kamis = 07.30-12.00 , 13:00-16:00 ; jumat=13:00-16:30,07:30-11:30; sat,sun=off "
     assert WeeklyHours.parse(spec) == default
     assert WeeklyHours.from_mapping({"mon": "07:30-12:00,13:00-16:00", 1: default.days[1], 2: default.days[2],
-                                     "thu": default.days[3], 4: "07:30-11:30,13:30-16:30"}) == default
+                                     "thu": default.days[3], 4: "07:30-11:30,13:00-16:30"}) == default
     assert WeeklyHours.ramadan().weekly_total == timedelta(hours=32, minutes=30)
 
 
@@ -370,15 +375,15 @@ def test_elapsed_fraction_and_working_days() -> None:
     assert CAL.elapsed_fraction(night, night, night) == 1.0
     assert CAL.elapsed_fraction(night, night, night - timedelta(hours=1)) == 0.0
     assert CAL.working_days_between(received, due) == pytest.approx(1.0)
-    assert CAL.working_days_between(wib(2026, 1, 5), wib(2026, 1, 12)) == pytest.approx(37 / 7.5)
+    assert CAL.working_days_between(wib(2026, 1, 5), wib(2026, 1, 12)) == pytest.approx(5.0)
 
 
 def test_add_working_time_long_range_is_exact() -> None:
     start = wib(2026, 1, 5, 7, 30, 17)
     # 200 full ordinary weeks are not available in the holiday data; use a
-    # calendar without holidays where one week is exactly 37 h.
+    # calendar without holidays where one week is exactly 37 h 30 min.
     plain = WorkingCalendar(JAKARTA, WeeklyHours.default(), {})
-    result = plain.add_working_time(start, timedelta(hours=37 * 200))
+    result = plain.add_working_time(start, timedelta(hours=37, minutes=30) * 200)
     assert result == wib(2026, 1, 5, 7, 30, 17) + timedelta(weeks=200)
     assert CAL.add_working_time(start, timedelta(hours=1, seconds=1)) == wib(2026, 1, 5, 8, 30, 18)
 
