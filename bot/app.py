@@ -24,7 +24,7 @@ from bot.clock import Clock
 from bot.env import Env
 from bot.outbox import OutboxSender
 from bot.services.officials import BASE_COMMANDS
-from bot.settings import Settings
+from bot.settings import MissingSetting, Settings
 from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope
 from handlers import admin, calendar, disposition, request_form, router, start, status
 from storage.db import Database
@@ -112,12 +112,21 @@ class BotRuntime:
                        bot_username=me.username or "")
         self.app.bot_data["env"] = self.env
         self.env.reload_calendar = self.refresh_calendar
+        self.env.db = self.db
+        self.env.vault = await self._vault()
+        if self.settings.splp_mode == "wso2":
+            from splp import make_adapter
+            self.env.splp = make_adapter(
+                "wso2", base_url=self.settings.splp_base_url, tenant_domain=self.settings.splp_tenant,
+                admin_username=self.settings.splp_admin_username, admin_password=self.settings.splp_admin_password,
+                timeout=self.settings.splp_timeout)
         await self.refresh_calendar(force=True)
         owner = self.instance_id or os.environ.get("INSTANCE_ID") or socket.gethostname()
         self.sender = OutboxSender(self.db, self.app.bot, self.clock, owner=owner,
                                    per_chat_rate=self.settings.per_chat_per_second,
                                    per_chat_burst=self.settings.per_chat_burst,
                                    max_attempts=self.settings.outbox_max_attempts)
+        self.env.wake_sender = self.sender.wake
         self.processor = UpdateProcessor(self.app, self.db, self.clock, self.sender, on_failure=_apologise,
                                          prefetch=self._prefetch)
         await self.app.start()
@@ -166,6 +175,35 @@ class BotRuntime:
         except Exception:
             log.exception("reminder sweep failed")
 
+    async def _vault(self):  # type: ignore[no-untyped-def]
+        """The key for secrets at rest; refuse to start without it (or with a wrong one) when
+        encrypted secrets exist. The embedded default generates its key file on first run."""
+        from sqlalchemy import func
+
+        from storage.db import is_sqlite
+        from storage.models import Secret
+        from storage.vault import VaultError, load_vault
+
+        async with self.db.sessions() as s:
+            pending = await s.scalar(select(func.count()).select_from(Secret).where(Secret.ciphertext.isnot(None)))
+            sample = await s.scalar(select(Secret.ciphertext).where(Secret.ciphertext.isnot(None)).limit(1))
+        vault = load_vault(self.settings.secrets_key, self.settings.data_dir,
+                           may_generate=is_sqlite(self.db.url) and not pending)
+        if vault is None:
+            if pending:
+                raise MissingSetting(f"SECRETS_KEY is not set (nor {self.settings.data_dir}/secrets.key found), "
+                                     f"but {pending} encrypted secret(s) are stored. Restore the key they were "
+                                     "encrypted with.")
+            log.warning("SECRETS_KEY is not set: passwords cannot be stored for one-time delivery")
+            return None
+        if sample is not None:
+            try:
+                vault.decrypt(sample)
+            except VaultError:
+                raise MissingSetting("the configured SECRETS_KEY cannot decrypt the stored secrets; "
+                                     "restore the right key") from None
+        return vault
+
     async def refresh_calendar(self, force: bool = False) -> None:
         """Rebuild the working calendar when an admin changed it (here or on another instance)."""
         from bot.services.calendar_admin import calendar_version, load_calendar
@@ -189,6 +227,8 @@ class BotRuntime:
             now = self.clock.now()
             scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
             await Reminders(scope, self.env).digest()
+            from bot.services.account import Accounts
+            await Accounts(scope, self.env).expire_secrets()
             await scope.outbox.flush()
         total = 0
         while True:
@@ -214,6 +254,9 @@ class BotRuntime:
             await self.webhook.stop()
         if self.sender:
             await self.sender.stop()
+        if self.env is not None and self.env.splp is not None:
+            await self.env.splp.aclose()
+            self.env.splp = None
         if self.app:
             if self.app.running:
                 await self.app.stop()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 from dataclasses import dataclass
 
 from bot.callbacks import CallbackCodec
 from bot.clock import Clock
 from bot.settings import Settings
+from storage.db import Database
+from storage.vault import Vault
 from workflow.calendar import WorkingCalendar
 
 
@@ -20,3 +23,7 @@ class Env:
     bot_username: str = ""
     calendar_version: int = 0
     reload_calendar: Callable[[], Awaitable[None]] | None = None  # after an admin changed the calendar
+    vault: Vault | None = None  # secrets at rest (None: no key configured)
+    db: Database | None = None  # for work after an update's transaction (the one-time reveal)
+    wake_sender: Callable[[], None] | None = None
+    splp: Any = None  # splp.adapter.SPLPAdapter (wso2 mode), built at start

@@ -93,6 +93,17 @@ class OutboxWriter:
             params.update(caption=caption, parse_mode="HTML")
         return self.call(chat_id, method, params)
 
+    def send_stored(self, chat_id: int, stored_file_id: int, filename: str, caption: str | None = None,
+                    markup: Markup = None) -> Outbox:
+        """Upload a file the bot keeps (stored_file), e.g. the activity report."""
+        params: dict[str, Any] = {"chat_id": chat_id, "document": {"$stored_file": stored_file_id,
+                                                                    "filename": filename}}
+        if caption:
+            params.update(caption=caption, parse_mode="HTML")
+        if markup is not None:
+            params["reply_markup"] = markup
+        return self.call(chat_id, "sendDocument", params)
+
     def delete(self, chat_id: int, *, message_id: int | None = None, ref: Outbox | int | None = None,
                delay: timedelta | None = None) -> Outbox:
         params: dict[str, Any] = {"chat_id": chat_id}
@@ -340,6 +351,17 @@ class OutboxSender:
                     done.set_result(None)
             self.wake()
 
+    async def _stored_file(self, ref: dict[str, Any]) -> Any:
+        from telegram import InputFile
+
+        from storage.models import StoredFile
+
+        async with self.db.sessions() as s:
+            f = await s.get(StoredFile, int(ref["$stored_file"]))
+        if f is None:
+            raise ValueError("stored file is gone")
+        return InputFile(f.content, filename=ref.get("filename") or f.file_name or "berkas")
+
     async def _ref_ids(self, rows: Sequence[Outbox]) -> dict[int, tuple[str, int | None]]:
         ids = {r.ref_outbox_id for r in rows if r.ref_outbox_id is not None}
         if not ids:
@@ -354,6 +376,12 @@ class OutboxSender:
             await asyncio.sleep(min(1.0, self._paused_until - time.monotonic()))
         await self._pace(row.chat_id)
         attempts = row.attempts + 1
+        try:
+            for key, value in list(params.items()):
+                if isinstance(value, dict) and "$stored_file" in value:
+                    params[key] = await self._stored_file(value)
+        except ValueError as e:
+            return {"status": "failed", "attempts": attempts, "last_error": str(e)[:300]}
         try:
             result = await self.bot.do_api_request(row.method, api_kwargs=params)
         except RetryAfter as e:

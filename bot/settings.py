@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     disposition_instructions: str = "|".join(DEFAULT_INSTRUCTIONS)  # "|"-separated list
     resubmit_route: ResubmitRoute = ResubmitRoute.CHAIN
     invite_ttl_hours: int = 72
-    working_hours: str = ""  # e.g. "mon-thu=07:30-12:00,13:00-16:00;fri=07:30-11:30,13:30-16:30"; empty: default
+    working_hours: str = ""  # e.g. "mon-thu=07:30-12:00,13:00-16:00;fri=07:30-11:30,13:00-16:30"; empty: default
     reminder_shares: str = "0.5,0.9"  # shares of a step's limit at which the holder is reminded
     reminder_sweep_seconds: float = 30.0
 
@@ -48,6 +48,20 @@ class Settings(BaseSettings):
     webhook_port: int = 8080
     webhook_path: str = "/telegram"
     webhook_secret: str = Field(default="", repr=False)
+
+    # SPLP (step 5 and procedure B)
+    splp_mode: str = "manual"  # manual | wso2
+    splp_tenant: str = "kotabogor.go.id"
+    splp_base_url: str = "https://splp.layanan.go.id"
+    splp_admin_username: str = ""
+    splp_admin_password: str = Field(default="", repr=False)
+    splp_timeout: float = 15.0
+
+    # Secrets
+    secrets_key: str = Field(default="", repr=False)  # Fernet key(s), comma-separated; see storage/vault.py
+    secret_ttl_hours: int = 72  # an unrevealed secret is wiped after this
+    secret_message_minutes: int = 10  # the revealed credentials are deleted from the chat after this
+    contact_max_failures: int = 3  # wrong contacts before the contact link locks
 
     log_level: str = "INFO"
 

@@ -91,6 +91,10 @@ ERRORS = {
     "contact_not_own": "Kontak yang dikirim bukan milik Anda. Ketik nomor ponsel narahubung, "
                        "atau tekan tombol «Saya narahubung» untuk mengirim nomor Anda sendiri.",
     "note_too_long": "Catatan terlalu panjang (maksimal {max} karakter).",
+    "username_tenant": "Nama pengguna harus berakhiran @{tenant}.",
+    "username_format": "Nama pengguna hanya boleh berisi huruf kecil, angka, titik, garis bawah, atau tanda hubung "
+                       "(3–64 karakter), contoh: dinkes.simpus@kotabogor.go.id.",
+    "password_format": "Kata sandi awal harus 8–128 karakter dalam satu baris.",
     "range_backwards": "Tanggal akhir tidak boleh sebelum tanggal awal.",
     "range_too_long": "Rentang tanggal terlalu panjang (maksimal {days} hari sekaligus).",
     "hours_format": "Format jam tidak valid. Contoh: 08:00-12:00,12:30-15:00 | 08:00-11:30,12:30-15:30 "

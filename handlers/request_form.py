@@ -20,10 +20,14 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     form = svc(context, Form)
     uid = user_id(update)
     sess = await form.session(uid)
+    c = update.effective_message.contact  # type: ignore[union-attr]
+    if sess is not None and sess.awaiting == "cp_verify":
+        from bot.services.account import Accounts
+        await svc(context, Accounts).verify_contact(uid, c.phone_number, c.user_id, sess.context)
+        return
     if sess is None or sess.awaiting != f"form:{Field.CONTACT_PHONE.value}":
         form.out.send(uid, T.UNKNOWN_INPUT)
         return
-    c = update.effective_message.contact  # type: ignore[union-attr]
     await form.answer_contact(uid, c.phone_number, c.user_id)
 
 

@@ -9,7 +9,7 @@ from bot import texts as T
 from bot.services.dispose import Dispose
 from bot.services.form import Form
 from bot.services.officials import Officials
-from handlers import admin, calendar, disposition, request_form
+from handlers import account, admin, calendar, disposition, request_form
 from handlers.common import answer, decoded, svc, user_id
 from workflow.form import Field
 
@@ -30,6 +30,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await disposition.on_button(update, context, cb)
         elif cb.action in admin.ACTIONS:
             await admin.on_button(update, context, cb)
+        elif cb.action in account.ACTIONS:
+            await account.on_button(update, context, cb)
         elif cb.action in calendar.ACTIONS:
             await calendar.on_button(update, context, cb)
         else:
@@ -50,6 +52,18 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await svc(context, Dispose).note_typed(uid, text, sess.context)  # type: ignore[union-attr]
     elif awaiting == "reason":
         await svc(context, Dispose).reason_typed(uid, text, sess.context)  # type: ignore[union-attr]
+    elif awaiting in ("acct_user", "acct_pass", "report_note", "cp_verify"):
+        from bot.services.account import Accounts
+        acc = svc(context, Accounts)
+        ctx = sess.context  # type: ignore[union-attr]
+        if awaiting == "acct_user":
+            await acc.username_typed(uid, text, ctx)
+        elif awaiting == "acct_pass":
+            await acc.password_typed(uid, text, ctx, update.effective_message.message_id)  # type: ignore[union-attr]
+        elif awaiting == "report_note":
+            await acc.note_typed(uid, text, ctx)
+        else:
+            acc.out.send(uid, "Mohon tekan tombol «Bagikan nomor ponsel saya» di bawah untuk verifikasi.")
     elif awaiting and awaiting.startswith("cal_"):
         from bot.services.calendar_admin import CalendarAdmin
         await calendar.typed(svc(context, CalendarAdmin), uid, awaiting[4:], text)

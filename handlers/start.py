@@ -19,6 +19,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if context.args and context.args[0].startswith("inv_"):
         off.out.send(uid, await off.redeem(uid, context.args[0][4:]))
         return
+    if context.args and context.args[0].startswith("cp_"):
+        from bot.services.account import Accounts
+        await svc(context, Accounts).open_link(uid, context.args[0][3:])
+        return
     actor = await off.actor(uid)
     text = T.GREETING
     roles = [T.ROLE_NAMES[r] for r in sorted(actor.roles)]

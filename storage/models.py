@@ -221,6 +221,62 @@ class Reminder(Base):
     )
 
 
+class Account(Base):
+    """The SPLP account registered for a request (SOP step 5). Never holds a secret."""
+
+    __tablename__ = "account"
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(10))  # manual | wso2
+    splp_user_id: Mapped[str | None] = mapped_column(String(100))
+    delivery: Mapped[str] = mapped_column(String(20))  # telegram | portal_email
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("official.id"))
+    created_at: Mapped[datetime]
+
+
+class Secret(Base):
+    """An encrypted secret waiting for its one reveal to the verified contact person."""
+
+    __tablename__ = "secret"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # account_password
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once wiped
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(TS, index=True)
+    reveal_claimed_until: Mapped[datetime | None]
+    revealed_at: Mapped[datetime | None]
+    revealed_to: Mapped[int | None] = mapped_column(BigInteger)
+    wiped_at: Mapped[datetime | None]
+    wipe_reason: Mapped[str | None] = mapped_column(String(20))  # revealed | expired | reissued
+
+
+class ContactLink(Base):
+    """The personal deep link the requester passes to the contact person, verified by phone."""
+
+    __tablename__ = "contact_link"
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_at: Mapped[datetime | None]
+    verified_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    verified_at: Mapped[datetime | None]
+
+
+class Report(Base):
+    """The activity report of a request (SOP step 6): its number, the executor's note, the PDF."""
+
+    __tablename__ = "report"
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    stored_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class CalendarDay(Base):
     """Admin-managed calendar data: an extra day off, or dated special hours (e.g. Ramadan)."""
 
@@ -304,7 +360,8 @@ class ChatLock(Base):
 
 __all__ = [
     "Agency", "AuditLog", "Base", "ChatLock", "Counter", "Draft", "Invite", "Official",
-    "OfficialRole", "Outbox", "ProcessedUpdate", "Reminder", "CalendarDay", "DigestRun", "Request", "RequestStep", "Session",
+    "OfficialRole", "Outbox", "ProcessedUpdate", "Reminder", "CalendarDay", "DigestRun", "Account",
+    "Secret", "ContactLink", "Report", "Request", "RequestStep", "Session",
     "StoredFile",
     "UniqueConstraint",
 ]

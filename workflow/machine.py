@@ -27,6 +27,9 @@ class Action(StrEnum):
     RETURN = "return"  # executor: incomplete (Tidak lengkap), back to step 1
     RESUBMIT = "resubmit"  # requester sends the corrected request again
     CANCEL = "cancel"  # requester withdraws a returned request
+    REGISTER = "register"  # executor: the SPLP account exists (step 5 done)
+    SUBMIT_REPORT = "submit_report"  # executor: the activity report goes to the Head (step 6 done)
+    FORWARD = "forward"  # Head: the report goes to the requester; the request is complete (step 7)
 
 
 class ResubmitRoute(StrEnum):
@@ -89,6 +92,9 @@ STAGE_ACTIONS: dict[Stage, frozenset[Action]] = {
     Stage.TEAM_ASSIGN: frozenset({Action.ASSIGN}),
     Stage.COMPLETENESS: frozenset({Action.COMPLETE, Action.RETURN}),
     Stage.RETURNED: frozenset({Action.RESUBMIT, Action.CANCEL}),
+    Stage.REGISTRATION: frozenset({Action.REGISTER}),
+    Stage.REPORT: frozenset({Action.SUBMIT_REPORT}),
+    Stage.FORWARD: frozenset({Action.FORWARD}),
 }
 
 
@@ -164,6 +170,14 @@ def decide(
             a, view.stage, first, STAGES[first].holder, None, None,
             opens_new_step=True, new_cycle=True,
         )
+    if a == Action.REGISTER:
+        return Transition(a, view.stage, Stage.REPORT, Role.EXECUTOR, view.executor_official_id,
+                          view.executor_official_id, opens_new_step=True)
+    if a == Action.SUBMIT_REPORT:
+        return Transition(a, view.stage, Stage.FORWARD, Role.HEAD, None, view.executor_official_id,
+                          opens_new_step=True)
+    if a == Action.FORWARD:
+        return Transition(a, view.stage, Stage.DONE, None, None, view.executor_official_id, opens_new_step=False)
     if a == Action.CANCEL:
         return Transition(a, view.stage, Stage.CANCELLED, None, None, view.executor_official_id,
                           opens_new_step=False)

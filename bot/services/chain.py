@@ -12,7 +12,7 @@ from bot import keyboards as kb
 from bot import texts as T
 from bot.outbox import _upsert
 from bot.services.base import Ctx
-from storage.models import Agency, Counter, Official, Outbox, Request, RequestStep
+from storage.models import Agency, Counter, Official, Outbox, Report, Request, RequestStep
 from workflow.form import precheck
 from workflow.machine import (
     Action,
@@ -39,6 +39,9 @@ OUTCOME_TEXT = {
     Action.RETURN: "↩️ Dinyatakan TIDAK LENGKAP dan dikembalikan kepada pemohon oleh {who} pada {when}.",
     Action.RESUBMIT: "🔁 Dikirim ulang oleh pemohon pada {when}.",
     Action.CANCEL: "🚫 Dibatalkan oleh pemohon pada {when}.",
+    Action.REGISTER: "✅ Akun SPLP dicatat oleh {who} pada {when}.",
+    Action.SUBMIT_REPORT: "✅ Laporan kegiatan dikirim kepada Kepala Diskominfo oleh {who} pada {when}.",
+    Action.FORWARD: "✅ Laporan diteruskan kepada pemohon oleh {who} pada {when}. Permohonan selesai.",
 }
 
 
@@ -129,8 +132,19 @@ class Chain(Ctx):
         elif st == Stage.TEAM_ASSIGN:
             lines.append("\nPilih <b>Pejabat Fungsional/Pelaksana</b> yang ditugaskan:")
         elif st == Stage.REGISTRATION:
-            lines.append("\nSurat telah dinyatakan lengkap. Lanjutkan dengan <b>pendaftaran akun</b> di "
-                         "splp.layanan.go.id (langkah 5).")
+            from bot.services.account import Accounts
+            lines += ["", Accounts(self.scope, self.env).data_card(req, agency)]
+            if self.settings.splp_mode == "wso2":
+                lines.append("\nDaftarkan akun secara otomatis melalui API SPLP, atau catat bila sudah didaftarkan.")
+            else:
+                lines.append("\nDaftarkan akun di https://splp.layanan.go.id untuk unit kerja pemohon, lalu catat "
+                             "hasilnya di sini (langkah 5).")
+        elif st == Stage.REPORT:
+            lines.append("\nPratinjau laporan kegiatan terlampir. Tambahkan catatan bila perlu, lalu kirim kepada "
+                         "Kepala Diskominfo (langkah 6).")
+        elif st == Stage.FORWARD:
+            lines.append("\nLaporan kegiatan terlampir. Teruskan kepada pemohon untuk menyelesaikan permohonan "
+                         "(langkah 7).")
         return "\n".join(lines)
 
     async def holder_keyboard(self, req: Request) -> dict[str, Any] | None:
@@ -144,6 +158,16 @@ class Chain(Ctx):
         if st == Stage.COMPLETENESS:
             return kb.inline([kb.btn("✅ Lengkap", self.cb("ok", rid, v)),
                               kb.btn("❌ Tidak lengkap", self.cb("no", rid, v, 0))])
+        if st == Stage.REGISTRATION:
+            rows = [[kb.btn("📝 Catat akun yang didaftarkan", self.cb("ra", rid, v))]]
+            if self.settings.splp_mode == "wso2":
+                rows.insert(0, [kb.btn("⚙️ Daftarkan otomatis di SPLP", self.cb("rw", rid, v))])
+            return kb.inline(*rows)
+        if st == Stage.REPORT:
+            return kb.inline([kb.btn("✍️ Tambah catatan", self.cb("rn", rid, v))],
+                             [kb.btn("📤 Kirim ke Kepala Diskominfo", self.cb("rk", rid, v))])
+        if st == Stage.FORWARD:
+            return kb.inline([kb.btn("📨 Teruskan kepada pemohon", self.cb("rf", rid, v))])
         return None
 
     # --- notifying ---
@@ -162,9 +186,19 @@ class Chain(Ctx):
             return
         text = await self.holder_text(req, step)
         markup = await self.holder_keyboard(req)
+        st = Stage(req.stage)
+        report = None
+        if st in (Stage.REPORT, Stage.FORWARD):
+            from bot.services.account import Accounts
+            acc = Accounts(self.scope, self.env)
+            report = await acc.build_report(req) if st == Stage.REPORT else await acc.s.get(Report, req.id)
         for off in targets:
-            self.out.send_file(off.telegram_id, req.scan["kind"], req.scan["file_id"],
-                               caption=f"Surat permohonan {T.e(req.number)}")
+            if report is not None and report.stored_file_id:
+                self.out.send_stored(off.telegram_id, report.stored_file_id, f"{report.number}.pdf",
+                                     caption=f"Laporan kegiatan {T.e(req.number)}")
+            else:
+                self.out.send_file(off.telegram_id, req.scan["kind"], req.scan["file_id"],
+                                   caption=f"Surat permohonan {T.e(req.number)}")
             self.out.send(off.telegram_id, text, markup, request_id=req.id, live=True)
 
     async def warn_admins(self, text: str) -> None:
@@ -328,6 +362,10 @@ class Chain(Ctx):
             return
         if t.action == Action.CANCEL:
             self.tell_requester(req, f"Permohonan <b>{T.e(req.number)}</b> telah dibatalkan.")
+            return
+        if t.action == Action.FORWARD:
+            from bot.services.account import Accounts
+            await Accounts(self.scope, self.env).deliver_report(req)
             return
         if step is None:
             return

@@ -81,9 +81,9 @@ EXPECTED_ACTIONS = {
     Stage.TEAM_ASSIGN: {Action.ASSIGN},
     Stage.COMPLETENESS: {Action.COMPLETE, Action.RETURN},
     Stage.RETURNED: {Action.RESUBMIT, Action.CANCEL},
-    Stage.REGISTRATION: set(),
-    Stage.REPORT: set(),
-    Stage.FORWARD: set(),
+    Stage.REGISTRATION: {Action.REGISTER},
+    Stage.REPORT: {Action.SUBMIT_REPORT},
+    Stage.FORWARD: {Action.FORWARD},
 }
 
 
@@ -398,3 +398,18 @@ def test_cancel_closes_the_request() -> None:
     assert t.opens_new_step is False
     assert t.new_cycle is False
 
+
+
+# --- steps 5-7 --------------------------------------------------------------------------------
+
+def test_steps_5_to_7() -> None:
+    t = decide(view(Stage.REGISTRATION), cmd(Action.REGISTER), HOLDER_FOR[Stage.REGISTRATION])
+    assert isinstance(t, Transition) and t.to_stage == Stage.REPORT and t.holder_role == Role.EXECUTOR
+    t = decide(view(Stage.REPORT), cmd(Action.SUBMIT_REPORT), HOLDER_FOR[Stage.REPORT])
+    assert isinstance(t, Transition) and t.to_stage == Stage.FORWARD and t.holder_role == Role.HEAD
+    assert t.holder_official_id is None  # any active Head
+    t = decide(view(Stage.FORWARD), cmd(Action.FORWARD), HOLDER_FOR[Stage.FORWARD])
+    assert isinstance(t, Transition) and t.to_stage == Stage.DONE and t.holder_role is None
+    # an executor cannot forward, a head cannot register
+    assert decide(view(Stage.FORWARD), cmd(Action.FORWARD), HOLDER_FOR[Stage.REPORT]) == Refusal.NOT_ALLOWED
+    assert decide(view(Stage.REGISTRATION), cmd(Action.REGISTER), HEAD) == Refusal.NOT_ALLOWED
