@@ -13,7 +13,7 @@ from bot.env import Env
 from bot.outbox import OutboxWriter
 from bot.services.account import Accounts, _Abort
 from bot.updates import Scope
-from handlers.common import answer, svc, tapped, user_id
+from handlers.common import answer, in_background, svc, tapped, user_id
 from storage.models import Secret
 
 ACTIONS = ("ra", "rm", "rp", "rn", "rk", "rf", "rr", "cs", "rw")
@@ -136,5 +136,5 @@ async def register_wso2(update: Update, context: ContextTypes.DEFAULT_TYPE, a: A
         if env.wake_sender:
             env.wake_sender()
 
-    a.scope.after_commit.append(call)
+    a.scope.after_commit.append(in_background(call))
     return answer_text

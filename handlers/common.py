@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from telegram import Update
@@ -25,7 +27,8 @@ def answer(update: Update, text: str | None = None, *, alert: bool = False) -> N
     q = update.callback_query
     if q is None:
         return
-    current_scope.get().after_commit.append(lambda: q.answer(text[:200] if text else None, show_alert=alert))
+    # First of the post-commit work: a tap is answered before anything slower runs.
+    current_scope.get().after_commit.insert(0, lambda: q.answer(text[:200] if text else None, show_alert=alert))
 
 
 def decoded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Callback | None:
@@ -40,3 +43,18 @@ def tapped(update: Update) -> tuple[int, int]:
 
 def user_id(update: Update) -> int:
     return update.effective_user.id  # type: ignore[union-attr]
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def in_background(work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """Post-commit work that may take long (a call to SPLP): it runs as its own task, so the
+    update (and the updates queued behind it) are not held up."""
+
+    async def start() -> None:
+        t = asyncio.create_task(work())
+        _background.add(t)
+        t.add_done_callback(_background.discard)
+
+    return start

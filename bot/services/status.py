@@ -58,6 +58,14 @@ class Status(Ctx):
             exp = Reminders(self.scope, self.env).expected_completion(req, open_step)
             if exp:
                 lines.append(f"\nPerkiraan selesai (sesuai batas waktu SOP): <b>{T.fmt_dt(exp, self.tz)}</b>")
+        if st == Stage.DONE and req.closed_at:
+            official = [x for x in steps if x.step_code != "A1"]
+            first = min((x.received_at for x in official), default=req.submitted_at)
+            took = self.env.calendar.working_time_between(first, req.closed_at)
+            limit = self.env.calendar.standard_day * PROCEDURE_A_OFFICIAL_DAYS
+            verdict = "✅ dalam batas SOP" if took <= limit else "⏰ melebihi batas SOP"
+            lines.append(f"\n<b>Selesai</b> pada {T.fmt_dt(req.closed_at, self.tz)}. Total waktu langkah 2–7: "
+                         f"<b>{self.env.calendar.format_duration(took)}</b> (jam kerja) — {verdict}.")
         lines.append(f"Batas waktu SOP prosedur A: {PROCEDURE_A_OFFICIAL_DAYS} hari kerja untuk langkah 2–7.")
         text = "\n".join(lines)
         return text if len(text) <= 4000 else text[:3990] + "…"

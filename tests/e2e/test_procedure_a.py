@@ -117,7 +117,7 @@ async def test_procedure_a_to_selesai(h: Harness, caplog: pytest.LogCaptureFixtu
     req = await h.request(number)
     assert req.stage == "done" and req.closed_at is not None
     st = await h.say(REQUESTER, "/status", expect=number)
-    assert "Selesai" in st.text
+    assert "Total waktu langkah 2–7" in st.text and "dalam batas SOP" in st.text
 
     # The secret is nowhere: not in any table, not in any log line.
     async with h.db.sessions() as s:

@@ -111,3 +111,26 @@ async def test_wso2_lost_reply_and_5xx_create_one_user(emu, db_url, splp) -> Non
         assert not splp.violations
     finally:
         await h.close()
+
+
+async def test_wso2_timeout_is_reported_and_nothing_duplicated(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
+    h = await _h(emu, db_url, splp, splp_timeout=1)
+    try:
+        number, reg = await _to_registration(h)
+        splp.delay_next(r"/scim2/Users", 4, count=10)  # SPLP hangs: every SCIM call times out
+        await h.tap(EXEC1, reg, text=h.button(reg, "Daftarkan otomatis"))
+        m = await h.wait_msg(EXEC1, "Pendaftaran akun di SPLP gagal", after=reg.message_id, timeout=30)
+        assert "SPLP" in m.text
+        assert (await h.request(number)).stage == "registration"
+        import asyncio
+        await asyncio.sleep(4.5)  # the hung requests complete on the server side
+        assert len([u for u in splp.users.values() if u.user_name == USERNAME]) <= 1
+        # Trying again once SPLP answers: the existing user is found, not created twice.
+        splp.clear_faults()
+        reg2 = await h.wait_msg(EXEC1, "Kartu data untuk portal SPLP")
+        await h.tap(EXEC1, reg2, text=h.button(reg2, "Daftarkan otomatis"))
+        m2 = await h.wait_msg(EXEC1, "SPLP", after=m.message_id, timeout=15)
+        assert len([u for u in splp.users.values() if u.user_name == USERNAME]) == 1
+        assert "Nama pengguna:" in m2.text or "sudah" in m2.text
+    finally:
+        await h.close()
