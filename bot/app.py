@@ -26,7 +26,7 @@ from bot.outbox import OutboxSender
 from bot.services.officials import BASE_COMMANDS
 from bot.settings import MissingSetting, Settings
 from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope
-from handlers import admin, calendar, disposition, request_form, router, start, status
+from handlers import admin, applications, calendar, disposition, request_form, router, start, status
 from storage.db import Database
 from storage.models import Session
 from workflow.form import MAX_SCAN_BYTES
@@ -64,7 +64,7 @@ def build_application(settings: Settings, *, token: str) -> Application:
         .updater(None)  # durable polling/webhook of our own (bot/updates.py)
         .build()
     )
-    for mod in (start, request_form, disposition, status, admin, calendar, router):
+    for mod in (start, request_form, disposition, status, admin, calendar, applications, router):
         mod.register(app)
     app.add_error_handler(_on_error)
     return app

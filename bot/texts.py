@@ -95,6 +95,9 @@ ERRORS = {
     "username_format": "Nama pengguna hanya boleh berisi huruf kecil, angka, titik, garis bawah, atau tanda hubung "
                        "(3–64 karakter), contoh: dinkes.simpus@kotabogor.go.id.",
     "password_format": "Kata sandi awal harus 8–128 karakter dalam satu baris.",
+    "app_name_format": "Nama aplikasi hanya boleh berisi huruf, angka, spasi, titik, garis bawah, dan tanda hubung.",
+    "app_name_taken": "Nama aplikasi tersebut sudah digunakan untuk akun ini. Pilih nama lain.",
+    "url_format": "URL tidak valid. Contoh: https://aplikasi.kotabogor.go.id/callback",
     "range_backwards": "Tanggal akhir tidak boleh sebelum tanggal awal.",
     "range_too_long": "Rentang tanggal terlalu panjang (maksimal {days} hari sekaligus).",
     "hours_format": "Format jam tidak valid. Contoh: 08:00-12:00,12:30-15:00 | 08:00-11:30,12:30-15:30 "
@@ -113,6 +116,7 @@ HELP = (
     "<b>Bantuan</b>\n\n"
     "/ajukan — mengajukan permohonan akun SPLP (surat permohonan diisi langkah demi langkah)\n"
     "/status — melihat status dan riwayat permohonan Anda\n"
+    "/aplikasi — mendaftarkan aplikasi ke SPLP (OAuth2 token dan API key), bagi akun yang sudah selesai\n"
     "/batal — membatalkan pengisian yang sedang berlangsung\n"
     "/bantuan — menampilkan bantuan ini\n\n"
     "Data narahubung (nama, email, nomor ponsel) digunakan hanya untuk keperluan administrasi akun SPLP "

@@ -9,7 +9,7 @@ from bot import texts as T
 from bot.services.dispose import Dispose
 from bot.services.form import Form
 from bot.services.officials import Officials
-from handlers import account, admin, calendar, disposition, request_form
+from handlers import account, admin, applications, calendar, disposition, request_form
 from handlers.common import answer, decoded, svc, user_id
 from workflow.form import Field
 
@@ -30,6 +30,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await disposition.on_button(update, context, cb)
         elif cb.action in admin.ACTIONS:
             await admin.on_button(update, context, cb)
+        elif cb.action in applications.ACTIONS:
+            await applications.on_button(update, context, cb)
         elif cb.action in account.ACTIONS:
             await account.on_button(update, context, cb)
         elif cb.action in calendar.ACTIONS:
@@ -64,6 +66,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await acc.note_typed(uid, text, ctx)
         else:
             acc.out.send(uid, "Mohon tekan tombol «Bagikan nomor ponsel saya» di bawah untuk verifikasi.")
+    elif awaiting and awaiting.startswith("app:"):
+        from bot.services.apps import Apps
+        await svc(context, Apps).typed(uid, awaiting[4:], text, sess.context)  # type: ignore[union-attr]
     elif awaiting and awaiting.startswith("cal_"):
         from bot.services.calendar_admin import CalendarAdmin
         await calendar.typed(svc(context, CalendarAdmin), uid, awaiting[4:], text)

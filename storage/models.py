@@ -277,6 +277,33 @@ class Report(Base):
     updated_at: Mapped[datetime]
 
 
+class Application(Base):
+    """An application an agency registers in SPLP (procedure B), and where it stands."""
+
+    __tablename__ = "application"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id"), index=True)  # the agency's account (A)
+    owner_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name, description, ... as entered
+    name_key: Mapped[str | None] = mapped_column(String(100))  # lower-cased name once confirmed
+    mode: Mapped[str] = mapped_column(String(10))  # manual | wso2
+    status: Mapped[str] = mapped_column(String(12))  # draft | in_progress | done | cancelled
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AppStep(Base):
+    """One SOP step of procedure B for an application, against its 10-minute limit."""
+
+    __tablename__ = "app_step"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    step_code: Mapped[str] = mapped_column(String(4))
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
 class CalendarDay(Base):
     """Admin-managed calendar data: an extra day off, or dated special hours (e.g. Ramadan)."""
 
@@ -361,7 +388,7 @@ class ChatLock(Base):
 __all__ = [
     "Agency", "AuditLog", "Base", "ChatLock", "Counter", "Draft", "Invite", "Official",
     "OfficialRole", "Outbox", "ProcessedUpdate", "Reminder", "CalendarDay", "DigestRun", "Account",
-    "Secret", "ContactLink", "Report", "Request", "RequestStep", "Session",
+    "Secret", "ContactLink", "Report", "Application", "AppStep", "Request", "RequestStep", "Session",
     "StoredFile",
     "UniqueConstraint",
 ]

@@ -18,6 +18,7 @@ BASE_COMMANDS = [
     {"command": "start", "description": "Menu utama"},
     {"command": "ajukan", "description": "Ajukan permohonan akun SPLP"},
     {"command": "status", "description": "Status permohonan Anda"},
+    {"command": "aplikasi", "description": "Daftarkan aplikasi ke SPLP (OAuth2 dan API key)"},
     {"command": "bantuan", "description": "Bantuan"},
     {"command": "batal", "description": "Batalkan pengisian"},
 ]

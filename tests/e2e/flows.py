@@ -41,3 +41,28 @@ async def to_executor(h: Harness, after: dict[int, int] | None = None) -> Msg:
     await division_disposes(h, after.get(DIVISION, 0))
     await team_assigns(h, after=after.get(TEAM, 0))
     return await h.wait_msg(EXEC1, "Pemeriksaan kelengkapan", after=after.get(EXEC1, 0))
+
+
+async def complete_procedure_a(h: Harness, contact: int) -> str:
+    """Procedure A to Selesai (portal e-mail delivery), with ``contact`` verified as the contact person."""
+    from tests.e2e.harness import REQUESTER
+
+    number = await h.submit()
+    ex = await to_executor(h)
+    await h.tap(EXEC1, ex, text=h.button(ex, "Lengkap"))
+    reg = await h.wait_msg(EXEC1, "Kartu data untuk portal SPLP")
+    await h.tap(EXEC1, reg, text=h.button(reg, "Catat akun"), expect="nama pengguna akun SPLP")
+    choice = await h.say(EXEC1, "dinkes.simpus", expect="Bagaimana kredensial awal")
+    await h.tap(EXEC1, choice, text=h.button(choice, "melalui email"), expect="Akun tercatat")
+    link = await h.wait_msg(REQUESTER, "?start=cp_")
+    token = next(w for w in link.text.split() if "?start=cp_" in w).split("?start=", 1)[1]
+    await h.say(contact, f"/start {token}", expect="membagikan nomor")
+    after = h.last_id(contact)
+    h.emu.send_contact(contact, "6281234567890")
+    await h.wait_msg(contact, "terverifikasi", after=after)
+    task = await h.wait_msg(EXEC1, "Pratinjau laporan kegiatan terlampir")
+    await h.tap(EXEC1, task, text=h.button(task, "Kirim ke Kepala"))
+    fwd = await h.wait_msg(HEAD, "Teruskan kepada pemohon untuk menyelesaikan")
+    await h.tap(HEAD, fwd, text=h.button(fwd, "Teruskan kepada pemohon"))
+    await h.wait_msg(REQUESTER, "selesai")
+    return number

@@ -32,7 +32,7 @@ async def test_start_menu_and_help(h: Harness) -> None:
 async def test_commands_menu_per_role(h: Harness) -> None:
     await h.settle()
     default = h.emu.my_commands(None)
-    assert {c["command"] for c in default} == {"start", "ajukan", "status", "bantuan", "batal"}
+    assert {c["command"] for c in default} == {"start", "ajukan", "status", "aplikasi", "bantuan", "batal"}
     head = h.emu.my_commands({"type": "chat", "chat_id": HEAD})
     assert "tugas" in {c["command"] for c in head} and "undang" not in {c["command"] for c in head}
     admin = h.emu.my_commands({"type": "chat", "chat_id": ADMIN})

@@ -1,0 +1,255 @@
+"""Procedure B (SOP: B1 open the user portal, B2 application data, B3 OAuth2 token and API key),
+guided step by step; each step's start and end recorded against its 10-minute limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot import keyboards as kb
+from bot import texts as T
+from bot.services.base import Ctx
+from splp.manual import portal_steps
+from storage.models import Account, Agency, Application, AppStep, ContactLink, Request
+from workflow.application import (
+    APP_FIELDS,
+    OPTIONAL,
+    AppField,
+    next_missing,
+    parse_app_name,
+    parse_callback_url,
+    parse_description,
+)
+from workflow.form import Invalid, parse_business_process
+from workflow.sop import PROCEDURE_B, STEPS, Stage
+
+LABELS = {
+    AppField.NAME: "Nama aplikasi",
+    AppField.DESCRIPTION: "Deskripsi",
+    AppField.BUSINESS_PROCESS: "Proses bisnis yang dilayani",
+    AppField.ENVIRONMENT: "Lingkungan",
+    AppField.CALLBACK_URL: "Callback URL",
+}
+QUESTIONS = {
+    AppField.NAME: "Ketik <b>nama aplikasi</b> (3–100 karakter: huruf, angka, spasi, titik, garis bawah, tanda hubung).",
+    AppField.DESCRIPTION: "Ketik <b>deskripsi singkat</b> aplikasi (maksimal 512 karakter), atau lewati.",
+    AppField.BUSINESS_PROCESS: "Uraikan <b>proses bisnis</b> yang dilayani aplikasi ini (minimal 30 karakter), atau "
+                               "gunakan proses bisnis dari surat permohonan akun.",
+    AppField.ENVIRONMENT: "Pilih <b>lingkungan</b> kunci yang dibutuhkan:",
+    AppField.CALLBACK_URL: "Ketik <b>callback URL</b> (hanya untuk alur authorization code), atau lewati.",
+}
+ENV_LABELS = {"production": "Production", "sandbox": "Sandbox"}
+
+
+def _err(err: Invalid) -> str:
+    return "⚠️ " + T.ERRORS.get(err.code, T.ERRORS["empty"]).format(**err.params)
+
+
+class Apps(Ctx):
+    async def accounts_for(self, user_id: int) -> list[tuple[Request, Account, Agency | None]]:
+        """Accounts this user may use: as the verified contact person, or as a Diskominfo official."""
+        q = (select(Request, Account).join(Account, Account.request_id == Request.id)
+             .where(Request.stage == Stage.DONE.value).order_by(Request.id))
+        if (await self.actor(user_id)).official_id is None:
+            q = q.join(ContactLink, ContactLink.request_id == Request.id).where(
+                ContactLink.verified_telegram_id == user_id)
+        out = []
+        for req, acct in (await self.s.execute(q)).all():
+            out.append((req, acct, await self.s.get(Agency, req.agency_id)))
+        return out
+
+    async def start(self, user_id: int) -> None:
+        accounts = await self.accounts_for(user_id)
+        mine = (await self.s.scalars(select(Application).where(Application.owner_telegram_id == user_id,
+                                                               Application.status != "draft")
+                                     .order_by(Application.id.desc()).limit(10))).all()
+        if not accounts:
+            self.out.send(user_id, "Pendaftaran aplikasi SPLP tersedia bagi narahubung terverifikasi dari Perangkat "
+                                   "Daerah yang akun SPLP-nya sudah selesai dibuat (prosedur A), dan bagi pejabat "
+                                   "Diskominfo.")
+            return
+        lines = ["<b>Aplikasi SPLP</b>"]
+        for app in mine:
+            st = {"in_progress": "sedang berjalan", "done": "selesai", "cancelled": "dibatalkan"}.get(app.status, app.status)
+            lines.append(f"• {T.e(app.data.get('name', '—'))} ({ENV_LABELS.get(app.data.get('environment', ''), '—')}) — {st}")
+        if not mine:
+            lines.append("Belum ada aplikasi yang didaftarkan melalui bot.")
+        lines.append("\nDaftarkan aplikasi baru untuk akun:")
+        self.out.send(user_id, "\n".join(lines), kb.inline(*[
+            [kb.btn(f"➕ {agency.short_name if agency else ''} — {acct.username}", self.cb("ab", req.id))]
+            for req, acct, agency in accounts]))
+
+    async def begin(self, user_id: int, request_id: int) -> str | None:
+        if request_id not in {r.id for r, _, _ in await self.accounts_for(user_id)}:
+            return T.TAP_FORBIDDEN
+        app = Application(request_id=request_id, owner_telegram_id=user_id, data={}, mode=self.settings.splp_mode,
+                          status="draft", created_at=self.now, updated_at=self.now)
+        self.s.add(app)
+        await self.s.flush()
+        await self.ask(user_id, app)
+        return None
+
+    async def ask(self, user_id: int, app: Application) -> None:
+        f = next_missing(app.data)
+        if f is None:
+            await self.summary(user_id, app)
+            return
+        await self.set_awaiting(user_id, f"app:{f.value}", app_id=app.id)
+        markup = None
+        if f == AppField.ENVIRONMENT:
+            markup = kb.inline([kb.btn("Production", self.cb("ae", app.id, 0)),
+                                kb.btn("Sandbox", self.cb("ae", app.id, 1))])
+        elif f in OPTIONAL:
+            markup = kb.inline([kb.btn("⏭ Lewati", self.cb("as", app.id, APP_FIELDS.index(f)))])
+        elif f == AppField.BUSINESS_PROCESS:
+            markup = kb.inline([kb.btn("Gunakan proses bisnis dari surat permohonan", self.cb("as", app.id, 99))])
+        step = APP_FIELDS.index(f) + 1
+        self.out.send(user_id, f"Data aplikasi {step}/{len(APP_FIELDS)} — {QUESTIONS[f]}", markup)
+
+    async def _load(self, user_id: int, app_id: int) -> Application | None:
+        app = await self.s.get(Application, app_id)
+        return app if app is not None and app.owner_telegram_id == user_id else None
+
+    async def _save(self, user_id: int, app: Application, f: AppField, value: Any) -> None:
+        app.data = {**app.data, f.value: value}
+        app.updated_at = self.now
+        await self.ask(user_id, app)
+
+    async def typed(self, user_id: int, field: str, text: str, ctx: dict[str, Any]) -> None:
+        app = await self._load(user_id, ctx["app_id"])
+        if app is None or app.status != "draft":
+            await self.clear_awaiting(user_id)
+            self.out.send(user_id, T.UNKNOWN_INPUT)
+            return
+        f = AppField(field)
+        try:
+            if f == AppField.NAME:
+                value: Any = parse_app_name(text)
+                taken = await self.s.scalar(select(func.count()).select_from(Application).where(
+                    Application.request_id == app.request_id, Application.name_key == value.lower(),
+                    Application.status.in_(["in_progress", "done"])))
+                if taken:
+                    raise Invalid("app_name_taken")
+            elif f == AppField.DESCRIPTION:
+                value = parse_description(text)
+            elif f == AppField.BUSINESS_PROCESS:
+                value = parse_business_process(text)
+            elif f == AppField.CALLBACK_URL:
+                value = parse_callback_url(text)
+            else:
+                self.out.send(user_id, "Mohon pilih dengan tombol.")
+                return
+        except Invalid as err:
+            self.out.send(user_id, _err(err))
+            return
+        await self._save(user_id, app, f, value)
+
+    async def button(self, user_id: int, action: str, app_id: int, arg: int) -> str | None:
+        app = await self._load(user_id, app_id)
+        if app is None:
+            return T.TAP_FORBIDDEN
+        if app.status != "draft":
+            return T.TAP_STALE
+        want = next_missing(app.data)
+        if action == "ae" and want == AppField.ENVIRONMENT and arg in (0, 1):
+            await self._save(user_id, app, AppField.ENVIRONMENT, ("production", "sandbox")[arg])
+        elif action == "as" and arg == 99 and want == AppField.BUSINESS_PROCESS:
+            req = await self.s.get(Request, app.request_id)
+            await self._save(user_id, app, AppField.BUSINESS_PROCESS, req.business_process if req else "")
+        elif action == "as" and 0 <= arg < len(APP_FIELDS) and APP_FIELDS[arg] in OPTIONAL and want == APP_FIELDS[arg]:
+            await self._save(user_id, app, APP_FIELDS[arg], "")
+        else:
+            return T.TAP_STALE
+        return None
+
+    def card(self, app: Application) -> str:
+        rows = []
+        for f in APP_FIELDS:
+            v = app.data.get(f.value) or "—"
+            if f == AppField.ENVIRONMENT:
+                v = ENV_LABELS.get(str(v), "—")
+            rows.append(f"<b>{LABELS[f]}:</b> {T.e(v)}")
+        return "\n".join(rows)
+
+    async def summary(self, user_id: int, app: Application) -> None:
+        await self.clear_awaiting(user_id)
+        self.out.send(user_id, f"<b>Ringkasan data aplikasi</b>\n\n{self.card(app)}\n\nLanjutkan ke Portal Pengguna SPLP "
+                               "(langkah B1–B3, masing-masing 10 menit menurut SOP)?", kb.inline(
+            [kb.btn("▶️ Mulai", self.cb("ag", app.id))], [kb.btn("🗑 Batalkan", self.cb("ax", app.id))]))
+
+    async def cancel(self, user_id: int, app_id: int) -> str | None:
+        app = await self._load(user_id, app_id)
+        if app is None:
+            return T.TAP_FORBIDDEN
+        if app.status not in ("draft", "in_progress"):
+            return T.TAP_STALE
+        app.status, app.updated_at = "cancelled", self.now
+        await self.clear_awaiting(user_id)
+        self.out.send(user_id, f"Pendaftaran aplikasi {T.e(app.data.get('name', ''))} dibatalkan.")
+        return "Dibatalkan."
+
+    # --- the three SOP steps, guided (the portal does the work; the bot records the time) ---
+    async def go(self, user_id: int, app_id: int) -> str | None:
+        app = await self._load(user_id, app_id)
+        if app is None:
+            return T.TAP_FORBIDDEN
+        if app.status != "draft" or next_missing(app.data) is not None:
+            return T.TAP_STALE
+        app.status, app.name_key, app.updated_at = "in_progress", str(app.data["name"]).lower(), self.now
+        self.audit("app_started", actor_tg=user_id, request_id=app.request_id, application=app.id)
+        await self.open_step(user_id, app, 0)
+        return None
+
+    async def open_step(self, user_id: int, app: Application, index: int) -> None:
+        code = PROCEDURE_B[index].code
+        limit = STEPS[code].limit.as_timedelta
+        self.s.add(AppStep(application_id=app.id, step_code=code, started_at=self.now, due_at=self.now + limit))
+        acct = await self.s.get(Account, app.request_id)
+        guide = {p.code: p for p in portal_steps("B", self.settings.splp_tenant)}[code]
+        lines = [f"<b>Langkah {code} — {T.e(guide.title)}</b> (batas SOP {STEPS[code].limit.minutes} menit)",
+                 f"🔗 {T.e(guide.url)}", ""]
+        lines += [f"{i}. {T.e(x)}" for i, x in enumerate(guide.instructions, 1)]
+        if code == "B1" and acct:
+            lines.append(f"\nNama pengguna: <code>{T.e(acct.username)}</code>")
+        if code == "B2":
+            lines.append(f"\n<b>Data yang diisikan:</b>\n{self.card(app)}")
+        if guide.record:
+            lines.append("\nSimpan: " + "; ".join(T.e(r) for r in guide.record))
+        lines.append("\nTekan tombol di bawah bila langkah ini sudah selesai.")
+        self.out.send(user_id, "\n".join(lines), kb.inline([kb.btn(f"✅ Langkah {code} selesai",
+                                                                   self.cb("ad", app.id, index))]))
+
+    async def step_done(self, user_id: int, app_id: int, index: int, tapped: tuple[int, int]) -> str | None:
+        app = await self._load(user_id, app_id)
+        if app is None:
+            return T.TAP_FORBIDDEN
+        step = await self.s.scalar(select(AppStep).where(AppStep.application_id == app.id, AppStep.done_at.is_(None))
+                                   .order_by(AppStep.id.desc()))
+        if app.status != "in_progress" or step is None or step.step_code != PROCEDURE_B[index].code:
+            return T.TAP_STALE
+        step.done_at = self.now
+        took = self.now - step.started_at
+        verdict = "✅ tepat waktu" if self.now <= step.due_at else "⏰ melewati 10 menit"
+        self.out.edit_markup(tapped[0], None, message_id=tapped[1])
+        self.out.send(user_id, f"Langkah {step.step_code} selesai dalam {self._minutes(took)} — {verdict}.")
+        self.audit("app_step_done", actor_tg=user_id, request_id=app.request_id, application=app.id,
+                   step=step.step_code, seconds=int(took.total_seconds()))
+        if index + 1 < len(PROCEDURE_B):
+            await self.open_step(user_id, app, index + 1)
+            return None
+        app.status, app.updated_at = "done", self.now
+        steps = (await self.s.scalars(select(AppStep).where(AppStep.application_id == app.id)
+                                      .order_by(AppStep.id))).all()
+        timeline = "\n".join(f"• {s.step_code}: {self._minutes((s.done_at or self.now) - s.started_at)}"
+                             f" ({'tepat waktu' if s.done_at and s.done_at <= s.due_at else 'melewati batas'})"
+                             for s in steps)
+        self.out.send(user_id, f"🎉 Aplikasi <b>{T.e(app.data.get('name'))}</b> telah memiliki akses API SPLP "
+                               f"(OAuth2 token dan API key).\n\n<b>Waktu per langkah (batas 10 menit):</b>\n{timeline}\n\n"
+                               "Simpan Consumer Secret dan API key di tempat yang aman; jangan bagikan melalui chat.")
+        return None
+
+    @staticmethod
+    def _minutes(td: Any) -> str:
+        secs = int(td.total_seconds())
+        return f"{secs // 60} menit {secs % 60} detik" if secs >= 60 else f"{secs} detik"
