@@ -244,8 +244,22 @@ class BotRuntime:
                 return total
 
     async def _housekeeping(self, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
-        if self.processor:
-            await self.processor.prune()
+        """Old delivered messages and update ids are not needed (Telegram keeps updates 24 h)."""
+        from datetime import timedelta
+
+        from sqlalchemy import delete
+
+        from storage.models import Outbox
+
+        try:
+            if self.processor:
+                await self.processor.prune()
+            async with self.db.transaction() as s:
+                await s.execute(delete(Outbox).where(
+                    Outbox.status.in_(["sent", "failed", "cancelled"]), Outbox.live_buttons.is_(False),
+                    Outbox.created_at < self.clock.now() - timedelta(days=self.settings.outbox_keep_days)))
+        except Exception:
+            log.exception("housekeeping failed")
 
     async def stop(self) -> None:
         if self.poller:

@@ -138,7 +138,7 @@ class OutboxSender:
 
     def __init__(self, db: Database, bot: Bot, clock: Clock, *, owner: str, per_chat_rate: float = 1.0,
                  per_chat_burst: int = 5, max_attempts: int = 12, batch_chats: int = 100,
-                 rows_per_chat: int = 10, lease: timedelta = timedelta(seconds=60),
+                 rows_per_chat: int = 10, lease: timedelta = timedelta(seconds=120),
                  idle_poll: float = 1.0) -> None:
         self.db, self.bot, self.clock, self.owner = db, bot, clock, owner
         self.per_chat_rate, self.per_chat_burst = per_chat_rate, per_chat_burst
@@ -162,6 +162,7 @@ class OutboxSender:
                                                           Outbox.status == "pending").order_by(Outbox.id))
         self._pending_stmt = (select(Outbox).where(Outbox.chat_id.in_(bindparam("chats", expanding=True)),
                                                    Outbox.status == "pending").order_by(Outbox.id))
+        self._not_before: dict[int, float] = {}  # chat -> monotonic time before which it is not worth claiming
         self._to_record: list[tuple[int, list[tuple[Outbox, dict[str, Any]]], Any]] = []
         self._record_wake = asyncio.Event()
         self._recorder_task: asyncio.Task[None] | None = None
@@ -221,6 +222,8 @@ class OutboxSender:
 
     def dispatch(self, claimed: dict[int, list[Outbox]]) -> None:
         """Send chats whose lease this instance holds."""
+        if self._stopping:
+            return  # leases lapse; the rows stay pending for the next start
         for chat_id, rows in claimed.items():
             if chat_id in self._inflight:  # cannot happen with leases; never send a chat twice at once
                 continue
@@ -263,7 +266,9 @@ class OutboxSender:
         async with self.db.transaction() as s:
             q = (select(Outbox.chat_id).where(Outbox.status == "pending", Outbox.available_at <= now)
                  .group_by(Outbox.chat_id).order_by(func.min(Outbox.id)).limit(self.batch_chats))
-            chats = [c for c in (await s.scalars(q)).all() if c not in self._inflight]
+            mono = time.monotonic()
+            chats = [c for c in (await s.scalars(q)).all()
+                     if c not in self._inflight and self._not_before.get(c, 0.0) <= mono]
             if not chats:
                 return {}
             ins = _upsert(self.db.dialect)(ChatLock).values(
@@ -301,11 +306,19 @@ class OutboxSender:
 
     async def _send_chat(self, chat_id: int, rows: Sequence[Outbox]) -> None:
         results: list[tuple[Outbox, dict[str, Any]]] = []
+        # Stop well before the lease ends, so that no other instance can take the chat over mid-send.
+        lease_deadline = time.monotonic() + self.lease.total_seconds() * 0.6
         try:
             refs = await self._ref_ids(rows)
             for row in rows:
-                if self._stopping or row.available_at > self.clock.now():
+                if row.available_at > self.clock.now():
+                    if row.method == "deleteMessage":
+                        continue  # a scheduled deletion does not hold up the chat's other messages
+                    wait = (row.available_at - self.clock.now()).total_seconds()
+                    self._not_before[chat_id] = time.monotonic() + min(wait, self.idle_poll)
                     break
+                if self._stopping or time.monotonic() > lease_deadline:
+                    break  # the lease may run out: leave the rest to the next claim
                 params = dict(row.params)
                 if row.ref_outbox_id is not None:
                     ref = refs.get(row.ref_outbox_id)
@@ -318,7 +331,7 @@ class OutboxSender:
                     if ref[1] is None:
                         break  # the referenced message is not out yet; keep order
                     params["message_id"] = ref[1]
-                res = await self._deliver(row, params)
+                res = await self._deliver(row, params, lease_deadline)
                 results.append((row, res))
                 if res.get("status") == "pending":
                     break  # retry later, keep the chat's order
@@ -338,13 +351,15 @@ class OutboxSender:
                 if self._stopping and not self._inflight:
                     return
                 continue
-            for attempt in range(5):
+            attempt = 0
+            while True:  # results of delivered messages must not be dropped (they would be sent again)
                 try:
                     await self._record_batch(batch)
                     break
                 except Exception:
-                    log.exception("recording outbox results failed (attempt %d)", attempt + 1)
-                    await asyncio.sleep(0.2 * 2**attempt)
+                    attempt += 1
+                    log.exception("recording outbox results failed (attempt %d); retrying", attempt)
+                    await asyncio.sleep(min(30.0, 0.2 * 2**attempt))
             for chat_id, _results, done in batch:
                 self._inflight.discard(chat_id)
                 if not done.done():
@@ -371,7 +386,11 @@ class OutboxSender:
                                    .where(Outbox.id.in_(ids)))).all()
         return {i: (st, mid) for i, st, mid in got}
 
-    async def _deliver(self, row: Outbox, params: dict[str, Any]) -> dict[str, Any]:
+    async def _deliver(self, row: Outbox, params: dict[str, Any], lease_deadline: float = float("inf")
+                       ) -> dict[str, Any]:
+        if self._paused_until > lease_deadline:  # a long flood wait: give the chat back instead
+            return {"status": "pending", "available_at": self.clock.now() + timedelta(
+                seconds=self._paused_until - time.monotonic())}
         while time.monotonic() < self._paused_until:
             await asyncio.sleep(min(1.0, self._paused_until - time.monotonic()))
         await self._pace(row.chat_id)

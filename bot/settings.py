@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     per_chat_burst: int = 5
     request_timeout: float = 10.0
     outbox_max_attempts: int = 12
+    outbox_keep_days: int = 30  # delivered messages kept for editing their buttons and for audit
     poll_timeout: int = 25  # getUpdates long-poll seconds
     update_concurrency: int = 16  # updates of different users handled at once
 

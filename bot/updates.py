@@ -25,7 +25,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.error import Conflict, NetworkError, TimedOut
+from telegram.error import Conflict, RetryAfter
 from telegram.ext import Application
 
 from bot.clock import Clock
@@ -159,9 +159,15 @@ class UpdateProcessor:
         async def run(group: list[Update]) -> None:
             async with sem:
                 for u in group:
-                    await self.process(u)
+                    try:
+                        await self.process(u)
+                    except Exception as e:  # the database kept failing: record it and move on
+                        await self._record_failure(u, e)
 
-        await asyncio.gather(*(run(g) for g in groups.values()))
+        results = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            raise errors[0]  # nothing could be recorded: the batch is not confirmed and comes back
 
     async def prune(self, older_than: timedelta = timedelta(days=2)) -> None:
         """Telegram keeps updates for 24 h; ids older than that cannot come back."""
@@ -185,6 +191,7 @@ class Poller:
         self.app, self.processor, self.timeout, self.concurrency = app, processor, timeout, concurrency
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._batch: asyncio.Future[None] | None = None
         self.offset: int | None = None
 
     async def start(self) -> None:
@@ -201,6 +208,8 @@ class Poller:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        if self._batch is not None and not self._batch.done():
+            await self._batch  # the batch in hand finishes before anything it needs stops
         if self.offset is not None:  # confirm what was handled, as PTB does on a clean stop
             try:
                 await self.app.bot.get_updates(offset=self.offset, timeout=0, limit=1,
@@ -222,15 +231,20 @@ class Poller:
                 log.error("another instance is polling this bot (409 Conflict); use webhook mode for several")
                 await asyncio.sleep(5)
                 continue
-            except (NetworkError, TimedOut) as e:
-                log.warning("getUpdates failed: %s; retrying in %.1fs", e, backoff)
+            except RetryAfter as e:
+                wait = e.retry_after if isinstance(e.retry_after, (int, float)) else e.retry_after.total_seconds()
+                await asyncio.sleep(float(wait))
+                continue
+            except Exception as e:  # network errors, odd replies: never let polling die
+                log.warning("getUpdates failed: %s; retrying in %.1fs", type(e).__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30)
                 continue
             if not updates:
                 continue
             # Shielded: a stop request lets the batch finish, so its offset can be confirmed.
-            await asyncio.shield(self._handle(updates))
+            self._batch = asyncio.ensure_future(self._handle(updates))
+            await asyncio.shield(self._batch)
 
     async def _handle(self, updates: list[Update]) -> None:
         while True:

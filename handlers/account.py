@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import texts as T
@@ -58,11 +58,24 @@ async def reveal(update: Update, context: ContextTypes.DEFAULT_TYPE, a: Accounts
     async def show() -> None:
         try:
             msg = await context.bot.send_message(uid, text, parse_mode=ParseMode.HTML)
-        except TelegramError:
+        except NetworkError:
+            # Timed out or failed on the way back: Telegram may have shown it. Treat it as
+            # possibly seen: wipe it and have the executor issue a new one.
+            async with env.db.transaction() as s:  # type: ignore[union-attr]
+                now = env.clock.now()
+                scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+                await Accounts(scope, env).wipe(secret_id, rid, "uncertain")
+                scope.outbox.send(uid, "Kredensial tidak dapat ditampilkan dengan pasti karena gangguan jaringan; "
+                                       "petugas akan menerbitkan yang baru.")
+                await scope.outbox.flush()
+            if env.wake_sender:
+                env.wake_sender()
+            return
+        except TelegramError:  # refused outright: nothing was shown, it may be tried again
             async with env.db.transaction() as s:  # type: ignore[union-attr]
                 sec = await s.get(Secret, secret_id)
                 if sec is not None:
-                    sec.reveal_claimed_until = None  # may be tried again
+                    sec.reveal_claimed_until = None
             return
         async with env.db.transaction() as s:  # type: ignore[union-attr]
             now = env.clock.now()

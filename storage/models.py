@@ -371,8 +371,7 @@ class Outbox(Base):
               sqlite_where=text("status = 'pending'")),
         Index("ix_outbox_chat", "chat_id", "id"),
         Index("ix_outbox_message", "chat_id", "sent_message_id"),
-        Index("ix_outbox_live", "request_id", postgresql_where=text("live_buttons"),
-              sqlite_where=text("live_buttons")),
+        Index("ix_outbox_request", "request_id", "live_buttons"),
     )
 
 

@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import keyboards as kb
 from bot import texts as T
@@ -308,19 +308,37 @@ class Accounts(Chain):
         self.audit("secret_revealed", actor_tg=user_id, request_id=req_id, secret=sec.id)
 
     async def expire_secrets(self) -> int:
-        rows = (await self.s.scalars(select(Secret).where(Secret.wiped_at.is_(None),
-                                                          Secret.expires_at <= self.now))).all()
-        for sec in rows:
-            sec.ciphertext, sec.wiped_at, sec.wipe_reason = None, self.now, "expired"
-            req = await self.s.get(Request, sec.request_id)
-            self.audit("secret_expired", request_id=sec.request_id, secret=sec.id)
-            if req is not None:
-                await self.tell_executor(req, (
-                    f"⌛ Kredensial awal permohonan <b>{T.e(req.number)}</b> tidak ditampilkan oleh narahubung sampai "
-                    f"batasnya ({self.settings.secret_ttl_hours} jam) dan telah dihapus. Atur ulang kata sandi di portal "
-                    "SPLP, lalu terbitkan ulang."), kb.inline([kb.btn("🔁 Terbitkan ulang kata sandi",
-                                                                       self.cb("rr", req.id))]))
-        return len(rows)
+        """Wipe secrets nobody saw in time, and those whose reveal may or may not have reached the
+        chat (a crash or a timeout between sending and recording); the executor is asked to reissue."""
+        rows = (await self.s.execute(select(Secret.id, Secret.request_id, Secret.expires_at).where(
+            Secret.wiped_at.is_(None),
+            ((Secret.expires_at <= self.now) & ((Secret.reveal_claimed_until.is_(None))
+                                                | (Secret.reveal_claimed_until <= self.now)))
+            | ((Secret.reveal_claimed_until <= self.now) & Secret.revealed_at.is_(None))))).all()
+        n = 0
+        for sec_id, rid, expires_at in rows:
+            reason = "expired" if expires_at <= self.now else "uncertain"
+            if await self.wipe(sec_id, rid, reason):
+                n += 1
+        return n
+
+    async def wipe(self, sec_id: int, rid: int, reason: str) -> bool:
+        """Wipe one secret (once, also with several instances) and tell the executor."""
+        res = await self.s.execute(update(Secret).where(Secret.id == sec_id, Secret.wiped_at.is_(None)).values(
+            ciphertext=None, wiped_at=self.now, wipe_reason=reason, reveal_claimed_until=None))
+        if res.rowcount != 1:
+            return False
+        self.audit(f"secret_{reason}", request_id=rid, secret=sec_id)
+        req = await self.s.get(Request, rid)
+        if req is not None:
+            why = (f"tidak ditampilkan oleh narahubung sampai batasnya ({self.settings.secret_ttl_hours} jam)"
+                   if reason == "expired" else
+                   "mungkin tidak sampai kepada narahubung (gangguan saat ditampilkan)")
+            await self.tell_executor(req, (
+                f"⌛ Kredensial awal permohonan <b>{T.e(req.number)}</b> {why} dan telah dihapus. Atur ulang kata "
+                "sandi di portal SPLP, lalu terbitkan ulang."), kb.inline(
+                [kb.btn("🔁 Terbitkan ulang kata sandi", self.cb("rr", req.id))]))
+        return True
 
     async def start_reissue(self, user_id: int, rid: int) -> str | None:
         req = await self.s.get(Request, rid)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 
 from bot import keyboards as kb
 from bot import texts as T
@@ -211,12 +211,18 @@ class Chain(Ctx):
     async def close_live_buttons(self, req: Request, outcome: str, tapped: tuple[int, int] | None) -> None:
         """Edit every message that still carries this request's buttons to show the outcome."""
         rows = (await self.s.scalars(select(Outbox).where(Outbox.request_id == req.id,
-                                                          Outbox.live_buttons.is_(True)))).all()
+                                                          Outbox.live_buttons == true()))).all()
+        # Not out yet: no need to send them any more. Conditional, because the sender may be
+        # recording one as sent right now (it then strips that message's buttons itself).
+        cancelled = set((await self.s.scalars(
+            update(Outbox).where(Outbox.id.in_([r.id for r in rows]), Outbox.status == "pending")
+            .values(status="cancelled", live_buttons=False).returning(Outbox.id)
+            .execution_options(synchronize_session=False))).all()) if rows else set()
         for row in rows:
-            row.live_buttons = False
-            if row.status == "pending":
-                row.status = "cancelled"  # not out yet: no need to send it any more
+            if row.id in cancelled:
                 continue
+            row.live_buttons = False
+            await self.s.refresh(row, ["status", "sent_message_id"])
             if row.status != "sent" or row.sent_message_id is None:
                 continue
             if tapped and (row.chat_id, row.sent_message_id) == tapped:

@@ -39,13 +39,16 @@ class Reminders(Chain):
             return 0  # quiet hours: due rows wait for the next working moment
         q = (select(Reminder).where(Reminder.sent_at.is_(None), Reminder.due_at <= self.now)
              .order_by(Reminder.due_at, Reminder.id).limit(limit))
-        if self.s.bind.dialect.name == "postgresql":
+        pg = self.s.bind.dialect.name == "postgresql"
+        if pg:
             q = q.with_for_update(skip_locked=True)  # several instances: each row to one of them
         rows = (await self.s.scalars(q)).all()
         for r in rows:
             r.sent_at = self.now
-            step = await self.s.get(RequestStep, r.step_id)
-            req = await self.s.get(Request, r.request_id)
+            # Lock the request: a transition committing meanwhile either happens first (the step is
+            # then done and nothing is sent) or sees this reminder's message and clears its buttons.
+            req = await self.s.get(Request, r.request_id, with_for_update=pg, populate_existing=True)
+            step = await self.s.get(RequestStep, r.step_id, populate_existing=True)
             if step is None or req is None or step.done_at is not None or req.stage != step.stage:
                 continue  # the step moved on meanwhile
             await self._send(req, step, r)

@@ -76,6 +76,8 @@ async def test_procedure_a_to_selesai(h: Harness, caplog: pytest.LogCaptureFixtu
     assert PASSWORD in shown.text and "dinkes.simpus@kotabogor.go.id" in shown.text
     ans = await h.tap(CONTACT, offer, text="👁 Tampilkan")
     assert "sudah ditampilkan" in ans["text"]
+    # The deletion scheduled for later does not hold up the chat's other messages.
+    await h.say(CONTACT, "/bantuan", expect="Bantuan", timeout=3)
     async with h.db.sessions() as s:
         sec = await s.scalar(select(Secret))
     assert sec.ciphertext is None and sec.wipe_reason == "revealed" and sec.revealed_to == CONTACT
@@ -213,3 +215,25 @@ async def test_secrets_key_file_and_refusal_without_key(emu, db_url) -> None:  #
         await h.start()
     finally:
         await h.close()
+
+
+async def test_reveal_interrupted_is_wiped_and_reissued(h: Harness) -> None:
+    _, reg = await _to_registration(h)
+    await h.tap(EXEC1, reg, text=h.button(reg, "Catat akun"), expect="nama pengguna akun SPLP")
+    choice = await h.say(EXEC1, "dinkes.simpus", expect="Bagaimana kredensial awal")
+    await h.tap(EXEC1, choice, text=h.button(choice, "ketik kata sandi"), expect="kata sandi awal")
+    await h.say(EXEC1, PASSWORD, expect="Akun tercatat")
+    token = await _link(h)
+    await h.say(CONTACT, f"/start {token}", expect="membagikan nomor")
+    after = h.last_id(CONTACT)
+    h.emu.send_contact(CONTACT, "6281234567890")
+    offer = await h.wait_msg(CONTACT, "Tampilkan", after=after)
+    await h.settle()
+    h.emu.delay_next("sendMessage", 3.0, apply=True)  # delivered, but the reply comes too late
+    await h.tap(CONTACT, offer, text="👁 Tampilkan")
+    await h.wait_msg(EXEC1, "mungkin tidak sampai kepada narahubung", timeout=10)
+    async with h.db.sessions() as s:
+        sec = await s.scalar(select(Secret))
+    assert sec.ciphertext is None and sec.wipe_reason == "uncertain"
+    ans = await h.tap(CONTACT, offer, text="👁 Tampilkan")
+    assert "tidak berlaku" in ans["text"]
