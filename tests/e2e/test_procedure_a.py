@@ -28,6 +28,13 @@ async def _to_registration(h: Harness):  # type: ignore[no-untyped-def]
 
 
 
+async def _record_with_password(h: Harness, reg) -> None:  # type: ignore[no-untyped-def]
+    await h.tap(EXEC1, reg, text=h.button(reg, "Catat akun"), expect="nama pengguna akun SPLP")
+    choice = await h.say(EXEC1, "dinkes.simpus", expect="Bagaimana kredensial awal")
+    await h.tap(EXEC1, choice, text=h.button(choice, "ketik kata sandi"), expect="kata sandi awal")
+    await h.say(EXEC1, PASSWORD, expect="Akun tercatat")
+
+
 async def _link(h: Harness) -> str:
     m = await h.wait_msg(REQUESTER, "?start=cp_")
     return next(w for w in m.text.split() if "?start=cp_" in w).split("?start=", 1)[1]
@@ -131,10 +138,7 @@ async def test_procedure_a_to_selesai(h: Harness, caplog: pytest.LogCaptureFixtu
 
 async def test_contact_link_locks_after_failures(h: Harness) -> None:
     number, reg = await _to_registration(h)
-    await h.tap(EXEC1, reg, text=h.button(reg, "Catat akun"), expect="nama pengguna akun SPLP")
-    choice = await h.say(EXEC1, "dinkes.simpus", expect="Bagaimana kredensial awal")
-    await h.tap(EXEC1, choice, text=h.button(choice, "ketik kata sandi"), expect="kata sandi awal")
-    await h.say(EXEC1, PASSWORD, expect="Akun tercatat")
+    await _record_with_password(h, reg)
     token = await _link(h)
     await h.say(STRANGER, f"/start {token}", expect="membagikan nomor")
     for _ in range(2):
@@ -150,10 +154,7 @@ async def test_contact_link_locks_after_failures(h: Harness) -> None:
 
 async def test_unrevealed_secret_expires_and_is_reissued(h: Harness) -> None:
     number, reg = await _to_registration(h)
-    await h.tap(EXEC1, reg, text=h.button(reg, "Catat akun"), expect="nama pengguna akun SPLP")
-    choice = await h.say(EXEC1, "dinkes.simpus", expect="Bagaimana kredensial awal")
-    await h.tap(EXEC1, choice, text=h.button(choice, "ketik kata sandi"), expect="kata sandi awal")
-    await h.say(EXEC1, PASSWORD, expect="Akun tercatat")
+    await _record_with_password(h, reg)
     token = await _link(h)
     await h.say(CONTACT, f"/start {token}", expect="membagikan nomor")
     after = h.last_id(CONTACT)
@@ -219,10 +220,7 @@ async def test_secrets_key_file_and_refusal_without_key(emu, db_url) -> None:  #
 
 async def test_reveal_interrupted_is_wiped_and_reissued(h: Harness) -> None:
     _, reg = await _to_registration(h)
-    await h.tap(EXEC1, reg, text=h.button(reg, "Catat akun"), expect="nama pengguna akun SPLP")
-    choice = await h.say(EXEC1, "dinkes.simpus", expect="Bagaimana kredensial awal")
-    await h.tap(EXEC1, choice, text=h.button(choice, "ketik kata sandi"), expect="kata sandi awal")
-    await h.say(EXEC1, PASSWORD, expect="Akun tercatat")
+    await _record_with_password(h, reg)
     token = await _link(h)
     await h.say(CONTACT, f"/start {token}", expect="membagikan nomor")
     after = h.last_id(CONTACT)
