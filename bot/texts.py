@@ -128,6 +128,7 @@ HELP_OFFICIAL = (
 HELP_ADMIN = (
     "\n\n<b>Untuk admin</b>\n/undang — membuat tautan undangan pejabat\n/pejabat — daftar pejabat dan penonaktifan"
     "\n/kalender — hari libur tambahan dan jam kerja khusus (misalnya Ramadan)"
+    "\n/perangkat — daftar Perangkat Daerah (tambah, aktifkan, nonaktifkan)"
 )
 
 CANCELLED_INPUT = "Pengisian dibatalkan. Draf permohonan Anda telah dihapus."

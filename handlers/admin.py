@@ -9,7 +9,7 @@ from bot import texts as T
 from bot.callbacks import Callback
 from bot.services.officials import Officials
 from handlers.common import answer, svc, tapped, user_id
-from workflow.sop import OFFICIAL_ROLES
+from workflow.sop import OFFICIAL_ROLES, Role
 
 
 async def undang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -46,6 +46,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
         o.out.send(uid, f"Ketik nama lengkap pejabat yang akan diundang sebagai "
                         f"<b>{T.ROLE_NAMES[OFFICIAL_ROLES[idx]]}</b>.")
         answer(update)
+    elif cb.action in ("pg", "pp", "pa"):
+        from bot.services.agencies import Agencies
+        ag = svc(context, Agencies)
+        if cb.action == "pg":
+            answer(update, await ag.toggle(uid, int(cb.args[0]), int(cb.args[1]), tapped(update)))
+        elif cb.action == "pp":
+            await ag.page(uid, int(cb.args[0]), edit=tapped(update))
+            answer(update)
+        else:
+            await ag.ask_new(uid)
+            answer(update)
     elif cb.action == "ao":
         off = await o.deactivate(int(cb.args[0]), by=(await o.actor(uid)).official_id)
         if off is None:
@@ -76,9 +87,20 @@ async def invite_name_typed(o: Officials, uid: int, text: str, ctx: dict) -> Non
                     "Kirimkan tautan ini secara pribadi kepada yang bersangkutan.")
 
 
-ACTIONS = ("ai", "ao")
+ACTIONS = ("ai", "ao", "pg", "pp", "pa")
+
+
+async def perangkat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    from bot.services.agencies import Agencies
+    a = svc(context, Agencies)
+    uid = user_id(update)
+    if Role.ADMIN not in (await a.actor(uid)).roles:
+        a.out.send(uid, "Perintah ini hanya untuk admin.")
+        return
+    await a.page(uid, 0)
 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("undang", undang))
     app.add_handler(CommandHandler("pejabat", pejabat))
+    app.add_handler(CommandHandler("perangkat", perangkat))

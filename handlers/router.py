@@ -12,6 +12,7 @@ from bot.services.officials import Officials
 from handlers import account, admin, applications, calendar, disposition, request_form
 from handlers.common import answer, decoded, svc, user_id
 from workflow.form import Field
+from workflow.sop import Role
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -72,6 +73,13 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif awaiting and awaiting.startswith("cal_"):
         from bot.services.calendar_admin import CalendarAdmin
         await calendar.typed(svc(context, CalendarAdmin), uid, awaiting[4:], text)
+    elif awaiting == "agency_new":
+        from bot.services.agencies import Agencies
+        ag = svc(context, Agencies)
+        if Role.ADMIN in (await ag.actor(uid)).roles:
+            await ag.add(uid, text)
+        else:
+            await ag.clear_awaiting(uid)
     elif awaiting == "invite_name":
         await admin.invite_name_typed(svc(context, Officials), uid, text, sess.context)  # type: ignore[union-attr]
     else:

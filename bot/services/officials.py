@@ -27,6 +27,7 @@ ADMIN_COMMANDS = [
     {"command": "undang", "description": "Buat tautan undangan pejabat"},
     {"command": "pejabat", "description": "Daftar dan penonaktifan pejabat"},
     {"command": "kalender", "description": "Hari libur tambahan dan jam kerja khusus"},
+    {"command": "perangkat", "description": "Daftar Perangkat Daerah"},
 ]
 
 

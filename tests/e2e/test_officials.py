@@ -139,3 +139,22 @@ async def test_agencies_are_seeded(h: Harness) -> None:
     async with h.db.sessions() as s:
         codes = set((await s.scalars(select(Agency.code))).all())
     assert len(codes) == 36 and {"diskominfo", "dinkes", "kectanahsareal"} <= codes
+
+
+async def test_admin_manages_agencies_in_the_bot(h: Harness) -> None:
+    m = await h.say(ADMIN, "/perangkat", expect="Daftar Perangkat Daerah")
+    assert "✅ Setda" in m.button_texts
+    ans = await h.tap(ADMIN, m, text="✅ Setda")
+    assert ans["text"] == "Setda dinonaktifkan."
+    await h.emu.wait_for(lambda: "⛔ Setda" in h.emu.message(ADMIN, m.message_id).button_texts)
+    await h.tap(ADMIN, m, text="➕ Tambah Perangkat Daerah", expect="format")
+    await h.say(ADMIN, "salah format", expect="Format tidak valid")
+    await h.say(ADMIN, "dinbaru; Dinas Percontohan Baru; Dinbaru; dinas", expect="ditambahkan")
+    # The requester's agency search sees the change.
+    await h.say(REQUESTER, "/ajukan", expect="Perangkat Daerah")
+    await h.say(REQUESTER, "percontohan", expect="nomor surat")
+    await h.say(REQUESTER, "/batal")
+    await h.say(REQUESTER, "/ajukan", expect="Perangkat Daerah")
+    await h.say(REQUESTER, "setda", expect="tidak ditemukan")  # inactive now
+    # Not for anybody else.
+    await h.say(REQUESTER, "/perangkat", expect="hanya untuk admin")
