@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     splp_admin_username: str = ""
     splp_admin_password: str = Field(default="", repr=False)
     splp_timeout: float = 15.0
+    splp_gateway_url: str = "https://api-splp.layanan.go.id"  # shown in the developers' example
 
     # Secrets
     secrets_key: str = Field(default="", repr=False)  # Fernet key(s), comma-separated; see storage/vault.py

@@ -198,8 +198,62 @@ class Apps(Ctx):
             return T.TAP_STALE
         app.status, app.name_key, app.updated_at = "in_progress", str(app.data["name"]).lower(), self.now
         self.audit("app_started", actor_tg=user_id, request_id=app.request_id, application=app.id)
+        link = await self.s.get(ContactLink, app.request_id)
+        if self.env.splp is not None and link is not None and link.verified_telegram_id == user_id:
+            # wso2 mode, as the account's own contact person: the bot does B1-B3 through the DevPortal API.
+            self.s.add(AppStep(application_id=app.id, step_code="B1", started_at=self.now,
+                               due_at=self.now + STEPS["B1"].limit.as_timedelta))
+            await self.set_awaiting(user_id, "app_pw", app_id=app.id)
+            acct = await self.s.get(Account, app.request_id)
+            self.out.send(user_id, f"Langkah B1 — masuk ke Portal Pengguna SPLP sebagai <code>{T.e(acct.username if acct else '')}</code>. "
+                                   "Ketik <b>kata sandi akun SPLP</b> Anda. Pesan akan langsung dihapus; kata sandi "
+                                   "disimpan terenkripsi hanya selama proses (paling lama 15 menit).")
+            return None
         await self.open_step(user_id, app, 0)
         return None
+
+    async def password_typed(self, user_id: int, text: str, ctx: dict[str, Any], message_id: int) -> bool:
+        """The account's password for the DevPortal calls; True when the work may start."""
+        from datetime import timedelta
+
+        from storage.models import Secret
+
+        self.out.delete(user_id, message_id=message_id)
+        app = await self._load(user_id, ctx["app_id"])
+        if app is None or app.status != "in_progress" or not text.strip() or self.env.vault is None:
+            await self.clear_awaiting(user_id)
+            self.out.send(user_id, T.TAP_STALE if app is None or app.status != "in_progress"
+                          else "Kunci enkripsi tidak tersedia; gunakan panduan manual.")
+            return False
+        self.s.add(Secret(request_id=app.request_id, kind="login", ciphertext=self.env.vault.encrypt(text.strip()),
+                          created_at=self.now, expires_at=self.now + timedelta(minutes=15)))
+        await self.clear_awaiting(user_id)
+        self.out.send(user_id, "Masuk ke SPLP…")
+        return True
+
+    async def choose_apis(self, user_id: int, app_id: int, mask: int, toggle: int | None,
+                          tapped: tuple[int, int]) -> tuple[str | None, bool]:
+        from bot.services.apps_wso2 import AppsWso2
+
+        app = await self._load(user_id, app_id)
+        if app is None:
+            return T.TAP_FORBIDDEN, False
+        cat = app.data.get("catalogue", [])
+        if app.status != "in_progress" or not cat or "apis" in app.data:
+            return T.TAP_STALE, False
+        if toggle is not None:
+            if not 0 <= toggle < len(cat):
+                return T.TAP_INVALID, False
+            mask ^= 1 << toggle
+            self.out.edit_markup(tapped[0], AppsWso2(self.env).selection(app, mask), message_id=tapped[1])
+            return None, False
+        chosen = [a["id"] for i, a in enumerate(cat) if mask >> i & 1]
+        if not chosen:
+            return T.TAP_INVALID, False
+        app.data = {**app.data, "apis": chosen}
+        self.out.edit_markup(tapped[0], None, message_id=tapped[1])
+        self.out.send(user_id, "Membuat aplikasi, kunci OAuth2, langganan API, dan API key di SPLP…")
+        return "Diproses.", True
 
     async def open_step(self, user_id: int, app: Application, index: int) -> None:
         code = PROCEDURE_B[index].code
