@@ -117,6 +117,10 @@ async def main() -> None:
     for what, rows in rows_read:
         print(f"  rows read by the due-reminder query: {rows}  [{what}]")
     await db.dispose()
+    if args.db == "postgres":  # leave no benchmark database behind
+        c = await asyncpg.connect(admin)
+        await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await c.close()
 
 
 if __name__ == "__main__":

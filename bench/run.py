@@ -169,20 +169,27 @@ async def main() -> None:
     else:
         import asyncpg
         admin = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-        name = f"splp_bench_{os.getpid()}"
+        name_db = f"splp_bench_{os.getpid()}"
         conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name_db}"')
+        await conn.execute(f'CREATE DATABASE "{name_db}"')
         await conn.close()
-        db_url = admin.rpartition("/")[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+        db_url = admin.rpartition("/")[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name_db}"
     results = {}
-    for name, fn in (("echo bot (bare PTB)", bench_echo), ("splp-bot", bench_splp)):
-        emu = TelegramEmulator()
-        await emu.start()
-        try:
-            results[name] = await (fn(emu, args, tmp) if fn is bench_echo else fn(emu, args, tmp, db_url))
-        finally:
-            await emu.stop()
+    try:
+        for name, fn in (("echo bot (bare PTB)", bench_echo), ("splp-bot", bench_splp)):
+            emu = TelegramEmulator()
+            await emu.start()
+            try:
+                results[name] = await (fn(emu, args, tmp) if fn is bench_echo else fn(emu, args, tmp, db_url))
+            finally:
+                await emu.stop()
+    finally:
+        if args.db == "postgres":  # leave no benchmark database behind
+            import asyncpg
+            conn = await asyncpg.connect(admin)
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name_db}" WITH (FORCE)')
+            await conn.close()
     print(f"\n{args.users} users, {len(FORM)} messages and {args.taps_per_user} taps each; database: {args.db}")
     print(f"{'':22}{'msg/s':>9}{'taps/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for name, r in results.items():
