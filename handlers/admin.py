@@ -37,7 +37,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
         o.audit("refused", actor_tg=uid, action_tried=cb.action)
         answer(update, T.TAP_FORBIDDEN, alert=True)
         return
-    if cb.action == "ai":
+    if cb.action == "ia":
         idx = int(cb.args[0])
         if not 0 <= idx < len(OFFICIAL_ROLES):
             answer(update, T.TAP_INVALID)
@@ -87,7 +87,7 @@ async def invite_name_typed(o: Officials, uid: int, text: str, ctx: dict) -> Non
                     "Kirimkan tautan ini secara pribadi kepada yang bersangkutan.")
 
 
-ACTIONS = ("ai", "ao", "pg", "pp", "pa")
+ACTIONS = ("ia", "ao", "pg", "pp", "pa")
 
 
 async def perangkat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,7 +14,7 @@ from bot.env import Env
 from bot.services.apps_wso2 import AppsWso2
 from handlers.common import answer, in_background, svc, tapped, user_id
 
-ACTIONS = ("ab", "ae", "as", "ag", "ax", "ad", "ap", "aq", "av")
+ACTIONS = ("ab", "ae", "as", "ag", "ax", "ad", "ap", "aq", "av", "ai")
 
 
 async def aplikasi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -32,6 +32,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
         res = await a.go(uid, n[0])
     elif cb.action == "ax":
         res = await a.cancel(uid, n[0])
+    elif cb.action == "ai":
+        res = await a.details(uid, n[0])
     elif cb.action == "ad":
         res = await a.step_done(uid, n[0], n[1], tapped(update))
     elif cb.action in ("ap", "aq"):

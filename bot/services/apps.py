@@ -76,9 +76,35 @@ class Apps(Ctx):
         if not mine:
             lines.append("Belum ada aplikasi yang didaftarkan melalui bot.")
         lines.append("\nDaftarkan aplikasi baru untuk akun:")
-        self.out.send(user_id, "\n".join(lines), kb.inline(*[
-            [kb.btn(f"➕ {agency.short_name if agency else ''} — {acct.username}", self.cb("ab", req.id))]
-            for req, acct, agency in accounts]))
+        self.out.send(user_id, "\n".join(lines), kb.inline(
+            *[[kb.btn(f"➕ {agency.short_name if agency else ''} — {acct.username}", self.cb("ab", req.id))]
+              for req, acct, agency in accounts],
+            *[[kb.btn(f"ℹ️ {app.data.get('name', '—')}", self.cb("ai", app.id))] for app in mine
+              if app.status == "done"]))
+
+    async def details(self, user_id: int, app_id: int) -> str | None:
+        """An application's data, APIs and step timeline -- never its secrets."""
+        app = await self._load(user_id, app_id)
+        if app is None:
+            return T.TAP_FORBIDDEN
+        acct = await self.s.get(Account, app.request_id)
+        steps = (await self.s.scalars(select(AppStep).where(AppStep.application_id == app.id)
+                                      .order_by(AppStep.id))).all()
+        apis = [f"{a['name']} {a['version']} ({a['provider']})" for a in app.data.get("catalogue", [])
+                if a["id"] in app.data.get("apis", [])]
+        lines = [f"<b>{T.e(app.data.get('name'))}</b>", self.card(app),
+                 f"<b>Akun SPLP:</b> {T.e(acct.username if acct else '—')}",
+                 f"<b>Mode:</b> {'otomatis (API SPLP)' if app.mode == 'wso2' else 'panduan portal'}"]
+        if apis:
+            lines.append("<b>API:</b> " + T.e(", ".join(apis)))
+        lines.append("<b>Langkah (batas 10 menit):</b>")
+        lines += [f"• {x.step_code}: {T.fmt_dt(x.started_at, self.tz)} — "
+                  f"{self._minutes((x.done_at or self.now) - x.started_at)}"
+                  f" ({'tepat waktu' if x.done_at and x.done_at <= x.due_at else 'melewati batas' if x.done_at else 'berjalan'})"
+                  for x in steps]
+        lines.append("\nKredensial tidak disimpan oleh bot setelah ditampilkan.")
+        self.out.send(user_id, "\n".join(lines))
+        return None
 
     async def begin(self, user_id: int, request_id: int) -> str | None:
         if request_id not in {r.id for r, _, _ in await self.accounts_for(user_id)}:

@@ -100,7 +100,7 @@ class Officials(Ctx):
 
     def invite_menu(self, telegram_id: int) -> None:
         self.out.send(telegram_id, "Pilih peran untuk pejabat yang akan diundang:", kb.inline(
-            *[[kb.btn(T.ROLE_NAMES[r], self.cb("ai", i))] for i, r in enumerate(OFFICIAL_ROLES)]))
+            *[[kb.btn(T.ROLE_NAMES[r], self.cb("ia", i))] for i, r in enumerate(OFFICIAL_ROLES)]))
 
     async def list_officials(self, telegram_id: int) -> None:
         rows = (await self.s.execute(select(Official, OfficialRole.role).join(

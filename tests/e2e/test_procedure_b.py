@@ -59,3 +59,11 @@ async def test_manual_procedure_b(h: Harness) -> None:
     await h.say(TEAM, "simpus-integrasi", expect="sudah digunakan")
     listing = await h.say(CONTACT, "/aplikasi", expect="Aplikasi SPLP")
     assert "SIMPUS-Integrasi (Production) — selesai" in listing.text
+    await h.tap(CONTACT, listing, text="ℹ️ SIMPUS-Integrasi", expect="Langkah (batas 10 menit)")
+    info = h.emu.last_bot_message(CONTACT)
+    assert "B2: " in info.text and "melewati batas" in info.text and "dinkes.simpus@kotabogor.go.id" in info.text
+    # Someone else cannot open it.
+    data = next(b["callback_data"] for b in listing.buttons if b["text"].startswith("ℹ️"))
+    own = await h.say(STRANGER, "/start", expect="Selamat datang")
+    qid = h.emu.tap_raw(STRANGER, own.message_id, data)
+    assert (await h.emu.wait_callback_answer(qid))["text"] == "Anda tidak berwenang melakukan tindakan ini."

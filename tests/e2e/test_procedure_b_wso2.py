@@ -85,5 +85,9 @@ async def test_procedure_b_wso2(emu, db_url, splp) -> None:  # type: ignore[no-u
         assert [x.step_code for x in steps] == ["B1", "B1", "B2", "B3"] and all(x.done_at for x in steps)
         assert secrets_left == []  # the password and the credentials are wiped
         del summary_id
+        listing = await h.say(CONTACT, "/aplikasi", expect="Aplikasi SPLP")
+        await h.tap(CONTACT, listing, text="ℹ️ SIMPUS-Gateway", expect="Langkah (batas 10 menit)")
+        info = h.emu.last_bot_message(CONTACT)
+        assert "SIMPEG" in info.text and ck not in info.text and api_key not in info.text
     finally:
         await h.close()
