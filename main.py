@@ -90,8 +90,7 @@ async def _run(settings: Settings, webhook: bool) -> None:
 async def _officials(settings: Settings, args: argparse.Namespace) -> int:
     from bot.clock import Clock
     from bot.services.officials import Officials
-    from bot.updates import Scope
-    from bot.outbox import OutboxWriter
+    from bot.updates import work_scope
     from storage.models import Official
     from storage.repo import list_officials
     from sqlalchemy import select
@@ -106,7 +105,7 @@ async def _officials(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         now = Clock().now()
         async with db.transaction() as s:
-            scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+            scope = work_scope(s, now)
             svc = Officials(scope, _cli_env(settings))
             if args.action == "add":
                 off = await svc.add(args.telegram_id, args.name.strip(), Role(args.role))
@@ -161,9 +160,8 @@ async def _agencies(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _calendar(settings: Settings, args: argparse.Namespace) -> int:
     from bot.clock import Clock
-    from bot.outbox import OutboxWriter
     from bot.services.calendar_admin import CalendarAdmin
-    from bot.updates import Scope
+    from bot.updates import work_scope
     from workflow.calendar_input import parse_date
     from workflow.form import Invalid
 
@@ -171,7 +169,7 @@ async def _calendar(settings: Settings, args: argparse.Namespace) -> int:
     try:
         now = Clock().now()
         async with db.transaction() as s:
-            svc = CalendarAdmin(Scope(s, now, OutboxWriter(s, now), None), _cli_env(settings))  # type: ignore[arg-type]
+            svc = CalendarAdmin(work_scope(s, now), _cli_env(settings))  # type: ignore[arg-type]
             if args.action == "list":
                 for r in await svc.upcoming(now.astimezone(settings.tz).date(), limit=1000):
                     print(f"{r.day.isoformat()}\t{r.kind}\t{r.hours or '-'}\t{r.note or ''}")

@@ -25,7 +25,7 @@ from bot.env import Env
 from bot.outbox import OutboxSender
 from bot.services.officials import BASE_COMMANDS
 from bot.settings import MissingSetting, Settings
-from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope
+from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope, work_scope
 from handlers import admin, applications, calendar, disposition, request_form, router, start, status
 from storage.db import Database
 from storage.models import Session
@@ -218,14 +218,13 @@ class BotRuntime:
 
     async def sweep_reminders(self) -> int:
         """Send every due reminder (APScheduler calls this; tests call it after moving the clock)."""
-        from bot.outbox import OutboxWriter
         from bot.services.reminders import Reminders
 
         assert self.env is not None and self.sender is not None
         await self.refresh_calendar()
         async with self.db.transaction() as s:
             now = self.clock.now()
-            scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+            scope = work_scope(s, now)
             await Reminders(scope, self.env).digest()
             from bot.services.account import Accounts
             await Accounts(scope, self.env).expire_secrets()
@@ -234,7 +233,7 @@ class BotRuntime:
         while True:
             async with self.db.transaction() as s:
                 now = self.clock.now()
-                scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+                scope = work_scope(s, now)
                 n = await Reminders(scope, self.env).sweep()
                 await scope.outbox.flush()
             total += n

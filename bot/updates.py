@@ -52,6 +52,11 @@ class Scope:
 current_scope: contextvars.ContextVar[Scope] = contextvars.ContextVar("current_scope")
 
 
+def work_scope(session: AsyncSession, now: datetime) -> Scope:
+    """A scope for work that is not an update (the sweep, post-commit work, the CLI)."""
+    return Scope(session, now, OutboxWriter(session, now), None)  # type: ignore[arg-type]
+
+
 def _user_key(update: Update) -> int:
     if update.effective_user:
         return update.effective_user.id

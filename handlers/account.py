@@ -10,9 +10,8 @@ from telegram.ext import Application, ContextTypes
 from bot import texts as T
 from bot.callbacks import Callback
 from bot.env import Env
-from bot.outbox import OutboxWriter
 from bot.services.account import Accounts, _Abort
-from bot.updates import Scope
+from bot.updates import work_scope
 from handlers.common import answer, in_background, svc, tapped, user_id
 from storage.models import Secret
 
@@ -63,7 +62,7 @@ async def reveal(update: Update, context: ContextTypes.DEFAULT_TYPE, a: Accounts
             # possibly seen: wipe it and have the executor issue a new one.
             async with env.db.transaction() as s:  # type: ignore[union-attr]
                 now = env.clock.now()
-                scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+                scope = work_scope(s, now)
                 await Accounts(scope, env).wipe(secret_id, rid, "uncertain")
                 scope.outbox.send(uid, "Kredensial tidak dapat ditampilkan dengan pasti karena gangguan jaringan; "
                                        "petugas akan menerbitkan yang baru.")
@@ -79,7 +78,7 @@ async def reveal(update: Update, context: ContextTypes.DEFAULT_TYPE, a: Accounts
             return
         async with env.db.transaction() as s:  # type: ignore[union-attr]
             now = env.clock.now()
-            scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+            scope = work_scope(s, now)
             sec = await s.get(Secret, secret_id)
             if sec is not None:
                 Accounts(scope, env).revealed(rid, sec, uid, msg.message_id)
@@ -123,7 +122,7 @@ async def register_wso2(update: Update, context: ContextTypes.DEFAULT_TYPE, a: A
             failure = e
         async with env.db.transaction() as s:  # type: ignore[union-attr]
             now = env.clock.now()
-            scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+            scope = work_scope(s, now)
             acc = Accounts(scope, env)
             await acc.clear_awaiting(uid)
             req2 = await s.get(Request, rid)

@@ -75,8 +75,7 @@ async def reveal(context: ContextTypes.DEFAULT_TYPE, a: Apps, uid: int, app_id: 
     text = AppsWso2(env).render(app, json.loads(a.env.vault.decrypt(sec.ciphertext)))
 
     async def show() -> None:
-        from bot.outbox import OutboxWriter
-        from bot.updates import Scope
+        from bot.updates import work_scope
 
         try:
             msg = await context.bot.send_message(uid, text, parse_mode="HTML")
@@ -84,7 +83,7 @@ async def reveal(context: ContextTypes.DEFAULT_TYPE, a: Apps, uid: int, app_id: 
             msg = None
         async with env.db.transaction() as s:  # type: ignore[union-attr]
             now = env.clock.now()
-            scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+            scope = work_scope(s, now)
             row = await s.get(Secret, secret_id)
             if row is not None:  # shown, or possibly shown: either way it is not kept
                 row.ciphertext, row.wiped_at, row.reveal_claimed_until = None, now, None

@@ -16,8 +16,7 @@ from sqlalchemy import select, update
 from bot import keyboards as kb
 from bot import texts as T
 from bot.env import Env
-from bot.outbox import OutboxWriter
-from bot.updates import Scope
+from bot.updates import Scope, work_scope
 from storage.models import Account, Application, AppStep, Secret
 from workflow.sop import PROCEDURE_B, STEPS
 
@@ -30,7 +29,7 @@ class AppsWso2:
 
     def _scope(self, s: Any) -> Scope:
         now = self.env.clock.now()
-        return Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
+        return work_scope(s, now)
 
     async def _login(self, app_id: int) -> tuple[Any, Application] | None:
         from splp import Login
