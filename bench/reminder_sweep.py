@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import json
-import os
 import sys
 import tempfile
 import time
@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
+from bench.pgdb import scratch_database  # noqa: E402
 from bot.app import build_calendar  # noqa: E402
 from bot.callbacks import CallbackCodec  # noqa: E402
 from bot.clock import Clock  # noqa: E402
@@ -39,17 +40,15 @@ async def main() -> None:
     ap.add_argument("--due", type=int, default=50)
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     args = ap.parse_args()
-    if args.db == "sqlite":
-        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/sweep.db"
-    else:
-        import asyncpg
-        admin = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-        name = f"splp_sweep_{os.getpid()}"
-        c = await asyncpg.connect(admin)
-        await c.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await c.execute(f'CREATE DATABASE "{name}"')
-        await c.close()
-        url = admin.rpartition("/")[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+    async with contextlib.AsyncExitStack() as stack:
+        if args.db == "sqlite":
+            url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/sweep.db"
+        else:
+            url = await stack.enter_async_context(scratch_database("splp_sweep"))
+        await sweep_once(args, url)
+
+
+async def sweep_once(args: argparse.Namespace, url: str) -> None:
     upgrade(url)
     db = Database(url)
     now = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # Monday 13:00 WIB
@@ -117,10 +116,6 @@ async def main() -> None:
     for what, rows in rows_read:
         print(f"  rows read by the due-reminder query: {rows}  [{what}]")
     await db.dispose()
-    if args.db == "postgres":  # leave no benchmark database behind
-        c = await asyncpg.connect(admin)
-        await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await c.close()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ this process. Figures:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import os
 import statistics
@@ -27,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.pgdb import scratch_database  # noqa: E402
 from sandbox.telegram import TelegramEmulator  # noqa: E402
 
 FORM = ["/ajukan", "dinkes", "000.1/123-Dinkes/2026", "27-11-2026", "Permohonan Pembuatan Akun SPLP",
@@ -164,19 +166,12 @@ async def main() -> None:
     args = ap.parse_args()
     args.users = max(args.users, int(args.latency_seconds * 50))
     tmp = Path(tempfile.mkdtemp(prefix="splp-bench-"))
-    if args.db == "sqlite":
-        db_url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-    else:
-        import asyncpg
-        admin = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-        name_db = f"splp_bench_{os.getpid()}"
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name_db}"')
-        await conn.execute(f'CREATE DATABASE "{name_db}"')
-        await conn.close()
-        db_url = admin.rpartition("/")[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name_db}"
-    results = {}
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        if args.db == "sqlite":
+            db_url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+        else:
+            db_url = await stack.enter_async_context(scratch_database("splp_bench"))
+        results = {}
         for name, fn in (("echo bot (bare PTB)", bench_echo), ("splp-bot", bench_splp)):
             emu = TelegramEmulator()
             await emu.start()
@@ -184,12 +179,6 @@ async def main() -> None:
                 results[name] = await (fn(emu, args, tmp) if fn is bench_echo else fn(emu, args, tmp, db_url))
             finally:
                 await emu.stop()
-    finally:
-        if args.db == "postgres":  # leave no benchmark database behind
-            import asyncpg
-            conn = await asyncpg.connect(admin)
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name_db}" WITH (FORCE)')
-            await conn.close()
     print(f"\n{args.users} users, {len(FORM)} messages and {args.taps_per_user} taps each; database: {args.db}")
     print(f"{'':22}{'msg/s':>9}{'taps/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for name, r in results.items():

@@ -172,6 +172,14 @@ def parse_mobile(text: str | None) -> str:
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
 
 
+def parse_contact_number(phone: str | None) -> str:
+    """A number from a shared Telegram contact (international form, often without "+")."""
+    phone = (phone or "").strip()
+    if phone and phone[0].isdigit() and not phone.startswith("0"):
+        phone = "+" + phone
+    return parse_mobile(phone)
+
+
 def parse_app_name(text: str | None) -> str:
     value = _length(_clean(text), 3, 100)
     if "\n" in value:

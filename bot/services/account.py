@@ -17,7 +17,7 @@ from bot.report import ReportData, ReportStep, render_report
 from bot.services.chain import REFUSAL_TEXT, Chain, view_of
 from storage.models import Account, Agency, ContactLink, Official, Report, Request, RequestStep, Secret, StoredFile
 from workflow.account import check_initial_password, parse_splp_username
-from workflow.form import Invalid, parse_mobile
+from workflow.form import Invalid, parse_contact_number
 from workflow.machine import Action, Command, Refusal, decide
 from workflow.sop import STAGES, Role, Stage, stage_step
 
@@ -225,11 +225,8 @@ class Accounts(Chain):
             await self.clear_awaiting(user_id)
             self.out.send(user_id, "Tautan narahubung tidak berlaku lagi.", kb.REMOVE_KEYBOARD)
             return
-        phone = phone.strip()
-        if phone and phone[0].isdigit() and not phone.startswith("0"):
-            phone = "+" + phone
         try:
-            e164 = parse_mobile(phone)
+            e164 = parse_contact_number(phone)
         except Invalid:
             e164 = ""
         if contact_user_id != user_id or e164 != req.contact_phone:

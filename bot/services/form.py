@@ -24,7 +24,7 @@ from workflow.form import (
     find_agencies,
     next_missing,
     parse_letter_date,
-    parse_mobile,
+    parse_contact_number,
 )
 from workflow.machine import Action, Command, Refusal
 from workflow.sop import Stage
@@ -219,11 +219,8 @@ class Form(Chain):
         if contact_user_id != user_id:
             self.out.send(user_id, "⚠️ " + T.ERRORS["contact_not_own"])
             return
-        phone = phone.strip()
-        if phone and phone[0].isdigit() and not phone.startswith("0"):
-            phone = "+" + phone  # Telegram sends shared contacts in international form without "+"
         try:
-            value = parse_mobile(phone)
+            value = parse_contact_number(phone)
         except Invalid as err:
             self.out.send(user_id, error_text(err))
             return

@@ -35,6 +35,15 @@ async def _record_with_password(h: Harness, reg) -> None:  # type: ignore[no-unt
     await h.say(EXEC1, PASSWORD, expect="Akun tercatat")
 
 
+async def _verified_offer(h: Harness):  # type: ignore[no-untyped-def]
+    """The contact person opens the link, shares the right number, and gets the Tampilkan offer."""
+    token = await _link(h)
+    await h.say(CONTACT, f"/start {token}", expect="membagikan nomor")
+    after = h.last_id(CONTACT)
+    h.emu.send_contact(CONTACT, "6281234567890")
+    return await h.wait_msg(CONTACT, "Tampilkan", after=after)
+
+
 async def _link(h: Harness) -> str:
     m = await h.wait_msg(REQUESTER, "?start=cp_")
     return next(w for w in m.text.split() if "?start=cp_" in w).split("?start=", 1)[1]
@@ -155,11 +164,7 @@ async def test_contact_link_locks_after_failures(h: Harness) -> None:
 async def test_unrevealed_secret_expires_and_is_reissued(h: Harness) -> None:
     number, reg = await _to_registration(h)
     await _record_with_password(h, reg)
-    token = await _link(h)
-    await h.say(CONTACT, f"/start {token}", expect="membagikan nomor")
-    after = h.last_id(CONTACT)
-    h.emu.send_contact(CONTACT, "6281234567890")
-    offer = await h.wait_msg(CONTACT, "Tampilkan", after=after)
+    offer = await _verified_offer(h)
     h.clock.advance(hours=72, minutes=1)  # Thursday 09:01: working time
     await h.runtime.sweep_reminders()  # type: ignore[union-attr]
     note = await h.wait_msg(EXEC1, "tidak ditampilkan oleh narahubung")
@@ -221,11 +226,7 @@ async def test_secrets_key_file_and_refusal_without_key(emu, db_url) -> None:  #
 async def test_reveal_interrupted_is_wiped_and_reissued(h: Harness) -> None:
     _, reg = await _to_registration(h)
     await _record_with_password(h, reg)
-    token = await _link(h)
-    await h.say(CONTACT, f"/start {token}", expect="membagikan nomor")
-    after = h.last_id(CONTACT)
-    h.emu.send_contact(CONTACT, "6281234567890")
-    offer = await h.wait_msg(CONTACT, "Tampilkan", after=after)
+    offer = await _verified_offer(h)
     await h.settle()
     h.emu.delay_next("sendMessage", 3.0, apply=True)  # delivered, but the reply comes too late
     await h.tap(CONTACT, offer, text="👁 Tampilkan")

@@ -522,3 +522,14 @@ def test_short_query_returns_nothing(query: str) -> None:
 
 def test_no_agencies() -> None:
     assert find_agencies("dinas", []) == []
+
+
+def test_parse_contact_number_adds_the_plus_telegram_leaves_out() -> None:
+    from workflow.form import parse_contact_number
+
+    assert parse_contact_number("6281234567890") == "+6281234567890"
+    assert parse_contact_number("+6281234567890") == "+6281234567890"
+    assert parse_contact_number("081234567890") == "+6281234567890"
+    with pytest.raises(Invalid) as e:
+        parse_contact_number("16502530000")
+    assert e.value.code == "phone_not_indonesian"
