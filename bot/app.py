@@ -240,7 +240,11 @@ class BotRuntime:
             if scope.outbox.rows:
                 self.sender.wake()
             if n < 100:
-                return total
+                break
+        if self.env.splp is not None:  # applications awaiting SPLP's approval, when their check is due
+            from bot.services.apps_wso2 import AppsWso2
+            await AppsWso2(self.env).sweep_pending()
+        return total
 
     async def _housekeeping(self, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         """Old delivered messages and update ids are not needed (Telegram keeps updates 24 h)."""

@@ -58,12 +58,20 @@ class Settings(BaseSettings):
     splp_admin_password: str = Field(default="", repr=False)
     splp_timeout: float = 15.0
     splp_gateway_url: str = "https://api-splp.layanan.go.id"  # shown in the developers' example
+    # How long the bot keeps checking an application or subscription awaiting SPLP's approval
+    # (with a DevPortal session grant, never the password); after that the owner checks by button.
+    splp_approval_watch_days: int = 7
 
     # Secrets
     secrets_key: str = Field(default="", repr=False)  # Fernet key(s), comma-separated; see storage/vault.py
     secret_ttl_hours: int = 72  # an unrevealed secret is wiped after this
     secret_message_minutes: int = 10  # the revealed credentials are deleted from the chat after this
     contact_max_failures: int = 3  # wrong contacts before the contact link locks
+
+    # The sandbox (python main.py sandbox; `run` without BOT_TOKEN): the web page's port on
+    # 127.0.0.1 and where its own database, chats and SPLP state are kept.
+    sandbox_port: int = 8080
+    sandbox_data_dir: Path = Path("data/sandbox")
 
     log_level: str = "INFO"
 

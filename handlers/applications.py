@@ -14,7 +14,7 @@ from bot.env import Env
 from bot.services.apps_wso2 import AppsWso2
 from handlers.common import answer, in_background, svc, tapped, user_id
 
-ACTIONS = ("ab", "ae", "as", "ag", "ax", "ad", "ap", "aq", "av", "ai")
+ACTIONS = ("ab", "ae", "as", "ag", "ax", "ad", "ap", "aq", "av", "ai", "am", "an", "at")
 
 
 async def aplikasi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -24,12 +24,17 @@ async def aplikasi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Callback) -> None:
     a = svc(context, Apps)
     uid, n = user_id(update), [int(x) for x in cb.args]
+    run = False
     if cb.action == "ab":
         res = await a.begin(uid, n[0])
     elif cb.action in ("ae", "as"):
         res = await a.button(uid, cb.action, n[0], n[1])
     elif cb.action == "ag":
-        res = await a.go(uid, n[0])
+        res, run = await a.go(uid, n[0])
+    elif cb.action == "am":
+        res, run = await a.manage(uid, n[0], n[1])
+    elif cb.action in ("an", "at"):
+        res, run = await a.choose_more(uid, n[0], n[1], n[2] if cb.action == "an" else None, tapped(update))
     elif cb.action == "ax":
         res = await a.cancel(uid, n[0])
     elif cb.action == "ai":
@@ -38,20 +43,30 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
         res = await a.step_done(uid, n[0], n[1], tapped(update))
     elif cb.action in ("ap", "aq"):
         res, run = await a.choose_apis(uid, n[0], n[1], n[2] if cb.action == "ap" else None, tapped(update))
-        if run:
-            env: Env = context.bot_data["env"]
-            a.scope.after_commit.append(in_background(lambda: AppsWso2(env).sequence(n[0], uid)))
     else:
         res = await reveal(context, a, uid, n[0], n[1])
-    answer(update, res, alert=res in (T.TAP_FORBIDDEN, T.TAP_STALE))
+    if run:
+        start(context, a, n[0], uid)
+    answer(update, res, alert=res in (T.TAP_FORBIDDEN, T.TAP_STALE, T.TAP_INVALID))
+
+
+def start(context: ContextTypes.DEFAULT_TYPE, a: Apps, app_id: int, uid: int) -> None:
+    """The SPLP work of the recorded operation, after this update commits, in the background."""
+    env: Env = context.bot_data["env"]
+    a.scope.after_commit.append(in_background(lambda: AppsWso2(env).run(app_id, uid)))
 
 
 async def password_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, a: Apps, uid: int, text: str,
                          ctx: dict) -> None:
     if await a.password_typed(uid, text, ctx, update.effective_message.message_id):  # type: ignore[union-attr]
-        env: Env = context.bot_data["env"]
-        app_id = ctx["app_id"]
-        a.scope.after_commit.append(in_background(lambda: AppsWso2(env).catalogue(app_id, uid)))
+        start(context, a, ctx["app_id"], uid)
+
+
+async def old_key_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, a: Apps, uid: int, text: str,
+                        ctx: dict) -> None:
+    app_id, run = await a.old_key_typed(uid, text, ctx, update.effective_message.message_id)  # type: ignore[union-attr]
+    if run:
+        start(context, a, app_id, uid)
 
 
 async def reveal(context: ContextTypes.DEFAULT_TYPE, a: Apps, uid: int, app_id: int, secret_id: int) -> str | None:
@@ -92,8 +107,8 @@ async def reveal(context: ContextTypes.DEFAULT_TYPE, a: Apps, uid: int, app_id: 
                 scope.outbox.delete(uid, message_id=msg.message_id,
                                     delay=timedelta(minutes=env.settings.secret_message_minutes))
             else:
-                scope.outbox.send(uid, "Kredensial tidak dapat ditampilkan dengan pasti; buat ulang consumer secret "
-                                       "dan API key melalui Portal Pengguna SPLP.")
+                scope.outbox.send(uid, "Kredensial tidak dapat ditampilkan dengan pasti dan telah dihapus; buat ulang "
+                                       "consumer secret dan API key melalui /aplikasi.")
             await scope.outbox.flush()
         if env.wake_sender:
             env.wake_sender()

@@ -70,6 +70,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif awaiting == "app_pw":
         from bot.services.apps import Apps
         await applications.password_typed(update, context, svc(context, Apps), uid, text, sess.context)  # type: ignore[union-attr]
+    elif awaiting == "app_oldkey":
+        from bot.services.apps import Apps
+        await applications.old_key_typed(update, context, svc(context, Apps), uid, text, sess.context)  # type: ignore[union-attr]
     elif awaiting and awaiting.startswith("app:"):
         from bot.services.apps import Apps
         await svc(context, Apps).typed(uid, awaiting[4:], text, sess.context)  # type: ignore[union-attr]

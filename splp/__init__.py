@@ -32,6 +32,7 @@ from splp.adapter import (
     PortalStep,
     Rejected,
     SPLPAdapter,
+    SessionGrant,
     SPLPError,
     Subscription,
     Timeout,
@@ -44,7 +45,7 @@ __all__ = [
     "Account", "AccountRecord", "AccountSpec", "ApiInfo", "ApiKey", "App", "AppSpec",
     "BadCredentials", "Conflict", "DeleteResult", "Forbidden", "Invalid", "KeySpec", "Keys",
     "Login", "ManualAdapter", "NotAutomated", "NotFound", "Pending", "PortalStep", "Rejected",
-    "SPLPAdapter", "SPLPError", "Subscription", "Timeout", "Token", "Unavailable", "make_adapter",
+    "SPLPAdapter", "SPLPError", "SessionGrant", "Subscription", "Timeout", "Token", "Unavailable", "make_adapter",
 ]
 
 

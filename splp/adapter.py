@@ -226,11 +226,25 @@ class Account:
 
 
 @dataclass(frozen=True)
+class SessionGrant:
+    """What resumes an account's DevPortal session without its password: the DevPortal
+    client's registration and a refresh token (SPLP renews it at each refresh, so the caller
+    stores the grant `SPLPAdapter.session_grant` returns after every use). Revocable, scoped
+    to the DevPortal, and it never reveals the password."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Login:
-    """Credentials of an SPLP (DevPortal) account; procedure B runs as this account."""
+    """Credentials of an SPLP (DevPortal) account; procedure B runs as this account.
+    Either the password, or (to check on a pending approval later) a `SessionGrant`."""
 
     username_with_tenant: str
     password: str = field(repr=False)
+    grant: SessionGrant | None = field(default=None, repr=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -477,6 +491,11 @@ class SPLPAdapter(Protocol):
         ...
 
     async def delete_application(self, login: Login, app_id: str) -> DeleteResult:
+        ...
+
+    def session_grant(self, login: Login) -> SessionGrant | None:
+        """The current grant of ``login``'s DevPortal session (after at least one call), or
+        None when sessions cannot be resumed without the password (manual mode, basic auth)."""
         ...
 
     async def aclose(self) -> None:

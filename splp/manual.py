@@ -209,5 +209,8 @@ class ManualAdapter:
     async def delete_application(self, login: Login, app_id: str) -> DeleteResult:
         raise self._not_automated()
 
+    def session_grant(self, login: Login) -> None:
+        return None
+
     async def aclose(self) -> None:
         return None

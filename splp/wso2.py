@@ -73,6 +73,7 @@ from splp.adapter import (
     Keys,
     Login,
     PortalStep,
+    SessionGrant,
     SPLPError,
     Subscription,
     Token,
@@ -177,6 +178,8 @@ MSG_APP_PENDING = ("Aplikasi \"{name}\" masih menunggu persetujuan admin SPLP. K
 MSG_APP_REJECTED = "Aplikasi \"{name}\" ditolak oleh admin SPLP."
 MSG_APP_PENDING_NO_ID = ("Permohonan pembuatan aplikasi \"{name}\" sedang menunggu persetujuan admin "
                          "SPLP.")
+MSG_GRANT_EXPIRED = ("Sesi Portal Pengguna SPLP untuk akun {user} sudah berakhir; masuk kembali dengan "
+                     "kata sandi akun.")
 MSG_DCR_FAILED = ("Pendaftaran klien Portal Pengguna untuk akun {user} ditolak oleh SPLP. Mohon hubungi "
                   "pengelola SPLP.")
 
@@ -627,16 +630,33 @@ class WSO2Adapter:
     # DevPortal: client registration and token (per account)
     # ===================================================================================
 
+    def _fingerprint(self, login: Login) -> bytes:
+        # A grant proves itself by its DevPortal client's secret (stable while its refresh token renews).
+        proof = (login.password if login.password or login.grant is None
+                 else f"grant:{login.grant.client_id}:{login.grant.client_secret}")
+        return hmac.new(self._fp_key, proof.encode(), hashlib.sha256).digest()
+
     def _session_for(self, login: Login) -> _Session:
-        """The cached session of this account; a different password drops its tokens (a cached
-        token must never stand in for a password that was not checked)."""
+        """The cached session of this account; a different password (or grant) drops its tokens
+        (a cached token must never stand in for a password or grant that was not checked)."""
         s = self._sessions.setdefault(login.username_with_tenant.lower(), _Session())
-        fp = hmac.new(self._fp_key, login.password.encode(), hashlib.sha256).digest()
+        fp = self._fingerprint(login)
         if not hmac.compare_digest(s.password_fp, fp):
             s.access_token = s.refresh_token = None
             s.expires_at = 0.0
             s.password_fp = fp
+            if not login.password and login.grant is not None:
+                s.client_id, s.client_secret = login.grant.client_id, login.grant.client_secret
+                s.refresh_token = login.grant.refresh_token
         return s
+
+    def session_grant(self, login: Login) -> SessionGrant | None:
+        if self.devportal_auth != "oauth":
+            return None
+        s = self._sessions.get(login.username_with_tenant.lower())
+        if s is None or not (s.client_id and s.client_secret and s.refresh_token):
+            return None
+        return SessionGrant(s.client_id, s.client_secret, s.refresh_token)
 
     def _user_error(self, resp: httpx.Response, login: Login | None, messages: dict[int, str] | None = None,
                     extra: tuple[str, ...] = ()) -> SPLPError:
@@ -690,6 +710,9 @@ class WSO2Adapter:
                 self._store_token(s, _body(resp))
                 return
             s.refresh_token = None
+        if not login.password:  # a grant only: without the password there is no way back in
+            s.access_token = None
+            raise make_error("bad_credentials", MSG_GRANT_EXPIRED.format(user=login.username_with_tenant))
         for registration in (1, 2):
             if not s.client_id:
                 await self._register_client(login, s)
@@ -720,7 +743,7 @@ class WSO2Adapter:
         s = self._session_for(login)
         async with s.lock:
             if renew or not s.access_token or time.monotonic() >= s.expires_at:
-                await self._obtain_token(login, s, refresh=bool(s.access_token))
+                await self._obtain_token(login, s, refresh=bool(s.access_token) or not login.password)
             assert s.access_token
             return f"Bearer {s.access_token}"
 

@@ -287,9 +287,15 @@ class Application(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name, description, ... as entered
     name_key: Mapped[str | None] = mapped_column(String(100))  # lower-cased name once confirmed
     mode: Mapped[str] = mapped_column(String(10))  # manual | wso2
-    status: Mapped[str] = mapped_column(String(12))  # draft | in_progress | done | cancelled
+    # draft | in_progress | waiting (for SPLP's approval) | incomplete (a call failed; what exists is
+    # in data["splp"]) | done | rejected | deleted | cancelled
+    status: Mapped[str] = mapped_column(String(12))
+    check_at: Mapped[datetime | None] = mapped_column(TS)  # next look at a pending approval
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_application_check", "check_at", postgresql_where=text("check_at IS NOT NULL"),
+                            sqlite_where=text("check_at IS NOT NULL")),)
 
 
 class AppStep(Base):

@@ -307,25 +307,34 @@ class Accounts(Chain):
     async def expire_secrets(self) -> int:
         """Wipe secrets nobody saw in time, and those whose reveal may or may not have reached the
         chat (a crash or a timeout between sending and recording); the executor is asked to reissue."""
-        rows = (await self.s.execute(select(Secret.id, Secret.request_id, Secret.expires_at).where(
+        rows = (await self.s.execute(select(Secret.id, Secret.request_id, Secret.expires_at, Secret.kind).where(
             Secret.wiped_at.is_(None),
             ((Secret.expires_at <= self.now) & ((Secret.reveal_claimed_until.is_(None))
                                                 | (Secret.reveal_claimed_until <= self.now)))
             | ((Secret.reveal_claimed_until <= self.now) & Secret.revealed_at.is_(None))))).all()
         n = 0
-        for sec_id, rid, expires_at in rows:
+        for sec_id, rid, expires_at, kind in rows:
             reason = "expired" if expires_at <= self.now else "uncertain"
-            if await self.wipe(sec_id, rid, reason):
+            if await self.wipe(sec_id, rid, reason, kind):
                 n += 1
         return n
 
-    async def wipe(self, sec_id: int, rid: int, reason: str) -> bool:
-        """Wipe one secret (once, also with several instances) and tell the executor."""
+    async def wipe(self, sec_id: int, rid: int, reason: str, kind: str = "account_password") -> bool:
+        """Wipe one secret (once, also with several instances) and tell whoever must act: the
+        executor for an account password, the application's owner for its credentials; the
+        working secrets of procedure B (a password typed for a session, a session grant, an old
+        API key to revoke) just lapse."""
         res = await self.s.execute(update(Secret).where(Secret.id == sec_id, Secret.wiped_at.is_(None)).values(
             ciphertext=None, wiped_at=self.now, wipe_reason=reason, reveal_claimed_until=None))
         if res.rowcount != 1:
             return False
-        self.audit(f"secret_{reason}", request_id=rid, secret=sec_id)
+        self.audit(f"secret_{reason}", request_id=rid, secret=sec_id, kind=kind)
+        if kind == "app_credentials":
+            from bot.services.apps import Apps
+            await Apps(self.scope, self.env).credentials_lapsed(sec_id, reason)
+            return True
+        if kind != "account_password":
+            return True
         req = await self.s.get(Request, rid)
         if req is not None:
             why = (f"tidak ditampilkan oleh narahubung sampai batasnya ({self.settings.secret_ttl_hours} jam)"

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 
 from bot import keyboards as kb
 from bot import texts as T
+from bot.services.apps_wso2 import BUSY, LOGIN_TTL, OP, OP_STATUSES, OPS, WORK_SECRETS
 from bot.services.base import Ctx
 from splp.manual import portal_steps
 from storage.models import Account, Agency, Application, AppStep, ContactLink, Request
@@ -40,6 +43,9 @@ QUESTIONS = {
     AppField.CALLBACK_URL: "Ketik <b>callback URL</b> (hanya untuk alur authorization code), atau lewati.",
 }
 ENV_LABELS = {"production": "Production", "sandbox": "Sandbox"}
+STATUS_LABELS = {"draft": "draf", "in_progress": "sedang berjalan", "waiting": "menunggu persetujuan SPLP",
+                 "incomplete": "terhenti, dapat dilanjutkan", "done": "selesai", "rejected": "ditolak SPLP",
+                 "deleted": "dihapus", "cancelled": "dibatalkan"}
 
 
 def _err(err: Invalid) -> str:
@@ -62,7 +68,7 @@ class Apps(Ctx):
     async def start(self, user_id: int) -> None:
         accounts = await self.accounts_for(user_id)
         mine = (await self.s.scalars(select(Application).where(Application.owner_telegram_id == user_id,
-                                                               Application.status != "draft")
+                                                               Application.status.notin_(["draft", "cancelled"]))
                                      .order_by(Application.id.desc()).limit(10))).all()
         if not accounts:
             self.out.send(user_id, "Pendaftaran aplikasi SPLP tersedia bagi narahubung terverifikasi dari Perangkat "
@@ -71,7 +77,7 @@ class Apps(Ctx):
             return
         lines = ["<b>Aplikasi SPLP</b>"]
         for app in mine:
-            st = {"in_progress": "sedang berjalan", "done": "selesai", "cancelled": "dibatalkan"}.get(app.status, app.status)
+            st = STATUS_LABELS.get(app.status, app.status)
             lines.append(f"• {T.e(app.data.get('name', '—'))} ({ENV_LABELS.get(app.data.get('environment', ''), '—')}) — {st}")
         if not mine:
             lines.append("Belum ada aplikasi yang didaftarkan melalui bot.")
@@ -80,7 +86,7 @@ class Apps(Ctx):
             *[[kb.btn(f"➕ {agency.short_name if agency else ''} — {acct.username}", self.cb("ab", req.id))]
               for req, acct, agency in accounts],
             *[[kb.btn(f"ℹ️ {app.data.get('name', '—')}", self.cb("ai", app.id))] for app in mine
-              if app.status == "done"]))
+              if app.status in ("done", "waiting", "incomplete", "rejected")]))
 
     async def details(self, user_id: int, app_id: int) -> str | None:
         """An application's data, APIs and step timeline -- never its secrets."""
@@ -90,10 +96,14 @@ class Apps(Ctx):
         acct = await self.s.get(Account, app.request_id)
         steps = (await self.s.scalars(select(AppStep).where(AppStep.application_id == app.id)
                                       .order_by(AppStep.id))).all()
-        apis = [f"{a['name']} {a['version']} ({a['provider']})" for a in app.data.get("catalogue", [])
-                if a["id"] in app.data.get("apis", [])]
+        subs = (app.data.get("splp") or {}).get("subs") or {}
+        sub_labels = {"UNBLOCKED": "aktif", "ON_HOLD": "menunggu persetujuan", "REJECTED": "ditolak"}
+        apis = [f"{a['name']} {a['version']} ({a['provider']})"
+                + (f" — {sub_labels.get(subs[a['id']], subs[a['id']])}" if a["id"] in subs else "")
+                for a in app.data.get("catalogue", []) if a["id"] in app.data.get("apis", [])]
         lines = [f"<b>{T.e(app.data.get('name'))}</b>", self.card(app),
                  f"<b>Akun SPLP:</b> {T.e(acct.username if acct else '—')}",
+                 f"<b>Status:</b> {STATUS_LABELS.get(app.status, app.status)}",
                  f"<b>Mode:</b> {'otomatis (API SPLP)' if app.mode == 'wso2' else 'panduan portal'}"]
         if apis:
             lines.append("<b>API:</b> " + T.e(", ".join(apis)))
@@ -103,8 +113,133 @@ class Apps(Ctx):
                   f" ({'tepat waktu' if x.done_at and x.done_at <= x.due_at else 'melewati batas' if x.done_at else 'berjalan'})"
                   for x in steps]
         lines.append("\nKredensial tidak disimpan oleh bot setelah ditampilkan.")
-        self.out.send(user_id, "\n".join(lines))
+        self.out.send(user_id, "\n".join(lines), self.manage_markup(app))
         return None
+
+    def manage_markup(self, app: Application) -> dict[str, Any] | None:
+        """What the owner can do with the application now (automated mode only)."""
+        if app.mode != "wso2" or self.env.splp is None:
+            return None
+        def b(label: str, op: str) -> list[dict[str, Any]]:
+            return [kb.btn(label, self.cb("am", app.id, OP[op]))]
+        rows = {"done": [b("➕ Langganan API lain", "more"), b("🔑 Buat ulang consumer secret", "secret"),
+                         b("🗝 Buat ulang API key", "apikey"), b("🗑 Hapus aplikasi", "delete_ask")],
+                "waiting": [b("🔄 Periksa persetujuan", "check")],
+                "incomplete": [b("🔁 Lanjutkan", "resume"), b("🗑 Hapus dari SPLP", "delete_ask")],
+                "rejected": [b("🗑 Hapus dari SPLP", "delete_ask")]}.get(app.status)
+        return kb.inline(*rows) if rows else None
+
+    # --- automated mode: operations as the account, after sign-in ---
+    async def has_login(self, request_id: int) -> bool:
+        from storage.models import Secret
+        return bool(await self.s.scalar(select(func.count()).select_from(Secret).where(
+            Secret.request_id == request_id, Secret.kind.in_(WORK_SECRETS), Secret.wiped_at.is_(None),
+            Secret.expires_at > self.now)))
+
+    async def ask_password(self, user_id: int, app: Application, acct: Account | None) -> None:
+        await self.set_awaiting(user_id, "app_pw", app_id=app.id)
+        self.out.send(user_id, f"Masuk ke Portal Pengguna SPLP sebagai <code>{T.e(acct.username if acct else '')}</code>: "
+                               "ketik <b>kata sandi akun SPLP</b> Anda. Pesan akan langsung dihapus; kata sandi "
+                               "disimpan terenkripsi hanya selama proses (paling lama 15 menit).")
+
+    async def schedule(self, user_id: int, app: Application, kind: str, **args: Any) -> tuple[str | None, bool]:
+        """Record the operation; True when it can run now (signed in), else the password is asked."""
+        busy = app.data.get("busy")
+        if busy and datetime.fromisoformat(busy) > self.now:
+            return "Sedang diproses; mohon tunggu.", False
+        app.data = {**app.data, "op": {"kind": kind, **args}}
+        app.updated_at = self.now
+        if await self.has_login(app.request_id):
+            app.data = {**app.data, "busy": (self.now + BUSY).isoformat()}
+            return "Diproses.", True
+        await self.ask_password(user_id, app, await self.s.get(Account, app.request_id))
+        return None, False
+
+    async def manage(self, user_id: int, app_id: int, index: int) -> tuple[str | None, bool]:
+        app = await self._load(user_id, app_id)
+        if app is None:
+            return T.TAP_FORBIDDEN, False
+        if not 0 <= index < len(OPS):
+            return T.TAP_INVALID, False
+        op = OPS[index]
+        if app.mode != "wso2" or self.env.splp is None or app.status not in OP_STATUSES[op]:
+            return T.TAP_STALE, False
+        name = T.e(app.data.get("name"))
+        if op == "delete_ask":
+            self.out.send(user_id, f"Hapus aplikasi <b>{name}</b> dari SPLP? Kunci OAuth2, API key, dan semua "
+                                   "langganannya ikut dihapus dan aplikasi pengguna tidak dapat lagi memanggil API.",
+                          kb.inline([kb.btn("🗑 Ya, hapus", self.cb("am", app.id, OP["delete"]))]))
+            return None, False
+        if op == "apikey":
+            await self.set_awaiting(user_id, "app_oldkey", app_id=app.id)
+            self.out.send(user_id, f"Buat API key baru untuk <b>{name}</b>. Agar API key lama dicabut, kirim API key "
+                                   "lama sekarang (pesan langsung dihapus). Bila tidak ada, tekan tombol di bawah; "
+                                   "kunci lama lalu tetap berlaku.",
+                          kb.inline([kb.btn("Tidak ada kunci lama", self.cb("am", app.id, OP["apikey_nokey"]))]))
+            return None, False
+        if op == "apikey_nokey":
+            await self.clear_awaiting(user_id)
+            op = "apikey"
+        if op == "resume":
+            app.status = "in_progress"
+        return await self.schedule(user_id, app, op)
+
+    async def old_key_typed(self, user_id: int, text: str, ctx: dict[str, Any], message_id: int) -> tuple[int, bool]:
+        from datetime import timedelta
+
+        from storage.models import Secret
+
+        self.out.delete(user_id, message_id=message_id)
+        await self.clear_awaiting(user_id)
+        app = await self._load(user_id, ctx["app_id"])
+        if app is None or app.status != "done" or self.env.vault is None or not text.strip():
+            self.out.send(user_id, T.TAP_STALE)
+            return 0, False
+        self.s.add(Secret(request_id=app.request_id, kind="old_api_key", ciphertext=self.env.vault.encrypt(text.strip()),
+                          created_at=self.now, expires_at=self.now + timedelta(minutes=15)))
+        ans, run = await self.schedule(user_id, app, "apikey")
+        if ans and not run:
+            self.out.send(user_id, ans)
+        return app.id, run
+
+    async def choose_more(self, user_id: int, app_id: int, mask: int, toggle: int | None,
+                          tapped: tuple[int, int]) -> tuple[str | None, bool]:
+        from bot.services.apps_wso2 import AppsWso2
+
+        app = await self._load(user_id, app_id)
+        if app is None:
+            return T.TAP_FORBIDDEN, False
+        offer = app.data.get("offer", [])
+        if app.status != "done" or not offer:
+            return T.TAP_STALE, False
+        if toggle is not None:
+            if not 0 <= toggle < len(offer):
+                return T.TAP_INVALID, False
+            self.out.edit_markup(tapped[0], AppsWso2(self.env).selection(app, mask ^ (1 << toggle), more=True),
+                                 message_id=tapped[1])
+            return None, False
+        chosen = [a["id"] for i, a in enumerate(offer) if mask >> i & 1]
+        if not chosen:
+            return T.TAP_INVALID, False
+        self.out.edit_markup(tapped[0], None, message_id=tapped[1])
+        return await self.schedule(user_id, app, "more_go", apis=chosen)
+
+    async def credentials_lapsed(self, sec_id: int, reason: str) -> None:
+        """Application credentials nobody saw in time (or whose reveal may have failed) were wiped."""
+        from storage.models import Secret
+
+        sec = await self.s.get(Secret, sec_id)
+        if sec is None:
+            return
+        apps = (await self.s.scalars(select(Application).where(Application.request_id == sec.request_id))).all()
+        app = next((a for a in apps if sec_id in (a.data.get("creds"), a.data.get("reveal"))), None)
+        if app is None or app.status in ("deleted", "cancelled"):
+            return
+        why = ("tidak ditampilkan sampai batas waktunya" if reason == "expired"
+               else "mungkin tidak sampai kepada Anda (gangguan saat ditampilkan)")
+        self.out.send(app.owner_telegram_id, f"⌛ Kredensial aplikasi <b>{T.e(app.data.get('name'))}</b> {why} dan "
+                                             "telah dihapus dari bot. Buat ulang consumer secret dan API key:",
+                      self.manage_markup(app))
 
     async def begin(self, user_id: int, request_id: int) -> str | None:
         if request_id not in {r.id for r, _, _ in await self.accounts_for(user_id)}:
@@ -216,12 +351,12 @@ class Apps(Ctx):
         return "Dibatalkan."
 
     # --- the three SOP steps, guided (the portal does the work; the bot records the time) ---
-    async def go(self, user_id: int, app_id: int) -> str | None:
+    async def go(self, user_id: int, app_id: int) -> tuple[str | None, bool]:
         app = await self._load(user_id, app_id)
         if app is None:
-            return T.TAP_FORBIDDEN
+            return T.TAP_FORBIDDEN, False
         if app.status != "draft" or next_missing(app.data) is not None:
-            return T.TAP_STALE
+            return T.TAP_STALE, False
         app.status, app.name_key, app.updated_at = "in_progress", str(app.data["name"]).lower(), self.now
         self.audit("app_started", actor_tg=user_id, request_id=app.request_id, application=app.id)
         link = await self.s.get(ContactLink, app.request_id)
@@ -229,31 +364,30 @@ class Apps(Ctx):
             # wso2 mode, as the account's own contact person: the bot does B1-B3 through the DevPortal API.
             self.s.add(AppStep(application_id=app.id, step_code="B1", started_at=self.now,
                                due_at=self.now + STEPS["B1"].limit.as_timedelta))
-            await self.set_awaiting(user_id, "app_pw", app_id=app.id)
-            acct = await self.s.get(Account, app.request_id)
-            self.out.send(user_id, f"Langkah B1 — masuk ke Portal Pengguna SPLP sebagai <code>{T.e(acct.username if acct else '')}</code>. "
-                                   "Ketik <b>kata sandi akun SPLP</b> Anda. Pesan akan langsung dihapus; kata sandi "
-                                   "disimpan terenkripsi hanya selama proses (paling lama 15 menit).")
-            return None
+            app.data = {**app.data, "splp": {}, "busy": None}
+            self.out.send(user_id, "Langkah B1 — masuk ke Portal Pengguna SPLP.")
+            return await self.schedule(user_id, app, "start")
         await self.open_step(user_id, app, 0)
-        return None
+        return None, False
 
     async def password_typed(self, user_id: int, text: str, ctx: dict[str, Any], message_id: int) -> bool:
         """The account's password for the DevPortal calls; True when the work may start."""
-        from datetime import timedelta
-
         from storage.models import Secret
 
         self.out.delete(user_id, message_id=message_id)
         app = await self._load(user_id, ctx["app_id"])
-        if app is None or app.status != "in_progress" or not text.strip() or self.env.vault is None:
+        if app is None or app.status in ("draft", "deleted", "cancelled") or not text.strip() or self.env.vault is None:
             await self.clear_awaiting(user_id)
-            self.out.send(user_id, T.TAP_STALE if app is None or app.status != "in_progress"
+            self.out.send(user_id, T.TAP_STALE if app is None or app.status in ("draft", "deleted", "cancelled")
                           else "Kunci enkripsi tidak tersedia; gunakan panduan manual.")
             return False
+        await self.s.execute(update(Secret).where(Secret.request_id == app.request_id, Secret.kind.in_(WORK_SECRETS),
+                                                  Secret.wiped_at.is_(None))
+                             .values(ciphertext=None, wiped_at=self.now, wipe_reason="replaced"))
         self.s.add(Secret(request_id=app.request_id, kind="login", ciphertext=self.env.vault.encrypt(text.strip()),
-                          created_at=self.now, expires_at=self.now + timedelta(minutes=15)))
+                          created_at=self.now, expires_at=self.now + LOGIN_TTL))
         await self.clear_awaiting(user_id)
+        app.data = {**app.data, "busy": (self.now + BUSY).isoformat()}
         self.out.send(user_id, "Masuk ke SPLP…")
         return True
 
@@ -279,7 +413,7 @@ class Apps(Ctx):
         app.data = {**app.data, "apis": chosen}
         self.out.edit_markup(tapped[0], None, message_id=tapped[1])
         self.out.send(user_id, "Membuat aplikasi, kunci OAuth2, langganan API, dan API key di SPLP…")
-        return "Diproses.", True
+        return await self.schedule(user_id, app, "create")
 
     async def open_step(self, user_id: int, app: Application, index: int) -> None:
         code = PROCEDURE_B[index].code

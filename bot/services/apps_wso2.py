@@ -1,13 +1,22 @@
-"""Procedure B through SPLP's DevPortal API (wso2 mode), as the agency's account.
+"""Procedure B in wso2 mode: the DevPortal work, run in the background after the tap's
+transaction, as the agency's own account.
 
-The contact person types the account's password once; it is kept encrypted (a short-lived
-secret) while the bot works and wiped at the end. SPLP calls run after the tap's transaction,
-in the background; each result is recorded in a transaction of its own, and every step's start
-and end against the SOP's 10 minutes."""
+Each result is recorded in a transaction of its own as soon as SPLP returns it, in
+``application.data["splp"]`` (the SPLP application id, whether the OAuth2 keys and the API key
+exist, each subscription's status), so a failure later in the sequence is reported with exactly
+what exists in SPLP, and "continue" never makes anything twice. Every step's start and end are
+recorded against the SOP's 10 minutes.
+
+The account's password is typed by its owner, kept encrypted for one working session
+(`LOGIN_TTL`) and wiped. While SPLP's approval is awaited the bot keeps only a DevPortal session
+grant (client registration + refresh token, renewed at every check), never the password, and
+looks again with a growing interval; any instance may run the check, each claim exclusive.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -17,186 +26,698 @@ from bot import keyboards as kb
 from bot import texts as T
 from bot.env import Env
 from bot.updates import Scope, work_scope
-from storage.models import Account, Application, AppStep, Secret
+from storage.models import Account, Application, AppStep, AuditLog, Secret
 from workflow.sop import PROCEDURE_B, STEPS
 
+log = logging.getLogger(__name__)
+
 LOGIN_TTL = timedelta(minutes=15)
+FIRST_CHECK = timedelta(minutes=1)
+MAX_CHECK_GAP = timedelta(minutes=30)
+CHECK_CLAIM = timedelta(minutes=5)
+BUSY = timedelta(minutes=5)
+WORK_SECRETS = ("login", "grant")
+
+# Management operations: the index is what the button carries ("am", app id, index).
+OPS = ("resume", "check", "more", "secret", "apikey", "delete_ask", "delete", "apikey_nokey")
+OP = {name: i for i, name in enumerate(OPS)}
+OP_STATUSES = {"resume": ("incomplete",), "check": ("waiting",), "more": ("done",), "secret": ("done",),
+               "apikey": ("done",), "apikey_nokey": ("done",), "delete_ask": ("done", "incomplete", "rejected"),
+               "delete": ("done", "incomplete", "rejected")}
+
+
+def key_type(app: Application) -> str:
+    return "SANDBOX" if app.data.get("environment") == "sandbox" else "PRODUCTION"
+
+
+def subscribed(app: Application) -> list[dict[str, Any]]:
+    """Catalogue entries of the APIs this application is subscribed to (approved)."""
+    subs = (app.data.get("splp") or {}).get("subs") or {}
+    return [a for a in app.data.get("catalogue", []) if subs.get(a["id"]) == "UNBLOCKED"]
+
+
+def what_exists(app: Application) -> tuple[list[str], list[str]]:
+    """(what SPLP holds for this application, what is still missing), in Indonesian."""
+    st = app.data.get("splp") or {}
+    names = {a["id"]: f"{a['name']} {a['version']}" for a in app.data.get("catalogue", [])}
+    have, missing = [], []
+    (have if st.get("id") else missing).append(f"aplikasi «{app.data.get('name', '')}»")
+    (have if st.get("keys") else missing).append(f"kunci OAuth2 {key_type(app).title()} (consumer key/secret)")
+    subs = st.get("subs") or {}
+    for api_id in app.data.get("apis", []):
+        status = subs.get(api_id)
+        label = f"langganan API {names.get(api_id, api_id)}"
+        if status == "UNBLOCKED":
+            have.append(label)
+        elif status == "ON_HOLD":
+            have.append(label + " (menunggu persetujuan)")
+        elif status == "REJECTED":
+            have.append(label + " (ditolak)")
+        else:
+            missing.append(label)
+    (have if st.get("api_key") else missing).append("API key")
+    return have, missing
+
+
+class _Stop(Exception):
+    """The sequence stops here; its message has been sent."""
 
 
 class AppsWso2:
     def __init__(self, env: Env) -> None:
         self.env = env
 
+    # ------------------------------------------------------------------ plumbing
     def _scope(self, s: Any) -> Scope:
-        now = self.env.clock.now()
-        return work_scope(s, now)
-
-    async def _login(self, app_id: int) -> tuple[Any, Application] | None:
-        from splp import Login
-
-        async with self.env.db.sessions() as s:  # type: ignore[union-attr]
-            app = await s.get(Application, app_id)
-            acct = await s.get(Account, app.request_id) if app else None
-            sec = await s.scalar(select(Secret).where(Secret.request_id == app.request_id, Secret.kind == "login",
-                                                      Secret.wiped_at.is_(None)).order_by(Secret.id.desc())) if app else None
-        if app is None or acct is None or sec is None or sec.ciphertext is None or self.env.vault is None:
-            return None
-        return Login(acct.username, self.env.vault.decrypt(sec.ciphertext)), app
-
-    async def _finish_step(self, s: Any, app: Application, code: str, *, start_next: str | None) -> None:
-        now = self.env.clock.now()
-        step = await s.scalar(select(AppStep).where(AppStep.application_id == app.id, AppStep.step_code == code,
-                                                    AppStep.done_at.is_(None)))
-        if step is not None:
-            step.done_at = now
-        if start_next:
-            s.add(AppStep(application_id=app.id, step_code=start_next, started_at=now,
-                          due_at=now + STEPS[start_next].limit.as_timedelta))
-
-    async def _wipe_login(self, s: Any, request_id: int) -> None:
-        await s.execute(update(Secret).where(Secret.request_id == request_id, Secret.kind == "login",
-                                             Secret.wiped_at.is_(None))
-                        .values(ciphertext=None, wiped_at=self.env.clock.now(), wipe_reason="used"))
-
-    async def _fail(self, app_id: int, uid: int, err: Exception) -> None:
-        async with self.env.db.transaction() as s:  # type: ignore[union-attr]
-            scope = self._scope(s)
-            app = await s.get(Application, app_id)
-            if app is not None:
-                await self._wipe_login(s, app.request_id)
-                app.status, app.updated_at = "draft", scope.now
-                await s.execute(update(AppStep).where(AppStep.application_id == app_id, AppStep.done_at.is_(None))
-                                .values(done_at=scope.now))
-            scope.outbox.send(uid, f"⚠️ Proses di SPLP gagal: {T.e(str(err))}\n\nTidak ada yang tertinggal setengah "
-                                   "jalan di bot; Anda dapat menekan «Mulai» lagi.")
-            await scope.outbox.flush()
-        self._wake()
+        return work_scope(s, self.env.clock.now())
 
     def _wake(self) -> None:
         if self.env.wake_sender:
             self.env.wake_sender()
 
-    async def catalogue(self, app_id: int, uid: int) -> None:
-        """B1 (open the user portal = sign in) and the API catalogue to choose from."""
-        from splp import SPLPError
+    def _tx(self):  # type: ignore[no-untyped-def]
+        return self.env.db.transaction()  # type: ignore[union-attr]
 
-        got = await self._login(app_id)
-        if got is None:
-            return
-        login, app = got
-        try:
-            apis = await self.env.splp.list_apis(login)
-        except SPLPError as e:
-            await self._fail(app_id, uid, e)
-            return
-        async with self.env.db.transaction() as s:  # type: ignore[union-attr]
+    async def _tell(self, uid: int, text: str, markup: Any = None) -> None:
+        async with self._tx() as s:
             scope = self._scope(s)
-            app = await s.get(Application, app_id)
-            app.data = {**app.data, "catalogue": [
-                {"id": a.id, "name": a.name, "version": a.version, "context": a.context, "provider": a.provider,
-                 "auth_header": a.auth_header or "Authorization", "api_key": bool(a.supports_api_key)}
-                for a in apis[:8]]}
-            await self._finish_step(s, app, "B1", start_next="B2")
-            scope.outbox.send(uid, "✅ Langkah B1 selesai: masuk ke Portal Pengguna SPLP.\n\n"
-                                   "Langkah B2 — pilih <b>API SPLP</b> yang dibutuhkan aplikasi:",
-                              self.selection(app, 0))
+            scope.outbox.send(uid, text, markup)
             await scope.outbox.flush()
         self._wake()
 
-    def selection(self, app: Application, mask: int) -> dict[str, Any]:
-        codec = self.env.codec
-        rows = [[kb.btn(f"{'☑️' if mask >> i & 1 else '⬜'} {a['name']} {a['version']} ({a['provider']})",
-                        codec.encode("ap", app.id, mask, i))] for i, a in enumerate(app.data.get("catalogue", []))]
-        if mask:
-            rows.append([kb.btn("▶️ Proses", codec.encode("aq", app.id, mask))])
-        return kb.inline(*rows)
+    def _btn(self, label: str, app_id: int, op: str) -> dict[str, Any]:
+        return kb.btn(label, self.env.codec.encode("am", app_id, OP[op]))
 
-    async def sequence(self, app_id: int, uid: int) -> None:
-        """B2 (create the application) and B3 (OAuth2 keys, token, subscriptions, API key)."""
-        from splp import AppSpec, KeySpec, SPLPError
-
-        got = await self._login(app_id)
-        if got is None:
-            return
-        login, app = got
-        d = app.data
-        key_type = "SANDBOX" if d.get("environment") == "sandbox" else "PRODUCTION"
-        try:
-            created = await self.env.splp.create_application(
-                login, AppSpec(name=d["name"], description=d.get("description") or d.get("business_process", "")[:512]))
-            if getattr(created, "pending", False):
-                raise _Pending()
-            async with self.env.db.transaction() as s:  # type: ignore[union-attr]
-                a = await s.get(Application, app_id)
-                a.data = {**a.data, "splp_app_id": created.id}
-                await self._finish_step(s, a, "B2", start_next="B3")
-            keys = await self.env.splp.generate_keys(login, created.id, KeySpec(
-                key_type=key_type, callback_url=d.get("callback_url") or ""))
-            for api_id in d.get("apis", []):
-                await self.env.splp.subscribe(login, created.id, api_id)
-            api_key = await self.env.splp.generate_api_key(login, created.id, key_type)
-        except _Pending:
-            async with self.env.db.transaction() as s:  # type: ignore[union-attr]
-                scope = self._scope(s)
-                scope.outbox.send(uid, "⏳ Aplikasi menunggu persetujuan admin SPLP. Anda akan diberi tahu.")
-                await scope.outbox.flush()
-            self._wake()
-            return
-        except SPLPError as e:
-            await self._fail(app_id, uid, e)
-            return
-        creds = {"consumer_key": keys.consumer_key, "consumer_secret": keys.consumer_secret,
-                 "access_token": keys.access_token, "api_key": api_key.key}
-        async with self.env.db.transaction() as s:  # type: ignore[union-attr]
-            scope = self._scope(s)
+    async def _record(self, app_id: int, **data: Any) -> None:
+        async with self._tx() as s:
             a = await s.get(Application, app_id)
-            sec = Secret(request_id=a.request_id, kind="app_credentials",
-                         ciphertext=self.env.vault.encrypt(json.dumps(creds)),  # type: ignore[union-attr]
-                         created_at=scope.now, expires_at=scope.now + timedelta(
-                             hours=self.env.settings.secret_ttl_hours))
+            a.data = {**a.data, **data}
+            a.updated_at = self.env.clock.now()
+
+    async def _finish_step(self, s: Any, app_id: int, code: str, *, start_next: str | None) -> None:
+        now = self.env.clock.now()
+        steps = (await s.scalars(select(AppStep).where(AppStep.application_id == app_id))).all()
+        for step in steps:
+            if step.step_code == code and step.done_at is None:
+                step.done_at = now
+        if start_next and not any(x.step_code == start_next for x in steps):
+            s.add(AppStep(application_id=app_id, step_code=start_next, started_at=now,
+                          due_at=now + STEPS[start_next].limit.as_timedelta))
+
+    async def _wipe(self, s: Any, request_id: int, kinds: tuple[str, ...], reason: str = "used") -> None:
+        await s.execute(update(Secret).where(Secret.request_id == request_id, Secret.kind.in_(kinds),
+                                             Secret.wiped_at.is_(None))
+                        .values(ciphertext=None, wiped_at=self.env.clock.now(), wipe_reason=reason))
+
+    async def _login(self, app_id: int) -> tuple[Any, Application]:
+        """The account's sign-in: the password typed for this session, else the session grant kept
+        while an approval is awaited, else None (the owner is asked for the password)."""
+        from splp import Login, SessionGrant
+
+        now = self.env.clock.now()
+        async with self.env.db.sessions() as s:  # type: ignore[union-attr]
+            app = await s.get(Application, app_id)
+            acct = await s.get(Account, app.request_id)
+            rows = (await s.scalars(select(Secret).where(
+                Secret.request_id == app.request_id, Secret.kind.in_(WORK_SECRETS), Secret.wiped_at.is_(None),
+                Secret.expires_at > now).order_by(Secret.id.desc()))).all()
+        vault = self.env.vault
+        if acct is None or vault is None:
+            return None, app
+        for kind in WORK_SECRETS:
+            sec = next((r for r in rows if r.kind == kind and r.ciphertext is not None), None)
+            if sec is None:
+                continue
+            if kind == "login":
+                return Login(acct.username, vault.decrypt(sec.ciphertext)), app
+            return Login(acct.username, "", SessionGrant(**json.loads(vault.decrypt(sec.ciphertext)))), app
+        return None, app
+
+    async def _keep_grant(self, s: Any, app: Application, login: Any) -> bool:
+        """Store the (renewed) session grant in place of any earlier one; False if there is none."""
+        await self._wipe(s, app.request_id, ("grant",), "renewed")
+        grant = self.env.splp.session_grant(login)
+        if grant is None or self.env.vault is None:
+            return False
+        now = self.env.clock.now()
+        payload = json.dumps({"client_id": grant.client_id, "client_secret": grant.client_secret,
+                              "refresh_token": grant.refresh_token})
+        s.add(Secret(request_id=app.request_id, kind="grant", ciphertext=self.env.vault.encrypt(payload),
+                     created_at=now, expires_at=now + timedelta(days=self.env.settings.splp_approval_watch_days)))
+        return True
+
+    async def _store_creds(self, app_id: int, new: dict[str, Any], *, slot: str = "creds") -> int:
+        """Merge freshly made credentials into the application's encrypted secret awaiting its
+        reveal (created on first use); returns the secret's id."""
+        vault = self.env.vault
+        assert vault is not None
+        async with self._tx() as s:
+            now = self.env.clock.now()
+            a = await s.get(Application, app_id)
+            sec = await s.get(Secret, a.data[slot]) if a.data.get(slot) else None
+            if sec is not None and sec.ciphertext is not None:
+                sec.ciphertext = vault.encrypt(json.dumps({**json.loads(vault.decrypt(sec.ciphertext)), **new}))
+                return sec.id
+            sec = Secret(request_id=a.request_id, kind="app_credentials", ciphertext=vault.encrypt(json.dumps(new)),
+                         created_at=now, expires_at=now + timedelta(hours=self.env.settings.secret_ttl_hours))
             s.add(sec)
             await s.flush()
-            await self._wipe_login(s, a.request_id)
-            await self._finish_step(s, a, "B3", start_next=None)
-            a.status, a.updated_at = "done", scope.now
-            a.data = {**a.data, "credentials_secret": sec.id}
-            steps = (await s.scalars(select(AppStep).where(AppStep.application_id == app_id)
-                                     .order_by(AppStep.id))).all()
-            timeline = "\n".join(f"• {x.step_code}: {int(((x.done_at or scope.now) - x.started_at).total_seconds())} detik"
-                                 f" ({'tepat waktu' if x.done_at and x.done_at <= x.due_at else 'melewati batas'})"
-                                 for x in steps)
-            scope.outbox.send(uid, (
-                f"🎉 Aplikasi <b>{T.e(d['name'])}</b> terdaftar di SPLP dengan OAuth2 dan API key.\n\n<b>Waktu per "
-                f"langkah (batas 10 menit):</b>\n{timeline}\n\nTekan <b>Tampilkan</b> untuk melihat kredensial "
-                f"(sekali saja; pesan dihapus setelah {self.env.settings.secret_message_minutes} menit)."),
-                kb.inline([kb.btn("👁 Tampilkan", self.env.codec.encode("av", app_id, sec.id))]))
+            a.data = {**a.data, slot: sec.id}
+            return sec.id
+
+    async def _fresh_reveal(self, app_id: int, creds: dict[str, Any]) -> int:
+        """New credentials from a management action replace any earlier ones not yet shown."""
+        async with self._tx() as s:
+            a = await s.get(Application, app_id)
+            if a.data.get("reveal"):
+                await s.execute(update(Secret).where(Secret.id == a.data["reveal"], Secret.wiped_at.is_(None))
+                                .values(ciphertext=None, wiped_at=self.env.clock.now(), wipe_reason="replaced"))
+            a.data = {**a.data, "reveal": None}
+        return await self._store_creds(app_id, creds, slot="reveal")
+
+    def _reveal_markup(self, app_id: int, sec_id: int) -> dict[str, Any]:
+        return kb.inline([kb.btn("👁 Tampilkan", self.env.codec.encode("av", app_id, sec_id))])
+
+    def _reveal_note(self) -> str:
+        return (f"Tekan <b>Tampilkan</b> untuk melihat kredensial (sekali saja; pesan dihapus setelah "
+                f"{self.env.settings.secret_message_minutes} menit).")
+
+    # ------------------------------------------------------------------ entry point
+    async def run(self, app_id: int, uid: int) -> None:
+        """Carry out the operation the owner asked for (``data["op"]``), after sign-in."""
+        from splp import SPLPError
+
+        async with self.env.db.sessions() as s:  # type: ignore[union-attr]
+            app = await s.get(Application, app_id)
+            op = dict((app.data.get("op") or {}) if app else {})
+        kind = op.get("kind")
+        login, app = await self._login(app_id)
+        if login is None:
+            await self._need_login(app_id, uid)
+            return
+        try:
+            if kind == "start":
+                await self.catalogue(app_id, uid, login)
+            elif kind == "more":
+                await self.catalogue(app_id, uid, login, more=True)
+            elif kind in ("resume", "create"):
+                await self.advance(app_id, uid, login)
+            elif kind == "check":
+                await self.check(app_id, uid, login)
+            elif kind == "more_go":
+                await self.subscribe_more(app_id, uid, login, op.get("apis") or [])
+            elif kind == "secret":
+                await self.regenerate_secret(app_id, uid, login)
+            elif kind == "apikey":
+                await self.regenerate_api_key(app_id, uid, login)
+            elif kind == "delete":
+                await self.delete(app_id, uid, login)
+        except _Stop:
+            pass
+        except SPLPError as e:
+            await self._failed(app_id, uid, e, kind or "")
+        finally:
+            await self._record(app_id, busy=None)
+
+    async def _need_login(self, app_id: int, uid: int) -> None:
+        async with self._tx() as s:
+            scope = self._scope(s)
+            a = await s.get(Application, app_id)
+            acct = await s.get(Account, a.request_id)
+            from bot.services.apps import Apps
+            await Apps(scope, self.env).ask_password(uid, a, acct)
             await scope.outbox.flush()
         self._wake()
 
+    # ------------------------------------------------------------------ B1: sign in, choose APIs
+    async def catalogue(self, app_id: int, uid: int, login: Any, *, more: bool = False) -> None:
+        """B1 (open the user portal = sign in) and the API catalogue to choose from; with ``more``,
+        the APIs an existing application is not yet subscribed to."""
+        apis = await self.env.splp.list_apis(login)
+        async with self._tx() as s:
+            scope = self._scope(s)
+            app = await s.get(Application, app_id)
+            taken = set(((app.data.get("splp") or {}).get("subs") or {}))
+            entries = [{"id": a.id, "name": a.name, "version": a.version, "context": a.context,
+                        "provider": a.provider, "auth_header": a.auth_header or "Authorization",
+                        "api_key": bool(a.supports_api_key)} for a in apis if a.id not in taken][:8]
+            if more:
+                app.data = {**app.data, "offer": entries}
+                if not entries:
+                    scope.outbox.send(uid, "Aplikasi ini sudah berlangganan semua API yang tersedia di katalog.")
+                else:
+                    scope.outbox.send(uid, f"Pilih <b>API tambahan</b> untuk {T.e(app.data.get('name'))}:",
+                                      self.selection(app, 0, more=True))
+            else:
+                app.data = {**app.data, "catalogue": entries}
+                await self._finish_step(s, app_id, "B1", start_next="B2")
+                scope.outbox.send(uid, "✅ Langkah B1 selesai: masuk ke Portal Pengguna SPLP.\n\n"
+                                       "Langkah B2 — pilih <b>API SPLP</b> yang dibutuhkan aplikasi:",
+                                  self.selection(app, 0))
+            await scope.outbox.flush()
+        self._wake()
+
+    def selection(self, app: Application, mask: int, *, more: bool = False) -> dict[str, Any]:
+        codec = self.env.codec
+        toggle, go = ("an", "at") if more else ("ap", "aq")
+        entries = app.data.get("offer" if more else "catalogue", [])
+        rows = [[kb.btn(f"{'☑️' if mask >> i & 1 else '⬜'} {a['name']} {a['version']} ({a['provider']})",
+                        codec.encode(toggle, app.id, mask, i))] for i, a in enumerate(entries)]
+        if mask:
+            rows.append([kb.btn("▶️ Proses", codec.encode(go, app.id, mask))])
+        return kb.inline(*rows)
+
+    # ------------------------------------------------------------------ B2 + B3, resumable
+    async def advance(self, app_id: int, uid: int, login: Any) -> None:
+        """B2 (create the application) and B3 (OAuth2 keys and token, subscriptions, API key);
+        whatever SPLP already holds (``data["splp"]``) is not made again."""
+        from splp import AppSpec, KeySpec
+
+        splp = self.env.splp
+        _, app = await self._login(app_id)
+        d = app.data
+        st: dict[str, Any] = dict(d.get("splp") or {})
+        ktype = key_type(app)
+        if not st.get("id"):
+            created = await splp.create_application(login, AppSpec(
+                name=d["name"], description=(d.get("description") or d.get("business_process", ""))[:512]))
+            st["id"] = created.id
+            await self._record(app_id, splp=st)
+            if created.rejected:
+                await self._rejected(app_id, uid, "application")
+                return
+            if created.pending:
+                await self._wait(app_id, uid, login, "application", after="advance")
+                return
+            async with self._tx() as s:
+                await self._finish_step(s, app_id, "B2", start_next="B3")
+        if not st.get("keys"):
+            keys = await splp.generate_keys(login, st["id"], KeySpec(key_type=ktype,  # type: ignore[arg-type]
+                                                                     callback_url=d.get("callback_url") or ""))
+            await self._store_creds(app_id, {"consumer_key": keys.consumer_key, "consumer_secret": keys.consumer_secret,
+                                             "access_token": keys.access_token})
+            st.update(keys=True, km=keys.key_mapping_id)
+            await self._record(app_id, splp=st)
+        subs: dict[str, str] = dict(st.get("subs") or {})
+        for api_id in d.get("apis", []):
+            if api_id not in subs:
+                sub = await splp.subscribe(login, st["id"], api_id)
+                subs[api_id] = sub.status
+                st["subs"] = subs
+                await self._record(app_id, splp=st)
+        if any(v == "ON_HOLD" for v in subs.values()):
+            await self._wait(app_id, uid, login, "subscription", after="advance")
+            return
+        if not st.get("api_key"):
+            key = await splp.generate_api_key(login, st["id"], ktype)  # type: ignore[arg-type]
+            await self._store_creds(app_id, {"api_key": key.key})
+            st["api_key"] = True
+            await self._record(app_id, splp=st)
+        await self._finish(app_id, uid)
+
+    async def _finish(self, app_id: int, uid: int) -> None:
+        async with self._tx() as s:
+            scope = self._scope(s)
+            a = await s.get(Application, app_id)
+            await self._wipe(s, a.request_id, WORK_SECRETS)
+            await self._finish_step(s, app_id, "B2", start_next=None)
+            await self._finish_step(s, app_id, "B3", start_next=None)
+            a.status, a.updated_at, a.check_at = "done", scope.now, None
+            a.data = {k: v for k, v in a.data.items() if k not in ("op", "waiting")}
+            steps = (await s.scalars(select(AppStep).where(AppStep.application_id == app_id)
+                                     .order_by(AppStep.id))).all()
+            timeline = "\n".join(f"• {x.step_code}: {_took((x.done_at or scope.now) - x.started_at)}"
+                                 f" ({'tepat waktu' if x.done_at and x.done_at <= x.due_at else 'melewati batas'})"
+                                 for x in steps)
+            rejected = [f"{c['name']} {c['version']}" for c in a.data.get("catalogue", [])
+                        if ((a.data.get("splp") or {}).get("subs") or {}).get(c["id"]) == "REJECTED"]
+            note = (f"\n\n⚠️ Langganan ditolak admin SPLP: {T.e(', '.join(rejected))}." if rejected else "")
+            sec = await s.get(Secret, a.data.get("creds")) if a.data.get("creds") else None
+            if sec is None or sec.ciphertext is None:
+                tail, markup = ("Kredensial yang dibuat sudah tidak tersimpan (melewati batas waktu); buat ulang "
+                                "consumer secret dan API key dari menu /aplikasi."), None
+            else:
+                tail, markup = self._reveal_note(), self._reveal_markup(app_id, sec.id)
+            scope.outbox.send(uid, (
+                f"🎉 Aplikasi <b>{T.e(a.data['name'])}</b> terdaftar di SPLP dengan OAuth2 dan API key.{note}\n\n"
+                f"<b>Waktu per langkah (batas 10 menit):</b>\n{timeline}\n\n{tail}"), markup)
+            self._log(s, "app_registered", actor_tg=uid, request_id=a.request_id, application=app_id)
+            await scope.outbox.flush()
+        self._wake()
+
+    # ------------------------------------------------------------------ approval
+    async def _wait(self, app_id: int, uid: int, login: Any, kind: str, *, after: str) -> None:
+        """SPLP holds the application or a subscription for an admin's approval: keep only a
+        session grant, look again later, and tell the owner."""
+        async with self._tx() as s:
+            scope = self._scope(s)
+            a = await s.get(Application, app_id)
+            watching = await self._keep_grant(s, a, login)
+            await self._wipe(s, a.request_id, ("login",))
+            a.status, a.updated_at = "waiting", scope.now
+            a.data = {**a.data, "waiting": {"kind": kind, "after": after, "checks": 0,
+                                            "resume": "done" if after == "notify" else "in_progress"}}
+            a.check_at = scope.now + FIRST_CHECK if watching else None
+            what = "Aplikasi" if kind == "application" else "Langganan API"
+            how = ("Bot memeriksa statusnya secara berkala dan akan memberi tahu Anda segera setelah disetujui "
+                   "atau ditolak." if watching else "Tekan «Periksa sekarang» untuk memeriksa statusnya.")
+            scope.outbox.send(uid, f"⏳ {what} <b>{T.e(a.data.get('name'))}</b> menunggu persetujuan admin SPLP. {how}",
+                              kb.inline([self._btn("🔄 Periksa sekarang", app_id, "check")]))
+            self._log(s, "app_waiting", actor_tg=uid, request_id=a.request_id, application=app_id, kind=kind)
+            await scope.outbox.flush()
+        self._wake()
+
+    async def sweep_pending(self) -> int:
+        """Look again at every application whose approval check is due (reads only due rows; each
+        claimed exclusively, so several instances never check one twice)."""
+        now = self.env.clock.now()
+        async with self.env.db.sessions() as s:  # type: ignore[union-attr]
+            due = (await s.execute(select(Application.id, Application.owner_telegram_id).where(
+                Application.check_at <= now, Application.status == "waiting")
+                .order_by(Application.check_at).limit(20))).all()
+        n = 0
+        for app_id, uid in due:
+            async with self._tx() as s:
+                res = await s.execute(update(Application).where(
+                    Application.id == app_id, Application.check_at <= now, Application.status == "waiting")
+                    .values(check_at=now + CHECK_CLAIM))
+            if res.rowcount != 1:
+                continue
+            n += 1
+            await self.run_check(app_id, uid)
+        return n
+
+    async def run_check(self, app_id: int, uid: int) -> None:
+        from splp import BadCredentials, SPLPError
+
+        login, _ = await self._login(app_id)
+        if login is None:
+            await self._unwatched(app_id, uid)
+            return
+        try:
+            await self.check(app_id, uid, login)
+        except BadCredentials:
+            await self._unwatched(app_id, uid)
+        except SPLPError as e:
+            _, app = await self._login(app_id)
+            if app.status == "waiting":  # SPLP unreachable or failing: look again later
+                log.info("approval check of application %s failed: %s", app_id, e.code)
+                await self._reschedule(app_id, login)
+            else:  # approved, then the rest of the sequence failed
+                await self._failed(app_id, uid, e, "check")
+
+    async def _unwatched(self, app_id: int, uid: int) -> None:
+        async with self._tx() as s:
+            scope = self._scope(s)
+            a = await s.get(Application, app_id)
+            a.check_at = None
+            await self._wipe(s, a.request_id, ("grant",), "expired")
+            scope.outbox.send(uid, f"⏳ Bot tidak dapat lagi memeriksa persetujuan SPLP untuk "
+                                   f"<b>{T.e(a.data.get('name'))}</b> tanpa masuk kembali. Tekan «Periksa sekarang» "
+                                   "(kata sandi akun akan diminta).",
+                              kb.inline([self._btn("🔄 Periksa sekarang", app_id, "check")]))
+            await scope.outbox.flush()
+        self._wake()
+
+    async def _reschedule(self, app_id: int, login: Any) -> None:
+        async with self._tx() as s:
+            now = self.env.clock.now()
+            a = await s.get(Application, app_id)
+            w = dict(a.data.get("waiting") or {})
+            w["checks"] = int(w.get("checks", 0)) + 1
+            a.data = {**a.data, "waiting": w}
+            watching = await self._keep_grant(s, a, login)
+            gap = min(FIRST_CHECK * (2 ** w["checks"]), MAX_CHECK_GAP)
+            a.check_at = now + gap if watching else None
+
+    async def check(self, app_id: int, uid: int, login: Any) -> None:
+        """Has SPLP decided? Approved: carry on (or offer the new API key); rejected: say so."""
+        splp = self.env.splp
+        _, app = await self._login(app_id)
+        if app.status != "waiting":
+            return
+        st = dict(app.data.get("splp") or {})
+        w = dict(app.data.get("waiting") or {})
+        if w.get("kind") == "application":
+            got = await splp.get_application(login, st["id"])
+            if got.pending:
+                await self._reschedule(app_id, login)
+                return
+            if got.rejected:
+                await self._rejected(app_id, uid, "application")
+                return
+            async with self._tx() as s:
+                scope = self._scope(s)
+                a = await s.get(Application, app_id)
+                a.status, a.check_at, a.updated_at = "in_progress", None, scope.now
+                await self._finish_step(s, app_id, "B2", start_next="B3")
+                await self._keep_grant(s, a, login)
+                scope.outbox.send(uid, f"✅ Aplikasi <b>{T.e(a.data.get('name'))}</b> disetujui admin SPLP. "
+                                       "Melanjutkan pembuatan kunci OAuth2, langganan, dan API key…")
+                await scope.outbox.flush()
+            self._wake()
+            await self.advance(app_id, uid, login)
+            return
+        listed = {x.api_id: x.status for x in await splp.list_subscriptions(login, st["id"])}
+        subs = {k: listed.get(k, v) for k, v in (st.get("subs") or {}).items()}
+        st["subs"] = subs
+        await self._record(app_id, splp=st)
+        if any(v == "ON_HOLD" for v in subs.values()):
+            await self._reschedule(app_id, login)
+            return
+        async with self._tx() as s:
+            scope = self._scope(s)
+            a = await s.get(Application, app_id)
+            a.status, a.check_at, a.updated_at = w.get("resume", "in_progress"), None, scope.now
+            a.data = {k: v for k, v in a.data.items() if k != "waiting"}
+            names = {c["id"]: f"{c['name']} {c['version']}" for c in a.data.get("catalogue", [])}
+            decided = [f"{names.get(k, k)}: {'disetujui' if v == 'UNBLOCKED' else 'ditolak'}"
+                       for k, v in subs.items() if v in ("UNBLOCKED", "REJECTED")]
+            if w.get("after") == "advance":
+                await self._keep_grant(s, a, login)
+                scope.outbox.send(uid, "✅ Keputusan admin SPLP atas langganan: " + T.e("; ".join(decided))
+                                  + ". Melanjutkan…")
+            else:
+                await self._wipe(s, a.request_id, ("grant",))
+                scope.outbox.send(uid, "✅ Keputusan admin SPLP atas langganan: " + T.e("; ".join(decided)) + ".\n\n"
+                                  "⚠️ API key yang sudah ada tidak mencakup API yang baru disetujui; buat API key baru.",
+                                  kb.inline([self._btn("🗝 Buat API key baru", app_id, "apikey")]))
+            await scope.outbox.flush()
+        self._wake()
+        if w.get("after") == "advance":
+            await self.advance(app_id, uid, login)
+
+    async def _rejected(self, app_id: int, uid: int, kind: str) -> None:
+        async with self._tx() as s:
+            scope = self._scope(s)
+            a = await s.get(Application, app_id)
+            await self._wipe(s, a.request_id, WORK_SECRETS)
+            a.status, a.check_at, a.updated_at = "rejected", None, scope.now
+            await s.execute(update(AppStep).where(AppStep.application_id == app_id, AppStep.done_at.is_(None))
+                            .values(done_at=scope.now))
+            scope.outbox.send(uid, f"❌ Aplikasi <b>{T.e(a.data.get('name'))}</b> ditolak oleh admin SPLP. "
+                                   "Hubungi pengelola SPLP untuk alasannya; Anda dapat mendaftarkan aplikasi lagi "
+                                   "melalui /aplikasi.")
+            self._log(s, "app_rejected", actor_tg=uid, request_id=a.request_id, application=app_id, kind=kind)
+            await scope.outbox.flush()
+        self._wake()
+
+    # ------------------------------------------------------------------ failures
+    async def _failed(self, app_id: int, uid: int, err: Exception, kind: str) -> None:
+        """Say what went wrong and, when the sequence stopped half-way, exactly what exists in SPLP."""
+        from splp import BadCredentials
+
+        async with self._tx() as s:
+            scope = self._scope(s)
+            a = await s.get(Application, app_id)
+            if isinstance(err, BadCredentials):
+                await self._wipe(s, a.request_id, WORK_SECRETS)
+            creating = a.status in ("in_progress", "incomplete")
+            if a.status != "waiting":
+                a.check_at = None
+            if creating and not (a.data.get("splp") or {}).get("id"):
+                # Nothing exists in SPLP: back to the summary, as if never started.
+                await self._wipe(s, a.request_id, WORK_SECRETS)
+                a.status, a.updated_at = "draft", scope.now
+                await s.execute(update(AppStep).where(AppStep.application_id == app_id, AppStep.done_at.is_(None))
+                                .values(done_at=scope.now))
+                scope.outbox.send(uid, f"⚠️ Proses di SPLP gagal: {T.e(str(err))}\n\nBelum ada yang dibuat di SPLP; "
+                                       "Anda dapat menekan «Mulai» lagi.")
+            elif creating:
+                a.status, a.updated_at = "incomplete", scope.now
+                have, missing = what_exists(a)
+                scope.outbox.send(uid, (
+                    f"⚠️ Proses di SPLP terhenti: {T.e(str(err))}\n\n<b>Sudah ada di SPLP:</b>\n"
+                    + "\n".join(f"• {T.e(x)}" for x in have) + "\n<b>Belum dibuat:</b>\n"
+                    + "\n".join(f"• {T.e(x)}" for x in missing)
+                    + "\n\n«Lanjutkan» menyelesaikan yang belum dibuat tanpa membuat ulang yang sudah ada; "
+                      "«Hapus dari SPLP» menghapus aplikasi beserta kunci dan langganannya."),
+                    kb.inline([self._btn("🔁 Lanjutkan", app_id, "resume")],
+                              [self._btn("🗑 Hapus dari SPLP", app_id, "delete_ask")]))
+            else:
+                scope.outbox.send(uid, f"⚠️ Permintaan ke SPLP gagal: {T.e(str(err))}\n\nTidak ada yang berubah pada "
+                                       "aplikasi di bot; silakan coba lagi dari /aplikasi.")
+            self._log(s, "app_splp_error", actor_tg=uid, request_id=a.request_id, application=app_id, op=kind,
+                        code=getattr(err, "code", type(err).__name__))
+            await scope.outbox.flush()
+        self._wake()
+
+    # ------------------------------------------------------------------ managing an application
+    async def subscribe_more(self, app_id: int, uid: int, login: Any, api_ids: list[str]) -> None:
+        splp = self.env.splp
+        _, app = await self._login(app_id)
+        st = dict(app.data.get("splp") or {})
+        subs = dict(st.get("subs") or {})
+        offer = {a["id"]: a for a in app.data.get("offer", [])}
+        catalogue = list(app.data.get("catalogue", []))
+        for api_id in api_ids:
+            if api_id in subs or api_id not in offer:
+                continue
+            sub = await splp.subscribe(login, st["id"], api_id)
+            subs[api_id] = sub.status
+            st["subs"] = subs
+            if not any(c["id"] == api_id for c in catalogue):
+                catalogue.append(offer[api_id])
+            await self._record(app_id, splp=st, catalogue=catalogue,
+                               apis=list(dict.fromkeys([*app.data.get("apis", []), *subs])))
+        if any(subs.get(a) == "ON_HOLD" for a in api_ids):
+            await self._wait(app_id, uid, login, "subscription", after="notify")
+            return
+        names = ", ".join(f"{offer[a]['name']} {offer[a]['version']}" for a in api_ids if a in offer)
+        await self._tell(uid, f"✅ Aplikasi berlangganan: {T.e(names)}.\n\n⚠️ API key yang sudah ada dibuat sebelum "
+                              "langganan ini dan <b>tidak berlaku</b> untuk API tersebut. Buat API key baru (kunci lama "
+                              "dapat dicabut sekaligus).",
+                         kb.inline([self._btn("🗝 Buat API key baru", app_id, "apikey")]))
+
+    async def regenerate_secret(self, app_id: int, uid: int, login: Any) -> None:
+        """A new consumer secret (SPLP invalidates the old one) and a fresh access token."""
+        from splp import SPLPError
+
+        splp = self.env.splp
+        _, app = await self._login(app_id)
+        st = app.data.get("splp") or {}
+        keys = await splp.get_keys(login, st["id"], key_type(app))  # type: ignore[arg-type]
+        if keys is None:
+            await self._tell(uid, "Aplikasi ini belum memiliki kunci OAuth2 di SPLP.")
+            return
+        fresh = await splp.regenerate_secret(login, st["id"], keys.key_mapping_id)
+        creds: dict[str, Any] = {"consumer_key": fresh.consumer_key or keys.consumer_key,
+                                 "consumer_secret": fresh.consumer_secret}
+        try:
+            tok = await splp.generate_token(login, st["id"], keys.key_mapping_id, fresh.consumer_secret or "")
+            creds["access_token"] = tok.access_token
+        except SPLPError as e:  # the secret matters; a token can be obtained with it
+            log.info("token after secret regeneration failed: %s", e.code)
+        sec_id = await self._fresh_reveal(app_id, creds)
+        await self._audit(app_id, uid, "app_secret_regenerated")
+        await self._tell(uid, "🔑 Consumer secret baru telah dibuat; consumer secret lama <b>tidak berlaku lagi</b>. "
+                              + self._reveal_note(), self._reveal_markup(app_id, sec_id))
+
+    async def regenerate_api_key(self, app_id: int, uid: int, login: Any) -> None:
+        """A new API key covering every current subscription; the old key, when its owner sent it,
+        is revoked."""
+        from splp import SPLPError
+
+        splp = self.env.splp
+        _, app = await self._login(app_id)
+        st = app.data.get("splp") or {}
+        ktype = key_type(app)
+        new = await splp.generate_api_key(login, st["id"], ktype)  # type: ignore[arg-type]
+        sec_id = await self._fresh_reveal(app_id, {"api_key": new.key})
+        old = await self._take_old_key(app)
+        if old is None:
+            revoked = ("Kunci lama <b>tidak dicabut</b> (tidak dikirim) dan tetap berlaku; bila kunci lama bocor, "
+                       "hubungi admin SPLP atau hapus aplikasi.")
+        else:
+            try:
+                await splp.revoke_api_key(login, st["id"], old, ktype)  # type: ignore[arg-type]
+                revoked = "API key lama telah <b>dicabut</b>."
+            except SPLPError as e:
+                revoked = f"API key lama <b>gagal dicabut</b>: {T.e(str(e))}"
+        await self._audit(app_id, uid, "app_api_key_regenerated", revoked_old=old is not None)
+        await self._tell(uid, f"🗝 API key baru telah dibuat untuk semua API yang dilanggani. {revoked}\n\n"
+                              + self._reveal_note(), self._reveal_markup(app_id, sec_id))
+
+    async def _take_old_key(self, app: Application) -> str | None:
+        async with self._tx() as s:
+            sec = await s.scalar(select(Secret).where(Secret.request_id == app.request_id,
+                                                      Secret.kind == "old_api_key", Secret.wiped_at.is_(None),
+                                                      Secret.expires_at > self.env.clock.now())
+                                 .order_by(Secret.id.desc()))
+            old = None
+            if sec is not None and sec.ciphertext is not None and self.env.vault is not None:
+                old = self.env.vault.decrypt(sec.ciphertext)
+            await self._wipe(s, app.request_id, ("old_api_key",))
+            return old
+
+    async def delete(self, app_id: int, uid: int, login: Any) -> None:
+        _, app = await self._login(app_id)
+        st = app.data.get("splp") or {}
+        result = await self.env.splp.delete_application(login, st["id"]) if st.get("id") else "DELETED"
+        async with self._tx() as s:
+            scope = self._scope(s)
+            a = await s.get(Application, app_id)
+            if result == "PENDING":
+                scope.outbox.send(uid, f"⏳ Penghapusan aplikasi <b>{T.e(a.data.get('name'))}</b> menunggu "
+                                       "persetujuan admin SPLP.")
+            else:
+                await self._wipe(s, a.request_id, WORK_SECRETS)
+                for slot in ("creds", "reveal"):
+                    if a.data.get(slot):
+                        await s.execute(update(Secret).where(Secret.id == a.data[slot], Secret.wiped_at.is_(None))
+                                        .values(ciphertext=None, wiped_at=scope.now, wipe_reason="deleted"))
+                a.status, a.check_at, a.updated_at, a.name_key = "deleted", None, scope.now, None
+                await s.execute(update(AppStep).where(AppStep.application_id == app_id, AppStep.done_at.is_(None))
+                                .values(done_at=scope.now))
+                scope.outbox.send(uid, f"🗑 Aplikasi <b>{T.e(a.data.get('name'))}</b> telah dihapus dari SPLP "
+                                       "beserta kunci OAuth2, API key, dan langganannya.")
+            self._log(s, "app_deleted", actor_tg=uid, request_id=a.request_id, application=app_id, result=result)
+            await scope.outbox.flush()
+        self._wake()
+
+    def _log(self, s: Any, action: str, *, actor_tg: int, request_id: int, **detail: Any) -> None:
+        s.add(AuditLog(at=self.env.clock.now(), actor_telegram_id=actor_tg, actor_official_id=None,
+                       request_id=request_id, action=action, from_state=None, to_state=None, detail=detail or None))
+
+    async def _audit(self, app_id: int, uid: int, action: str, **detail: Any) -> None:
+        async with self._tx() as s:
+            a = await s.get(Application, app_id)
+            self._log(s, action, actor_tg=uid, request_id=a.request_id, application=app_id, **detail)
+
+    # ------------------------------------------------------------------ the reveal
     def render(self, app: Application, creds: dict[str, Any]) -> str:
+        """The credentials (whichever were made) and a ready-to-run example for developers."""
         s = self.env.settings
         token_url = s.splp_base_url.rstrip("/") + "/oauth2/token"
         gw = s.splp_gateway_url.rstrip("/")
-        lines = [f"🔐 <b>Kredensial aplikasi {T.e(app.data.get('name'))}</b>",
-                 f"Consumer Key: <code>{T.e(creds['consumer_key'])}</code>",
-                 f"Consumer Secret: <tg-spoiler><code>{T.e(creds['consumer_secret'] or '')}</code></tg-spoiler>",
-                 f"API key: <tg-spoiler><code>{T.e(creds['api_key'])}</code></tg-spoiler>", "",
-                 "<b>Contoh untuk pengembang</b> (token lalu panggil API):",
-                 f"<pre>TOKEN=$(curl -s -u '{T.e(creds['consumer_key'])}:&lt;consumer secret&gt;' "
-                 f"-d grant_type=client_credentials {T.e(token_url)} | python3 -c "
-                 "'import sys,json;print(json.load(sys.stdin)[\"access_token\"])')</pre>"]
-        for a in app.data.get("catalogue", []):
-            if a["id"] in app.data.get("apis", []):
-                url = f"{gw}{a['context']}/{a['version']}/"
+        lines = [f"🔐 <b>Kredensial aplikasi {T.e(app.data.get('name'))}</b>"]
+        if creds.get("consumer_key"):
+            lines.append(f"Consumer Key: <code>{T.e(creds['consumer_key'])}</code>")
+        if creds.get("consumer_secret"):
+            lines.append(f"Consumer Secret: <tg-spoiler><code>{T.e(creds['consumer_secret'])}</code></tg-spoiler>")
+        if creds.get("api_key"):
+            lines.append(f"API key: <tg-spoiler><code>{T.e(creds['api_key'])}</code></tg-spoiler>")
+        lines += ["", "<b>Contoh untuk pengembang</b>:"]
+        apis = subscribed(app)
+        if creds.get("consumer_key"):
+            lines.append(f"<pre>TOKEN=$(curl -s -u '{T.e(creds['consumer_key'])}:&lt;consumer secret&gt;' "
+                         f"-d grant_type=client_credentials {T.e(token_url)} | python3 -c "
+                         "'import sys,json;print(json.load(sys.stdin)[\"access_token\"])')</pre>")
+            for a in apis:
+                url = gw + a["context"] + "/" + a["version"] + "/"
                 lines.append(f"<pre>curl -H '{T.e(a['auth_header'])}: Bearer $TOKEN' {T.e(url)}</pre>")
+        if creds.get("api_key"):
+            for a in apis:
+                url = gw + a["context"] + "/" + a["version"] + "/"
                 if a.get("api_key"):
                     lines.append(f"<pre>curl -H 'apikey: &lt;API key&gt;' {T.e(url)}</pre>")
         lines.append("Simpan di tempat aman; jangan bagikan melalui chat.")
         return "\n".join(lines)
 
 
-class _Pending(Exception):
-    pass
+def _took(td: timedelta) -> str:
+    secs = int(td.total_seconds())
+    return f"{secs // 60} menit {secs % 60} detik" if secs >= 60 else f"{secs} detik"
 
 
-__all__ = ["AppsWso2", "PROCEDURE_B", "LOGIN_TTL"]
+__all__ = ["AppsWso2", "BUSY", "LOGIN_TTL", "OP", "OPS", "OP_STATUSES", "PROCEDURE_B", "WORK_SECRETS", "what_exists"]

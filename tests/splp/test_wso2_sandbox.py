@@ -226,3 +226,29 @@ async def test_wrong_user_password_is_bad_credentials(sandbox, adapter_for):
     with pytest.raises(BadCredentials):
         await adapter.list_tiers(Login(login.username_with_tenant, "Wrong-Password-123"))
     assert not sandbox.violations, [str(v) for v in sandbox.violations]
+
+
+async def test_a_session_grant_resumes_without_the_password_and_follows_its_renewal(sandbox, adapter_for):
+    """A pending approval is checked later from a stored grant, not the password; each use
+    renews the refresh token (the old one stops working), and a dead grant asks for the password."""
+    first = adapter_for(sandbox)
+    login = await _account_login(first)
+    app = await first.create_application(login, AppSpec(name="Grant-App"))
+    grant = first.session_grant(login)
+    assert grant is not None and login.password not in repr(grant)
+
+    other = adapter_for(sandbox)  # another instance, later: no password, only the grant
+    resumed = Login(login.username_with_tenant, "", grant)
+    assert (await other.get_application(resumed, app.id)).name == "Grant-App"
+    renewed = other.session_grant(resumed)
+    assert renewed is not None and renewed.refresh_token != grant.refresh_token
+    sandbox.expire_tokens()  # the access token lapses: the renewed grant refreshes again
+    again = Login(login.username_with_tenant, "", renewed)
+    assert (await other.get_application(again, app.id)).name == "Grant-App"
+
+    third = adapter_for(sandbox)  # the superseded grant was revoked by its renewal
+    with pytest.raises(BadCredentials) as err:
+        await third.get_application(Login(login.username_with_tenant, "", grant), app.id)
+    assert "kata sandi" in str(err.value)
+    assert adapter_for(sandbox, devportal_auth="basic").session_grant(login) is None
+    assert not sandbox.violations
