@@ -48,6 +48,16 @@ STATUS_LABELS = {"draft": "draf", "in_progress": "sedang berjalan", "waiting": "
                  "deleted": "dihapus", "cancelled": "dibatalkan"}
 
 
+MANUAL_MANAGE = (
+    "\n<b>Mengelola aplikasi di Portal Pengguna SPLP</b> ({url}):\n"
+    "• API lain: menu APIs → pilih API → Subscriptions → Subscribe. API key yang sudah ada <b>tidak</b> "
+    "mencakup API baru: buat API key baru sesudahnya.\n"
+    "• Consumer secret baru: aplikasi → Production Keys → OAuth2 Tokens → Regenerate Secret (yang lama "
+    "tidak berlaku lagi).\n"
+    "• API key baru: aplikasi → Production Keys → API Key → Generate Key; cabut kunci lama bila tidak dipakai.\n"
+    "• Hapus: menu Applications → Delete (kunci dan langganan ikut terhapus).")
+
+
 def _err(err: Invalid) -> str:
     return "⚠️ " + T.ERRORS.get(err.code, T.ERRORS["empty"]).format(**err.params)
 
@@ -113,6 +123,8 @@ class Apps(Ctx):
                   f" ({'tepat waktu' if x.done_at and x.done_at <= x.due_at else 'melewati batas' if x.done_at else 'berjalan'})"
                   for x in steps]
         lines.append("\nKredensial tidak disimpan oleh bot setelah ditampilkan.")
+        if app.mode != "wso2" and app.status == "done":
+            lines.append(MANUAL_MANAGE.format(url=T.e(portal_steps("B", self.settings.splp_tenant)[2].url)))
         self.out.send(user_id, "\n".join(lines), self.manage_markup(app))
         return None
 

@@ -62,6 +62,9 @@ async def test_manual_procedure_b(h: Harness) -> None:
     await h.tap(CONTACT, listing, text="ℹ️ SIMPUS-Integrasi", expect="Langkah (batas 10 menit)")
     info = h.emu.last_bot_message(CONTACT)
     assert "B2: " in info.text and "melewati batas" in info.text and "dinkes.simpus@kotabogor.go.id" in info.text
+    # Managing it is guided in the portal (no buttons that would need the account's password).
+    assert "Regenerate Secret" in info.text and "tidak mencakup" in info.text
+    assert not info.buttons
     # Someone else cannot open it.
     data = next(b["callback_data"] for b in listing.buttons if b["text"].startswith("ℹ️"))
     own = await h.say(STRANGER, "/start", expect="Selamat datang")
