@@ -96,7 +96,8 @@ class Apps(Ctx):
             *[[kb.btn(f"➕ {agency.short_name if agency else ''} — {acct.username}", self.cb("ab", req.id))]
               for req, acct, agency in accounts],
             *[[kb.btn(f"ℹ️ {app.data.get('name', '—')}", self.cb("ai", app.id))] for app in mine
-              if app.status in ("done", "waiting", "incomplete", "rejected")]))
+              if app.status in ("done", "waiting", "incomplete", "rejected")
+              or (app.status == "in_progress" and app.mode == "wso2")]))
 
     async def details(self, user_id: int, app_id: int) -> str | None:
         """An application's data, APIs and step timeline -- never its secrets."""
@@ -138,6 +139,7 @@ class Apps(Ctx):
                          b("🗝 Buat ulang API key", "apikey"), b("🗑 Hapus aplikasi", "delete_ask")],
                 "waiting": [b("🔄 Periksa persetujuan", "check")],
                 "incomplete": [b("🔁 Lanjutkan", "resume"), b("🗑 Hapus dari SPLP", "delete_ask")],
+                "in_progress": [b("🔁 Lanjutkan", "resume")],
                 "rejected": [b("🗑 Hapus dari SPLP", "delete_ask")]}.get(app.status)
         return kb.inline(*rows) if rows else None
 
@@ -192,8 +194,12 @@ class Apps(Ctx):
         if op == "apikey_nokey":
             await self.clear_awaiting(user_id)
             op = "apikey"
-        if op == "resume":
+        if op == "resume":  # after a failure, or after a crash left the work unfinished
+            if app.status == "in_progress" and app.data.get("busy") is None and "apis" not in app.data \
+                    and app.data.get("catalogue"):
+                return "Silakan pilih API pada pesan katalog.", False
             app.status = "in_progress"
+            return await self.schedule(user_id, app, "resume" if "apis" in app.data else "start")
         return await self.schedule(user_id, app, op)
 
     async def old_key_typed(self, user_id: int, text: str, ctx: dict[str, Any], message_id: int) -> tuple[int, bool]:

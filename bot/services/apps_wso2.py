@@ -41,7 +41,7 @@ WORK_SECRETS = ("login", "grant")
 # Management operations: the index is what the button carries ("am", app id, index).
 OPS = ("resume", "check", "more", "secret", "apikey", "delete_ask", "delete", "apikey_nokey")
 OP = {name: i for i, name in enumerate(OPS)}
-OP_STATUSES = {"resume": ("incomplete",), "check": ("waiting",), "more": ("done",), "secret": ("done",),
+OP_STATUSES = {"resume": ("incomplete", "in_progress"), "check": ("waiting",), "more": ("done",), "secret": ("done",),
                "apikey": ("done",), "apikey_nokey": ("done",), "delete_ask": ("done", "incomplete", "rejected"),
                "delete": ("done", "incomplete", "rejected")}
 

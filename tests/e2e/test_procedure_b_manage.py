@@ -348,3 +348,34 @@ async def test_stale_and_foreign_management_taps_change_nothing(emu, db_url, spl
         assert ans["show_alert"] and len(splp.calls) == before
     finally:
         await h.close()
+
+
+async def test_work_cut_short_by_a_crash_is_continued_from_my_applications(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
+    """kill -9 between two SPLP calls leaves the application "in progress" with its recorded
+    progress; the owner continues it from the details card and nothing is made twice."""
+    from datetime import timedelta
+
+    h = _harness(emu, db_url, splp)
+    await _ready(h, splp)
+    try:
+        splp.fail_next(r"/subscriptions$", 500, count=10, method="POST")
+        await _new_app(h, "SIMPUS-Putus", ("SIMPEG",), expect="Proses di SPLP terhenti")
+        splp.clear_faults()
+        async with h.db.transaction() as s:  # as a crash would have left it: mid-run, claim lapsed later
+            app = await s.scalar(select(Application).where(Application.status == "incomplete"))
+            app.status = "in_progress"
+            app.data = {**app.data, "busy": (h.clock.now() + timedelta(minutes=5)).isoformat()}
+        info = await _details(h, "SIMPUS-Putus")
+        ans = await h.tap(CONTACT, info, text="🔁 Lanjutkan")
+        assert "Sedang diproses" in ans["text"]  # the claim of the (dead) run still holds
+        h.clock.advance(minutes=16)  # the claim lapses, and so does the typed password
+        after = h.last_id(CONTACT)
+        await h.tap(CONTACT, info, text="🔁 Lanjutkan")
+        await h.wait_msg(CONTACT, "kata sandi akun SPLP", after=after)  # the 15 minutes of the password passed
+        done = await _password(h, "terdaftar di SPLP")
+        creds = await _reveal(h, done)
+        apps = [a for a in splp.applications.values() if a.name == "SIMPUS-Putus"]
+        assert len(apps) == 1 and len(apps[0].keys) == 1
+        assert await _gateway(splp, "SIMPEG", {"apikey": creds["api_key"]}) == 200
+    finally:
+        await h.close()
