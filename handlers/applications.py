@@ -34,7 +34,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
     elif cb.action == "am":
         res, run = await a.manage(uid, n[0], n[1])
     elif cb.action in ("an", "at"):
-        res, run = await a.choose_more(uid, n[0], n[1], n[2] if cb.action == "an" else None, tapped(update))
+        res, run = await a.choose_apis(uid, n[0], n[1], n[2] if cb.action == "an" else None, tapped(update),
+                                       more=True)
     elif cb.action == "ax":
         res = await a.cancel(uid, n[0])
     elif cb.action == "ai":

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from bot import keyboards as kb
 from bot import texts as T
-from bot.services.apps_wso2 import BUSY, LOGIN_TTL, OP, OP_STATUSES, OPS, WORK_SECRETS
+from bot.services.apps_wso2 import BUSY, LOGIN_TTL, OP, OP_STATUSES, OPS, WORK_SECRETS, step_timeline, took
 from bot.services.base import Ctx
 from splp.manual import portal_steps
 from storage.models import Account, Agency, Application, AppStep, ContactLink, Request
@@ -119,10 +119,7 @@ class Apps(Ctx):
         if apis:
             lines.append("<b>API:</b> " + T.e(", ".join(apis)))
         lines.append("<b>Langkah (batas 10 menit):</b>")
-        lines += [f"• {x.step_code}: {T.fmt_dt(x.started_at, self.tz)} — "
-                  f"{self._minutes((x.done_at or self.now) - x.started_at)}"
-                  f" ({'tepat waktu' if x.done_at and x.done_at <= x.due_at else 'melewati batas' if x.done_at else 'berjalan'})"
-                  for x in steps]
+        lines.append(step_timeline(steps, self.now, started=lambda t: T.fmt_dt(t, self.tz)))
         lines.append("\nKredensial tidak disimpan oleh bot setelah ditampilkan.")
         if app.mode != "wso2" and app.status == "done":
             lines.append(MANUAL_MANAGE.format(url=T.e(portal_steps("B", self.settings.splp_tenant)[2].url)))
@@ -219,28 +216,6 @@ class Apps(Ctx):
         if ans and not run:
             self.out.send(user_id, ans)
         return app.id, run
-
-    async def choose_more(self, user_id: int, app_id: int, mask: int, toggle: int | None,
-                          tapped: tuple[int, int]) -> tuple[str | None, bool]:
-        from bot.services.apps_wso2 import AppsWso2
-
-        app = await self._load(user_id, app_id)
-        if app is None:
-            return T.TAP_FORBIDDEN, False
-        offer = app.data.get("offer", [])
-        if app.status != "done" or not offer:
-            return T.TAP_STALE, False
-        if toggle is not None:
-            if not 0 <= toggle < len(offer):
-                return T.TAP_INVALID, False
-            self.out.edit_markup(tapped[0], AppsWso2(self.env).selection(app, mask ^ (1 << toggle), more=True),
-                                 message_id=tapped[1])
-            return None, False
-        chosen = [a["id"] for i, a in enumerate(offer) if mask >> i & 1]
-        if not chosen:
-            return T.TAP_INVALID, False
-        self.out.edit_markup(tapped[0], None, message_id=tapped[1])
-        return await self.schedule(user_id, app, "more_go", apis=chosen)
 
     async def credentials_lapsed(self, sec_id: int, reason: str) -> None:
         """Application credentials nobody saw in time (or whose reveal may have failed) were wiped."""
@@ -410,26 +385,30 @@ class Apps(Ctx):
         return True
 
     async def choose_apis(self, user_id: int, app_id: int, mask: int, toggle: int | None,
-                          tapped: tuple[int, int]) -> tuple[str | None, bool]:
+                          tapped: tuple[int, int], *, more: bool = False) -> tuple[str | None, bool]:
+        """The API checklist: for a new application (B2), or ``more`` for an existing one."""
         from bot.services.apps_wso2 import AppsWso2
 
         app = await self._load(user_id, app_id)
         if app is None:
             return T.TAP_FORBIDDEN, False
-        cat = app.data.get("catalogue", [])
-        if app.status != "in_progress" or not cat or "apis" in app.data:
+        entries = app.data.get("offer" if more else "catalogue", [])
+        open_ = app.status == "done" if more else app.status == "in_progress" and "apis" not in app.data
+        if not open_ or not entries:
             return T.TAP_STALE, False
         if toggle is not None:
-            if not 0 <= toggle < len(cat):
+            if not 0 <= toggle < len(entries):
                 return T.TAP_INVALID, False
-            mask ^= 1 << toggle
-            self.out.edit_markup(tapped[0], AppsWso2(self.env).selection(app, mask), message_id=tapped[1])
+            self.out.edit_markup(tapped[0], AppsWso2(self.env).selection(app, mask ^ (1 << toggle), more=more),
+                                 message_id=tapped[1])
             return None, False
-        chosen = [a["id"] for i, a in enumerate(cat) if mask >> i & 1]
+        chosen = [a["id"] for i, a in enumerate(entries) if mask >> i & 1]
         if not chosen:
             return T.TAP_INVALID, False
-        app.data = {**app.data, "apis": chosen}
         self.out.edit_markup(tapped[0], None, message_id=tapped[1])
+        if more:
+            return await self.schedule(user_id, app, "more_go", apis=chosen)
+        app.data = {**app.data, "apis": chosen}
         self.out.send(user_id, "Membuat aplikasi, kunci OAuth2, langganan API, dan API key di SPLP…")
         return await self.schedule(user_id, app, "create")
 
@@ -461,27 +440,22 @@ class Apps(Ctx):
         if app.status != "in_progress" or step is None or step.step_code != PROCEDURE_B[index].code:
             return T.TAP_STALE
         step.done_at = self.now
-        took = self.now - step.started_at
+        elapsed = self.now - step.started_at
         verdict = "✅ tepat waktu" if self.now <= step.due_at else "⏰ melewati 10 menit"
         self.out.edit_markup(tapped[0], None, message_id=tapped[1])
-        self.out.send(user_id, f"Langkah {step.step_code} selesai dalam {self._minutes(took)} — {verdict}.")
+        self.out.send(user_id, f"Langkah {step.step_code} selesai dalam {took(elapsed)} — {verdict}.")
         self.audit("app_step_done", actor_tg=user_id, request_id=app.request_id, application=app.id,
-                   step=step.step_code, seconds=int(took.total_seconds()))
+                   step=step.step_code, seconds=int(elapsed.total_seconds()))
         if index + 1 < len(PROCEDURE_B):
             await self.open_step(user_id, app, index + 1)
             return None
         app.status, app.updated_at = "done", self.now
         steps = (await self.s.scalars(select(AppStep).where(AppStep.application_id == app.id)
                                       .order_by(AppStep.id))).all()
-        timeline = "\n".join(f"• {s.step_code}: {self._minutes((s.done_at or self.now) - s.started_at)}"
-                             f" ({'tepat waktu' if s.done_at and s.done_at <= s.due_at else 'melewati batas'})"
-                             for s in steps)
+        timeline = step_timeline(steps, self.now)
         self.out.send(user_id, f"🎉 Aplikasi <b>{T.e(app.data.get('name'))}</b> telah memiliki akses API SPLP "
                                f"(OAuth2 token dan API key).\n\n<b>Waktu per langkah (batas 10 menit):</b>\n{timeline}\n\n"
                                "Simpan Consumer Secret dan API key di tempat yang aman; jangan bagikan melalui chat.")
         return None
 
-    @staticmethod
-    def _minutes(td: Any) -> str:
-        secs = int(td.total_seconds())
-        return f"{secs // 60} menit {secs % 60} detik" if secs >= 60 else f"{secs} detik"
+

@@ -346,9 +346,7 @@ class AppsWso2:
             a.data = {k: v for k, v in a.data.items() if k not in ("op", "waiting")}
             steps = (await s.scalars(select(AppStep).where(AppStep.application_id == app_id)
                                      .order_by(AppStep.id))).all()
-            timeline = "\n".join(f"• {x.step_code}: {_took((x.done_at or scope.now) - x.started_at)}"
-                                 f" ({'tepat waktu' if x.done_at and x.done_at <= x.due_at else 'melewati batas'})"
-                                 for x in steps)
+            timeline = step_timeline(steps, scope.now)
             rejected = [f"{c['name']} {c['version']}" for c in a.data.get("catalogue", [])
                         if ((a.data.get("splp") or {}).get("subs") or {}).get(c["id"]) == "REJECTED"]
             note = (f"\n\n⚠️ Langganan ditolak admin SPLP: {T.e(', '.join(rejected))}." if rejected else "")
@@ -715,9 +713,18 @@ class AppsWso2:
         return "\n".join(lines)
 
 
-def _took(td: timedelta) -> str:
+def took(td: timedelta) -> str:
     secs = int(td.total_seconds())
     return f"{secs // 60} menit {secs % 60} detik" if secs >= 60 else f"{secs} detik"
 
 
-__all__ = ["AppsWso2", "BUSY", "LOGIN_TTL", "OP", "OPS", "OP_STATUSES", "PROCEDURE_B", "WORK_SECRETS", "what_exists"]
+def step_timeline(steps: Any, now: Any, *, started: Any = None) -> str:
+    """One line per procedure-B step: how long it took against its limit (with ``started``, a
+    function of the start time, that too)."""
+    def verdict(x: AppStep) -> str:
+        return "tepat waktu" if x.done_at and x.done_at <= x.due_at else "melewati batas" if x.done_at else "berjalan"
+    return "\n".join(f"• {x.step_code}: {started(x.started_at) + ' — ' if started else ''}"
+                     f"{took((x.done_at or now) - x.started_at)} ({verdict(x)})" for x in steps)
+
+
+__all__ = ["AppsWso2", "BUSY", "LOGIN_TTL", "OP", "OPS", "OP_STATUSES", "PROCEDURE_B", "WORK_SECRETS", "step_timeline", "took", "what_exists"]
