@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import texts as T
@@ -47,47 +47,56 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
 
 async def reveal(update: Update, context: ContextTypes.DEFAULT_TYPE, a: Accounts, uid: int, rid: int,
                  secret_id: int) -> str | None:
-    """Claim in this transaction; show after commit (the plaintext is never written anywhere);
-    record and wipe in a second transaction once Telegram has accepted the message."""
+    """The account's initial credentials, once (see `show_once`)."""
     text, refusal = await a.claim_reveal(uid, rid, secret_id)
     if text is None:
         return refusal
-    env: Env = context.bot_data["env"]
+    a.scope.after_commit.append(lambda: show_once(context, uid, text, rid, secret_id, "account_password"))
+    return "Kredensial ditampilkan."
 
-    async def show() -> None:
-        try:
-            msg = await context.bot.send_message(uid, text, parse_mode=ParseMode.HTML)
-        except NetworkError:
-            # Timed out or failed on the way back: Telegram may have shown it. Treat it as
-            # possibly seen: wipe it and have the executor issue a new one.
-            async with env.db.transaction() as s:  # type: ignore[union-attr]
-                now = env.clock.now()
-                scope = work_scope(s, now)
-                await Accounts(scope, env).wipe(secret_id, rid, "uncertain")
+
+async def show_once(context: ContextTypes.DEFAULT_TYPE, uid: int, text: str, rid: int, secret_id: int,
+                    kind: str) -> None:
+    """The one reveal of a secret claimed in the tap's transaction, sent after commit (the
+    plaintext is never written anywhere), then recorded and wiped in a second transaction once
+    Telegram has accepted the message; the message itself is deleted later."""
+    env: Env = context.bot_data["env"]
+    try:
+        msg = await context.bot.send_message(uid, text, parse_mode=ParseMode.HTML)
+    except (BadRequest, Forbidden, RetryAfter):  # refused outright: nothing was shown, it may be tried again
+        await _release(env, secret_id)
+        return
+    except NetworkError:
+        # Timed out or failed on the way back: Telegram may have shown it. Treat it as possibly
+        # seen: wipe it; whoever must issue a new one is told (Accounts.wipe).
+        async with env.db.transaction() as s:  # type: ignore[union-attr]
+            scope = work_scope(s, env.clock.now())
+            await Accounts(scope, env).wipe(secret_id, rid, "uncertain", kind)
+            if kind == "account_password":
                 scope.outbox.send(uid, "Kredensial tidak dapat ditampilkan dengan pasti karena gangguan jaringan; "
                                        "petugas akan menerbitkan yang baru.")
-                await scope.outbox.flush()
-            if env.wake_sender:
-                env.wake_sender()
-            return
-        except TelegramError:  # refused outright: nothing was shown, it may be tried again
-            async with env.db.transaction() as s:  # type: ignore[union-attr]
-                sec = await s.get(Secret, secret_id)
-                if sec is not None:
-                    sec.reveal_claimed_until = None
-            return
-        async with env.db.transaction() as s:  # type: ignore[union-attr]
-            now = env.clock.now()
-            scope = work_scope(s, now)
-            sec = await s.get(Secret, secret_id)
-            if sec is not None:
-                Accounts(scope, env).revealed(rid, sec, uid, msg.message_id)
             await scope.outbox.flush()
         if env.wake_sender:
             env.wake_sender()
+        return
+    except TelegramError:
+        await _release(env, secret_id)
+        return
+    async with env.db.transaction() as s:  # type: ignore[union-attr]
+        scope = work_scope(s, env.clock.now())
+        sec = await s.get(Secret, secret_id)
+        if sec is not None:
+            Accounts(scope, env).revealed(rid, sec, uid, msg.message_id)
+        await scope.outbox.flush()
+    if env.wake_sender:
+        env.wake_sender()
 
-    a.scope.after_commit.append(show)
-    return "Kredensial ditampilkan."
+
+async def _release(env: Env, secret_id: int) -> None:
+    async with env.db.transaction() as s:  # type: ignore[union-attr]
+        sec = await s.get(Secret, secret_id)
+        if sec is not None:
+            sec.reveal_claimed_until = None
 
 
 def register(app: Application) -> None:  # buttons are routed by handlers/router.py

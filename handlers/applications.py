@@ -8,7 +8,6 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot import texts as T
 from bot.callbacks import Callback
 from bot.services.apps import Apps
-from telegram.error import TelegramError
 
 from bot.env import Env
 from bot.services.apps_wso2 import AppsWso2
@@ -72,49 +71,12 @@ async def old_key_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, a: A
 
 async def reveal(context: ContextTypes.DEFAULT_TYPE, a: Apps, uid: int, app_id: int, secret_id: int) -> str | None:
     """Once, like the account's credentials: claimed here, shown after commit, then wiped."""
-    import json
-    from datetime import timedelta
+    from handlers.account import show_once
 
-    from storage.models import Application, Secret
-
-    app = await a.s.get(Application, app_id)
-    sec = await a.s.get(Secret, secret_id)
-    if app is None or app.owner_telegram_id != uid or sec is None or sec.request_id != app.request_id \
-            or sec.kind != "app_credentials":
-        return T.TAP_FORBIDDEN
-    if sec.wiped_at is not None or sec.ciphertext is None:
-        return "Kredensial ini sudah ditampilkan sebelumnya atau tidak berlaku lagi."
-    if (sec.reveal_claimed_until and sec.reveal_claimed_until > a.now) or a.env.vault is None:
-        return "Sedang ditampilkan…"
-    sec.reveal_claimed_until = a.now + timedelta(seconds=60)
-    env: Env = context.bot_data["env"]
-    text = AppsWso2(env).render(app, json.loads(a.env.vault.decrypt(sec.ciphertext)))
-
-    async def show() -> None:
-        from bot.updates import work_scope
-
-        try:
-            msg = await context.bot.send_message(uid, text, parse_mode="HTML")
-        except TelegramError:
-            msg = None
-        async with env.db.transaction() as s:  # type: ignore[union-attr]
-            now = env.clock.now()
-            scope = work_scope(s, now)
-            row = await s.get(Secret, secret_id)
-            if row is not None:  # shown, or possibly shown: either way it is not kept
-                row.ciphertext, row.wiped_at, row.reveal_claimed_until = None, now, None
-                row.wipe_reason, row.revealed_at, row.revealed_to = ("revealed", now, uid) if msg else ("uncertain", None, None)
-            if msg is not None:
-                scope.outbox.delete(uid, message_id=msg.message_id,
-                                    delay=timedelta(minutes=env.settings.secret_message_minutes))
-            else:
-                scope.outbox.send(uid, "Kredensial tidak dapat ditampilkan dengan pasti dan telah dihapus; buat ulang "
-                                       "consumer secret dan API key melalui /aplikasi.")
-            await scope.outbox.flush()
-        if env.wake_sender:
-            env.wake_sender()
-
-    a.scope.after_commit.append(show)
+    text, refusal, rid = await a.claim_reveal(uid, app_id, secret_id)
+    if text is None:
+        return refusal
+    a.scope.after_commit.append(lambda: show_once(context, uid, text, rid, secret_id, "app_credentials"))
     return "Kredensial ditampilkan."
 
 

@@ -217,6 +217,28 @@ class Apps(Ctx):
             self.out.send(user_id, ans)
         return app.id, run
 
+    async def claim_reveal(self, user_id: int, app_id: int, secret_id: int) -> tuple[str | None, str | None, int]:
+        """Checks and claims the reveal of an application's credentials:
+        (plaintext message or None, refusal, the account's request id)."""
+        import json
+        from datetime import timedelta
+
+        from bot.services.apps_wso2 import AppsWso2
+        from storage.models import Secret
+
+        app = await self.s.get(Application, app_id)
+        sec = await self.s.get(Secret, secret_id)
+        if app is None or app.owner_telegram_id != user_id or sec is None or sec.request_id != app.request_id \
+                or sec.kind != "app_credentials" or secret_id not in (app.data.get("creds"), app.data.get("reveal")):
+            return None, T.TAP_FORBIDDEN, 0
+        if sec.wiped_at is not None or sec.ciphertext is None:
+            return None, "Kredensial ini sudah ditampilkan sebelumnya atau tidak berlaku lagi.", 0
+        if (sec.reveal_claimed_until and sec.reveal_claimed_until > self.now) or self.env.vault is None:
+            return None, "Sedang ditampilkan…", 0
+        sec.reveal_claimed_until = self.now + timedelta(seconds=60)
+        creds = json.loads(self.env.vault.decrypt(sec.ciphertext))
+        return AppsWso2(self.env).render(app, creds), None, app.request_id
+
     async def credentials_lapsed(self, sec_id: int, reason: str) -> None:
         """Application credentials nobody saw in time (or whose reveal may have failed) were wiped."""
         from storage.models import Secret

@@ -379,3 +379,41 @@ async def test_work_cut_short_by_a_crash_is_continued_from_my_applications(emu, 
         assert await _gateway(splp, "SIMPEG", {"apikey": creds["api_key"]}) == 200
     finally:
         await h.close()
+
+
+async def test_reveal_refused_may_be_retried_and_an_uncertain_one_is_wiped(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
+    from tests.e2e.harness import wait_until
+
+    h = _harness(emu, db_url, splp)
+    await _ready(h, splp)
+    try:
+        done = await _new_app(h, "SIMPUS-Tampil", ("SIMPEG",))
+        await h.settle()
+        h.emu.fail_next("sendMessage", status=400, description="Bad Request: message is too long")
+
+        async def claim_released() -> bool:
+            async with h.db.sessions() as s:
+                sec = await s.scalar(select(Secret).where(Secret.kind == "app_credentials"))
+                return sec.reveal_claimed_until is None and sec.ciphertext is not None
+
+        await h.tap(CONTACT, done, text="👁 Tampilkan")
+        await wait_until(claim_released)  # refused outright: nothing shown, still there to reveal
+        creds = await _reveal(h, done)
+        assert creds["api_key"]
+
+        info = await _details(h, "SIMPUS-Tampil")
+        await h.tap(CONTACT, info, text="🔑 Buat ulang consumer secret", expect="kata sandi akun SPLP")
+        regen = await _password(h, "Consumer secret baru")
+        await h.settle()
+        h.emu.delay_next("sendMessage", 3.0, apply=True)  # delivered, but the reply comes too late
+        await h.tap(CONTACT, regen, text="👁 Tampilkan")
+        lapsed = await h.wait_msg(CONTACT, "mungkin tidak sampai kepada Anda", after=regen.message_id, timeout=10)
+        assert any("consumer secret" in t for t in lapsed.button_texts)  # offered again at once
+        async with h.db.sessions() as s:
+            wiped = (await s.scalars(select(Secret).where(Secret.kind == "app_credentials")
+                                     .order_by(Secret.id))).all()
+        assert [x.wipe_reason for x in wiped] == ["revealed", "uncertain"] and all(x.ciphertext is None for x in wiped)
+        ans = await h.tap(CONTACT, regen, text="👁 Tampilkan")
+        assert "tidak berlaku" in ans["text"]
+    finally:
+        await h.close()
