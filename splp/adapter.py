@@ -270,6 +270,7 @@ class ApiInfo:
     supports_api_key: bool | None = None
     endpoint_urls: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
+    owner: str | None = None  # the owning agency (businessInformation.businessOwner)
 
 
 @dataclass(frozen=True)

@@ -793,6 +793,7 @@ class WSO2Adapter:
             endpoint_urls=tuple(urls),
             tiers=tuple(str(t.get("tierName", "")) if isinstance(t, dict) else str(t)
                         for t in (d.get("throttlingPolicies") or d.get("tiers") or ())),
+            owner=(d.get("businessInformation") or {}).get("businessOwner") or None,
         )
 
     def _tenant_header(self, login: Login | None, tenant: str | None) -> dict[str, str]:

@@ -79,8 +79,12 @@ def what_exists(app: Application) -> tuple[list[str], list[str]]:
     return have, missing
 
 
-class _Stop(Exception):
-    """The sequence stops here; its message has been sent."""
+def describe_api(a: dict[str, Any]) -> str:
+    """One catalogue line: name, version, owner agency, and the header the gateway expects."""
+    how = f"header <code>{T.e(a['auth_header'])}: Bearer …</code>"
+    if a.get("api_key"):
+        how += " atau <code>apikey</code>"
+    return f"• <b>{T.e(a['name'])}</b> {T.e(a['version'])} — {T.e(a['provider'])}; {how}"
 
 
 class AppsWso2:
@@ -232,8 +236,6 @@ class AppsWso2:
                 await self.regenerate_api_key(app_id, uid, login)
             elif kind == "delete":
                 await self.delete(app_id, uid, login)
-        except _Stop:
-            pass
         except SPLPError as e:
             await self._failed(app_id, uid, e, kind or "")
         finally:
@@ -253,26 +255,30 @@ class AppsWso2:
     async def catalogue(self, app_id: int, uid: int, login: Any, *, more: bool = False) -> None:
         """B1 (open the user portal = sign in) and the API catalogue to choose from; with ``more``,
         the APIs an existing application is not yet subscribed to."""
-        apis = await self.env.splp.list_apis(login)
+        _, app = await self._login(app_id)
+        taken = set(((app.data.get("splp") or {}).get("subs") or {}))
+        listed = [a for a in await self.env.splp.list_apis(login) if a.id not in taken][:8]
+        # The listing omits the security schemes and the header: each API's own record has them.
+        apis = [await self.env.splp.get_api(login, a.id) for a in listed]
         async with self._tx() as s:
             scope = self._scope(s)
             app = await s.get(Application, app_id)
-            taken = set(((app.data.get("splp") or {}).get("subs") or {}))
             entries = [{"id": a.id, "name": a.name, "version": a.version, "context": a.context,
-                        "provider": a.provider, "auth_header": a.auth_header or "Authorization",
-                        "api_key": bool(a.supports_api_key)} for a in apis if a.id not in taken][:8]
+                        "provider": a.owner or a.provider, "auth_header": a.auth_header or "Authorization",
+                        "api_key": bool(a.supports_api_key)} for a in apis]
+            listing = "\n".join(describe_api(a) for a in entries)
             if more:
                 app.data = {**app.data, "offer": entries}
                 if not entries:
                     scope.outbox.send(uid, "Aplikasi ini sudah berlangganan semua API yang tersedia di katalog.")
                 else:
-                    scope.outbox.send(uid, f"Pilih <b>API tambahan</b> untuk {T.e(app.data.get('name'))}:",
+                    scope.outbox.send(uid, f"Pilih <b>API tambahan</b> untuk {T.e(app.data.get('name'))}:\n{listing}",
                                       self.selection(app, 0, more=True))
             else:
                 app.data = {**app.data, "catalogue": entries}
                 await self._finish_step(s, app_id, "B1", start_next="B2")
                 scope.outbox.send(uid, "✅ Langkah B1 selesai: masuk ke Portal Pengguna SPLP.\n\n"
-                                       "Langkah B2 — pilih <b>API SPLP</b> yang dibutuhkan aplikasi:",
+                                       f"Langkah B2 — pilih <b>API SPLP</b> yang dibutuhkan aplikasi:\n{listing}",
                                   self.selection(app, 0))
             await scope.outbox.flush()
         self._wake()

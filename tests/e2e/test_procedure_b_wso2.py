@@ -53,6 +53,9 @@ async def test_procedure_b_wso2(emu, db_url, splp) -> None:  # type: ignore[no-u
         pick = await h.wait_msg(CONTACT, "pilih <b>API SPLP</b>".replace("<b>", "").replace("</b>", ""),
                                 after=after, timeout=10)
         assert h.emu.message(CONTACT, pw).deleted
+        for api in splp.apis.values():  # the catalogue names each API's owner, version and header
+            assert f"{api['name']} {api['version']} — " in pick.text
+        assert "apikey" in pick.text and ": Bearer …" in pick.text
         simpeg = next(b["text"] for b in pick.buttons if "SIMPEG" in b["text"])
         await h.tap(CONTACT, pick, text=simpeg)
         await h.emu.wait_for(lambda: any("Proses" in t for t in h.emu.message(CONTACT, pick.message_id).button_texts))
