@@ -1,6 +1,8 @@
 # Two entry points for a fresh machine (see README):
-#   make run    set up .venv and run the bot on the embedded defaults (SQLite in ./data)
+#   make run    set up .venv and run the bot on the embedded defaults (SQLite in ./data);
+#               without BOT_TOKEN it starts the sandbox (every role in a web page, no Telegram)
 #   make test   set up .venv and run the whole test suite
+#   make sandbox  the sandbox even when BOT_TOKEN is set
 PY ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
@@ -12,11 +14,14 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-.PHONY: setup run test bench
+.PHONY: setup run sandbox test bench
 setup: $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/python main.py run
+
+sandbox: $(STAMP)
+	$(VENV)/bin/python main.py sandbox
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider

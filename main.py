@@ -1,7 +1,11 @@
 """splp-bot: command line.
 
-    python main.py                       run the bot (long polling; migrations applied on start)
+    python main.py                       run the bot (long polling; migrations applied on start);
+                                         without BOT_TOKEN: the sandbox instead (below)
     python main.py run [--webhook]       the same, or webhook mode for several instances
+    python main.py sandbox [--port 8080] [--data-dir data/sandbox] [--reset]
+                                         the whole SOP on this machine, no Telegram: every role's
+                                         chat side by side in a web page on 127.0.0.1
     python main.py db upgrade            apply database migrations
     python main.py officials add --role ROLE --telegram-id N --name "..."
     python main.py officials list
@@ -29,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd")
     run = sub.add_parser("run", help="run the bot")
     run.add_argument("--webhook", action="store_true", help="webhook mode (WEBHOOK_URL, WEBHOOK_PORT, ...)")
+    sb = sub.add_parser("sandbox", help="the whole SOP on this machine without Telegram, in a web page")
+    sb.add_argument("--port", type=int, default=None, help="the page's port on 127.0.0.1 (default 8080, SANDBOX_PORT)")
+    sb.add_argument("--data-dir", type=Path, default=None,
+                    help="where the sandbox keeps its database, chats and clock (default data/sandbox, SANDBOX_DATA_DIR)")
+    sb.add_argument("--reset", action="store_true", help="start over: wipe the sandbox's data first")
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["upgrade"])
     off = sub.add_parser("officials", help="manage officials")
@@ -74,6 +83,13 @@ async def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
     async with db.transaction() as s:
         await seed_agencies_if_empty(s)
     return db
+
+
+def _sandbox(settings: Settings, port: int | None = None, data_dir: Path | None = None, reset: bool = False) -> int:
+    from sandbox.run import serve
+
+    return asyncio.run(serve(data_dir or settings.sandbox_data_dir,
+                             settings.sandbox_port if port is None else port, reset=reset))
 
 
 async def _run(settings: Settings, webhook: bool) -> None:
@@ -201,8 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level, [settings.bot_token, settings.webhook_secret])
     try:
         if args.cmd in (None, "run"):
-            asyncio.run(_run(settings, getattr(args, "webhook", False)))
+            webhook = getattr(args, "webhook", False)
+            if not settings.bot_token.strip() and not webhook:
+                print("BOT_TOKEN is not set, so the sandbox starts instead: the whole SOP on this machine, "
+                      "without Telegram (python main.py sandbox). Set BOT_TOKEN (environment or .env) to run "
+                      "the real bot.", file=sys.stderr, flush=True)
+                return _sandbox(settings)
+            asyncio.run(_run(settings, webhook))
             return 0
+        if args.cmd == "sandbox":
+            return _sandbox(settings, args.port, args.data_dir, args.reset)
         if args.cmd == "db":
             from storage.db import upgrade
             upgrade(settings.database_url)

@@ -14,6 +14,10 @@ it rejects what Telegram rejects (bad HTML, too long texts, oversized callback d
 "message is not modified", answering a callback query twice, ...), with Telegram's
 status codes and error descriptions.
 
+The sandbox (``sandbox/run.py``) adds a clock (``now``), change listeners
+(:meth:`TelegramEmulator.subscribe`, for the web page) and :meth:`TelegramEmulator.save_state` /
+:meth:`TelegramEmulator.load_state` (chats kept across restarts).
+
 Everything runs on the event loop that called :meth:`TelegramEmulator.start`; the
 synchronous helper methods must be called from that loop's thread.
 """
@@ -24,13 +28,17 @@ import asyncio
 import bisect
 import itertools
 import json
+import logging
 import math
+import os
 import random
 import re
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -47,6 +55,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -94,6 +103,20 @@ def utf16_len(text: str) -> int:
     if text.isascii():
         return len(text)
     return len(text.encode("utf-16-le")) // 2
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def _byte_offset(text: str, index: int) -> int:
@@ -1020,8 +1043,17 @@ class TelegramEmulator:
         *,
         bot_first_name: str = "SPLP Test Bot",
         first_update_id: int | None = None,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.token = token
+        #: Seconds since the epoch for message dates (the sandbox passes its adjustable clock).
+        self.now = now
+        #: Keep at most about this many entries in :attr:`calls` (None: all; a long-running
+        #: sandbox bounds it).
+        self.max_calls: int | None = None
+        self._listeners: list[Callable[[dict], None]] = []
+        #: Counts changes to what :meth:`save_state` writes (the sandbox saves when it moved).
+        self.changes = 0
         self.bot_username = bot_username
         self.bot_id = bot_id
         self.bot_first_name = bot_first_name
@@ -1178,12 +1210,13 @@ class TelegramEmulator:
             message_id=self._next_message_id,
             chat_id=chat_id,
             from_bot=from_bot,
-            date=int(time.time()),
+            date=int(self.now()),
             **fields,
         )
         self._next_message_id += 1
         self._chats[chat_id].append(msg)
         self._messages[(chat_id, msg.message_id)] = msg
+        self._notify({"type": "chat", "chat_id": chat_id})
         return msg
 
     def _message_dict(self, msg: Msg, *, with_reply: bool = True) -> dict:
@@ -1219,6 +1252,7 @@ class TelegramEmulator:
     def _push_update(self, kind: str, payload: dict) -> dict:
         update = {"update_id": self._next_update_id, kind: payload}
         self._next_update_id += 1
+        self.changes += 1
         if kind in self._allowed_updates:
             self._updates.append(update)
         self._sig_updates.fire()
@@ -1239,12 +1273,14 @@ class TelegramEmulator:
         return self._user_message(user_id, first_name, text=text, entities=entities)
 
     def press_reply_button(
-        self, user_id: int, text: str, *, phone_number: str | None = None
+        self, user_id: int, text: str, *, phone_number: str | None = None,
+        first_name: str = "Kontak",
     ) -> dict:
         """Press a button of the reply keyboard currently shown in the chat.
 
         Raises LookupError if the current reply keyboard has no such button. A
-        ``request_contact`` button shares the user's own contact (needs ``phone_number``).
+        ``request_contact`` button shares the user's own contact (needs ``phone_number``;
+        ``first_name`` is the contact's name).
         """
         keyboard = self._reply_keyboard.get(user_id)
         if not keyboard:
@@ -1257,11 +1293,12 @@ class TelegramEmulator:
                 if button.get("request_contact"):
                     if phone_number is None:
                         raise ValueError(f"button {text!r} requests a contact: pass phone_number")
-                    update = self.send_contact(user_id, phone_number)
+                    update = self.send_contact(user_id, phone_number, first_name=first_name)
                 else:
                     update = self.send_text(user_id, text)
                 if keyboard.get("one_time_keyboard"):
                     self._reply_keyboard[user_id] = None
+                    self._notify({"type": "chat", "chat_id": user_id})
                 return update
         raise LookupError(
             f"reply keyboard in chat {user_id} has no button {text!r}: "
@@ -1506,6 +1543,172 @@ class TelegramEmulator:
                 f"{self._describe_recent_calls()}"
             ) from exc
 
+    # ------------------------------------------------------------------ listeners (the sandbox page)
+    def subscribe(self, listener: Callable[[dict], None]) -> Callable[[], None]:
+        """Call ``listener(event)`` on every change a user could see; returns an unsubscriber.
+
+        Events (plain dicts): ``{"type": "chat", "chat_id"}`` (a message arrived, was edited or
+        deleted, or the reply keyboard changed), ``{"type": "answer", "chat_id", "text",
+        "show_alert"}`` (a callback query was answered), ``{"type": "action", "chat_id",
+        "action"}`` (sendChatAction), ``{"type": "commands"}`` (a command menu changed).
+        Listeners run synchronously on the event loop and must not block; an exception in one
+        is logged and does not reach the bot.
+        """
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _notify(self, event: dict) -> None:
+        self.changes += 1
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken page must never break the Bot API
+                log.exception("emulator listener failed")
+
+    def commands_for(self, chat_id: int, language_code: str = "") -> list[dict]:
+        """The command menu a private chat shows, resolved as Telegram does (chat scope, then
+        all private chats, then default; the user's language before the default language)."""
+        scopes = (
+            {"type": "chat", "chat_id": chat_id}, {"type": "all_private_chats"}, {"type": "default"},
+        )
+        for scope in scopes:
+            key = json.dumps(scope, sort_keys=True, separators=(",", ":"))
+            for language in dict.fromkeys((language_code, "")):
+                found = self.commands.get((key, language))
+                if found:
+                    return list(found)
+        return []
+
+    def file(self, file_id: str) -> FileRec | None:
+        """A stored file (sent by a user or the bot) by its file_id."""
+        return self._files.get(file_id)
+
+    def is_started(self, user_id: int) -> bool:
+        """Whether the user has started the bot (sent anything or was added as started)."""
+        return user_id in self._started
+
+    # ------------------------------------------------------------------ persistence (the sandbox)
+    STATE_FILE = "telegram.json"
+    FILES_DIR = "telegram-files"
+    #: Ids skipped on restore: a crash after the bot recorded an id but before the state was
+    #: saved must never make the emulator hand out that id again.
+    RESTORE_ID_GAP = 1000
+
+    def save_state(self, directory: Path) -> None:
+        """Write users, chats, files, pending updates and bot settings to ``directory``
+        (``telegram.json``, atomically, and ``telegram-files/`` for file contents)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        files_dir = directory / self.FILES_DIR
+        files_dir.mkdir(exist_ok=True)
+        for rec in self._files.values():
+            target = files_dir / rec.file_id
+            if not target.exists():
+                _atomic_write(target, rec.content)
+        state = {
+            "version": 1,
+            "bot": {"id": self.bot_id, "username": self.bot_username},
+            "next_message_id": self._next_message_id,
+            "next_update_id": self._next_update_id,
+            "users": list(self.users.values()),
+            "started": sorted(self._started),
+            "blocked": sorted(self._blocked),
+            "files": [
+                {k: getattr(rec, k) for k in FileRec.__slots__ if k != "content"}
+                for rec in self._files.values()
+            ],
+            "messages": [self._msg_state(m) for chat in self._chats.values() for m in chat],
+            "reply_keyboards": [[c, k] for c, k in self._reply_keyboard.items() if k is not None],
+            "updates": list(self._updates),
+            "allowed_updates": sorted(self._allowed_updates),
+            "commands": [[scope, language, cmds] for (scope, language), cmds in self.commands.items()],
+            "descriptions": self.descriptions,
+            "short_descriptions": self.short_descriptions,
+            "names": self.names,
+            "menu_buttons": [[c, b] for c, b in self.menu_buttons.items()],
+            "webhook_url": self.webhook_url,
+        }
+        data = json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        _atomic_write(directory / self.STATE_FILE, data)
+
+    @staticmethod
+    def _msg_state(m: Msg) -> dict:
+        if m.deleted:  # gone, as in Telegram: nothing of it is written (e.g. a typed password)
+            return {
+                "message_id": m.message_id, "chat_id": m.chat_id, "from_bot": m.from_bot, "date": m.date,
+                "text": None, "entities": None, "raw": None, "parse_mode": None, "caption": None,
+                "caption_entities": None, "reply_markup": None, "document": None, "photo": None,
+                "contact": None, "reply_to": None, "deleted": True, "edit_count": m.edit_count,
+                "edit_date": m.edit_date, "history": [],
+            }
+        return {
+            "message_id": m.message_id, "chat_id": m.chat_id, "from_bot": m.from_bot, "date": m.date,
+            "text": m.text, "entities": m.entities, "raw": m.raw, "parse_mode": m.parse_mode,
+            "caption": m.caption, "caption_entities": m.caption_entities, "reply_markup": m.reply_markup,
+            "document": m.document.file_id if m.document is not None else None,
+            "photo": [p.file_id for p in m.photo] if m.photo else None,
+            "contact": m.contact, "reply_to": m.reply_to.message_id if m.reply_to is not None else None,
+            "deleted": m.deleted, "edit_count": m.edit_count, "edit_date": m.edit_date,
+            "history": [list(h) for h in m.history],
+        }
+
+    def load_state(self, directory: Path) -> bool:
+        """Restore what :meth:`save_state` wrote (before :meth:`start`). Returns False when
+        ``directory`` holds no saved state; raises ValueError when the state is unusable."""
+        if self._runner is not None:
+            raise RuntimeError("load_state must be called before start()")
+        path = directory / self.STATE_FILE
+        if not path.exists():
+            return False
+        try:
+            state = json.loads(path.read_bytes())
+            if state.get("version") != 1:
+                raise ValueError(f"unknown state version {state.get('version')!r}")
+            files_dir = directory / self.FILES_DIR
+            files: dict[str, FileRec] = {}
+            for meta in state["files"]:
+                content = (files_dir / meta["file_id"]).read_bytes()
+                files[meta["file_id"]] = FileRec(content=content, **meta)
+            users = {int(u["id"]): u for u in state["users"]}
+            chats: dict[int, list[Msg]] = {uid: [] for uid in users}
+            messages: dict[tuple[int, int], Msg] = {}
+            for d in state["messages"]:
+                fields = dict(d)
+                doc, photo, reply_to = fields.pop("document"), fields.pop("photo"), fields.pop("reply_to")
+                fields["history"] = [tuple(h) for h in fields["history"]]
+                msg = Msg(**fields)
+                msg.document = files[doc] if doc is not None else None
+                msg.photo = [files[f] for f in photo] if photo else None
+                msg.reply_to = messages.get((msg.chat_id, reply_to)) if reply_to is not None else None
+                chats.setdefault(msg.chat_id, []).append(msg)
+                messages[(msg.chat_id, msg.message_id)] = msg
+        except (OSError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"cannot restore the Telegram emulator from {path}: {type(exc).__name__}: {exc}") from None
+        self.users = users
+        self._chats = chats
+        self._messages = messages
+        self._started = set(state["started"])
+        self._blocked = set(state["blocked"])
+        self._files = files
+        self._files_by_path = {rec.file_path: rec for rec in files.values() if rec.file_path}
+        self._file_seq = itertools.count(len(files) + 1)
+        self._reply_keyboard = {int(c): k for c, k in state["reply_keyboards"]}
+        self._updates = deque(state["updates"])
+        self._next_message_id = int(state["next_message_id"]) + self.RESTORE_ID_GAP
+        self._next_update_id = int(state["next_update_id"]) + self.RESTORE_ID_GAP
+        self._allowed_updates = frozenset(state["allowed_updates"]) or _DEFAULT_UPDATE_TYPES
+        self.commands = {(scope, language): cmds for scope, language, cmds in state["commands"]}
+        self.descriptions = dict(state["descriptions"])
+        self.short_descriptions = dict(state["short_descriptions"])
+        self.names = dict(state["names"])
+        self.menu_buttons = {c: b for c, b in state["menu_buttons"]}
+        self.webhook_url = state["webhook_url"]
+        return True
+
     # ------------------------------------------------------------------ faults
     def fail_next(
         self,
@@ -1620,6 +1823,11 @@ class TelegramEmulator:
     def _log_call(self, call: Call) -> None:
         self.calls.append(call)
         self._calls_by_method.setdefault(call.method, []).append(call)
+        if self.max_calls is not None and len(self.calls) > 2 * self.max_calls:
+            self.calls = self.calls[-self.max_calls:]
+            self._calls_by_method = {}
+            for kept in self.calls:
+                self._calls_by_method.setdefault(kept.method, []).append(kept)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         t_received = time.monotonic()
@@ -1836,6 +2044,7 @@ class TelegramEmulator:
     def _record_sent(self, msg: Msg, markup: dict | None) -> None:
         if markup is not None and ("keyboard" in markup or "remove_keyboard" in markup):
             self._reply_keyboard[msg.chat_id] = markup if "keyboard" in markup else None
+            self._notify({"type": "chat", "chat_id": msg.chat_id})
 
     def _resolve_file(self, params: dict, key: str, kind: str) -> tuple[FileRec | None, UploadedFile | None]:
         value = params.get(key)
@@ -2040,7 +2249,8 @@ class TelegramEmulator:
         if markup is not None or old_inline is not None:
             msg.reply_markup = markup
         msg.edit_count += 1
-        msg.edit_date = int(time.time())
+        msg.edit_date = int(self.now())
+        self._notify({"type": "chat", "chat_id": msg.chat_id})
         return self._message_dict(msg)
 
     def _m_edit_message_text(self, params: dict) -> dict:
@@ -2082,6 +2292,7 @@ class TelegramEmulator:
     def _m_delete_message(self, params: dict) -> bool:
         msg = self._bot_message(params, action="delete")
         msg.deleted = True
+        self._notify({"type": "chat", "chat_id": msg.chat_id})
         return True
 
     def _m_answer_callback_query(self, params: dict) -> bool:
@@ -2103,6 +2314,8 @@ class TelegramEmulator:
             "answered_at": time.monotonic(),
             "latency": time.monotonic() - query.created,
         }
+        self._notify({"type": "answer", "chat_id": query.message_key[0], "text": query.answer["text"],
+                      "show_alert": query.answer["show_alert"]})
         return True
 
     def _m_get_file(self, params: dict) -> dict:
@@ -2173,6 +2386,7 @@ class TelegramEmulator:
             self.commands[key] = cleaned
         else:
             self.commands.pop(key, None)
+        self._notify({"type": "commands"})
         return True
 
     def _m_get_my_commands(self, params: dict) -> list[dict]:
@@ -2182,6 +2396,7 @@ class TelegramEmulator:
     def _m_delete_my_commands(self, params: dict) -> bool:
         key = (self._scope_key(params.get("scope")), self._language(params))
         self.commands.pop(key, None)
+        self._notify({"type": "commands"})
         return True
 
     def _set_text_setting(self, store: dict, params: dict, key: str, limit: int) -> bool:
@@ -2229,7 +2444,8 @@ class TelegramEmulator:
         )
 
     def _m_send_chat_action(self, params: dict) -> bool:
-        self._chat_for_send(params)
+        chat_id = self._chat_for_send(params)
         if params.get("action") not in _CHAT_ACTIONS:
             raise _bad("wrong parameter action in request")
+        self._notify({"type": "action", "chat_id": chat_id, "action": params["action"]})
         return True

@@ -777,6 +777,27 @@ class WSO2Sandbox:
                 if (method is None or c.method == method.upper())
                 and (path_regex is None or re.search(path_regex, c.path))]
 
+    # ------------------------------------------------------------------ snapshot
+    STATE = ("users", "roles", "clients", "tokens", "applications", "subscriptions", "api_keys",
+             "_signing_key", "_created_at")
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole server state as JSON-ready data (for the sandbox command, which keeps SPLP's
+        users, applications, keys and subscriptions across restarts)."""
+        from sandbox.snapshot import encode
+
+        return {"version": 1, "tenant": self.tenant, "attrs": {n: encode(getattr(self, n)) for n in self.STATE}}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Replace the state with a `snapshot`; ValueError (state untouched) when it does not fit."""
+        from sandbox.snapshot import decode
+
+        if state.get("version") != 1 or state.get("tenant") != self.tenant:
+            raise ValueError("saved for another version or tenant")
+        values = {n: decode(state["attrs"][n]) for n in self.STATE}
+        for n, v in values.items():
+            setattr(self, n, v)
+
     def pending_workflows(self) -> list[tuple[str, str]]:
         """``[(kind, id)]`` of objects waiting for approval (``application``/``subscription``)."""
         out = [("application", a.id) for a in self.applications.values() if a.status == "CREATED"]

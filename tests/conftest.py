@@ -93,3 +93,21 @@ async def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     await _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{tpl_name}"')
     yield _pg_dsn(name).replace("postgresql://", "postgresql+asyncpg://")
     await _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The sandbox (sandbox/run.py) on a free port, its clock starting on Monday 30 November 2026
+    09:00 WIB, sending without Telegram's pacing (tests/browser, tests/sandbox)."""
+    from sandbox.run import Sandbox
+    from tests.e2e.harness import MONDAY_9
+
+    sb = Sandbox(tmp_path / "sandbox", port=0, start_at=MONDAY_9, settings=SANDBOX_TEST_SETTINGS)
+    await sb.start()
+    try:
+        yield sb
+    finally:
+        await sb.stop()
+
+
+SANDBOX_TEST_SETTINGS = {"_env_file": None, "per_chat_per_second": 0, "rate_limit_per_second": 1000}

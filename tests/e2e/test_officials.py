@@ -131,7 +131,9 @@ def test_cli(db_url: str, tmp_path: Path) -> None:
     assert "baru\tBB\tBadan Baru\tactive" in listing and "Dinas Kesehatan Kota" in listing
     assert len(listing.strip().splitlines()) == 37  # 36 shipped + 1 new
 
-    r = _cli(["run"], db_url, tmp_path)
+    # Without a token, webhook mode stops and names BOT_TOKEN (plain `run` starts the sandbox
+    # instead: tests/sandbox/test_sandbox.py).
+    r = _cli(["run", "--webhook"], db_url, tmp_path)
     assert r.returncode == 2 and "BOT_TOKEN" in r.stderr
 
 

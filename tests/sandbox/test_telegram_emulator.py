@@ -440,3 +440,108 @@ async def test_application_polling_end_to_end(emu):
 async def test_wait_for_timeout_message(emu):
     with pytest.raises(TimeoutError, match="(?i)no bot message in chat"):
         await emu.wait_bot_message(USER, timeout=0.1)
+
+
+# ------------------------------------------------------------------ the sandbox's additions
+
+
+async def test_listeners_see_what_a_user_would_see(emu, bot):
+    events: list[dict] = []
+    unsubscribe = emu.subscribe(events.append)
+    emu.subscribe(lambda e: 1 / 0)  # a broken listener never reaches the bot
+    emu.send_text(USER, "hi")
+    sent = await bot.send_message(USER, "Pilih:", reply_markup=InlineKeyboardMarkup(
+        [[InlineKeyboardButton("A", callback_data="a")]]))
+    qid = emu.tap(USER, sent.message_id, "a")
+    await bot.answer_callback_query(qid, text="Oke", show_alert=True)
+    await bot.edit_message_text("Dipilih: A", chat_id=USER, message_id=sent.message_id)
+    await bot.send_chat_action(USER, "typing")
+    await bot.set_my_commands([BotCommand("status", "Status")], scope=BotCommandScopeChat(USER))
+    await bot.delete_message(USER, sent.message_id)
+    kinds = [e["type"] for e in events]
+    assert kinds.count("chat") >= 4 and {"answer", "action", "commands"} <= set(kinds)
+    assert {"type": "answer", "chat_id": USER, "text": "Oke", "show_alert": True} in events
+    assert {"type": "action", "chat_id": USER, "action": "typing"} in events
+    assert emu.commands_for(USER) == [{"command": "status", "description": "Status"}]
+    assert emu.commands_for(OTHER) == []
+    await bot.set_my_commands([BotCommand("mulai", "Mulai")], scope=BotCommandScopeAllPrivateChats())
+    assert emu.commands_for(OTHER) == [{"command": "mulai", "description": "Mulai"}]
+    unsubscribe()
+    n = len(events)
+    emu.send_text(USER, "lagi")
+    assert len(events) == n
+
+
+async def test_message_dates_follow_the_given_clock():
+    emu = TelegramEmulator(now=lambda: 1_800_000_000.0)
+    await emu.start()
+    try:
+        emu.send_text(USER, "hi")
+        assert emu.chat(USER)[0].date == 1_800_000_000
+    finally:
+        await emu.stop()
+
+
+async def test_state_survives_a_restart(emu, bot, tmp_path):
+    emu.send_text(USER, "hi", first_name="Budi")
+    doc = await bot.send_document(USER, b"%PDF-1.4 laporan", filename="lap.pdf", caption="<b>Laporan</b>",
+                                  parse_mode="HTML")
+    await bot.send_message(USER, "Nomor?", reply_to_message_id=doc.message_id, reply_markup=ReplyKeyboardMarkup(
+        [[KeyboardButton("Bagikan nomor", request_contact=True)]], one_time_keyboard=True))
+    await bot.set_my_commands([BotCommand("status", "Status")], scope=BotCommandScopeChat(USER))
+    gone = await bot.send_message(USER, "sementara")
+    await bot.delete_message(USER, gone.message_id)
+    typed = emu.send_text(USER, "Rahasia#2026")["message"]["message_id"]  # a password the bot deletes
+    handled = await bot.get_updates(timeout=0)
+    await bot.get_updates(offset=handled[-1].update_id + 1, timeout=0)
+    await bot.delete_message(USER, typed)
+    emu.send_photo(USER, b"\x89PNG\r\n\x1a\n" + b"0" * 300)  # not fetched yet: delivered after the restart
+    pending = emu.pending_updates
+    emu.save_state(tmp_path)
+    assert "Rahasia#2026" not in (tmp_path / TelegramEmulator.STATE_FILE).read_text("utf-8")
+    assert "sementara" not in (tmp_path / TelegramEmulator.STATE_FILE).read_text("utf-8")
+    before = [(m.message_id, m.from_bot, m.content_text if not m.deleted else "", m.deleted) for m in emu.chat(USER)]
+    last_update = emu._next_update_id  # noqa: SLF001 - comparing with the restored emulator
+    emu.send_text(USER, "after the save")  # not saved: lost, like anything after a crash
+
+    again = TelegramEmulator()
+    assert again.load_state(tmp_path)
+    assert not TelegramEmulator().load_state(tmp_path / "nothing")
+    await again.start()
+    try:
+        assert [(m.message_id, m.from_bot, m.content_text, m.deleted) for m in again.chat(USER)] == before
+        assert again.message(USER, typed).deleted and again.message(USER, typed).text is None
+        restored = again.message(USER, doc.message_id)
+        assert restored.content == b"%PDF-1.4 laporan" and restored.caption_entities[0]["type"] == "bold"
+        assert again.message(USER, gone.message_id).deleted
+        assert again.last_bot_message(USER).reply_to is restored
+        assert again.current_reply_keyboard(USER)["keyboard"][0][0]["request_contact"]
+        assert again.commands_for(USER) == [{"command": "status", "description": "Status"}]
+        assert next(m for m in again.chat(USER) if m.photo).photo[-1].content.startswith(b"\x89PNG")
+        assert again.users[USER]["first_name"] == "Budi" and again.is_started(USER)
+        # Pending updates are delivered; new ids never repeat one the bot may have seen.
+        rebot = make_bot(again)
+        async with rebot:
+            updates = await rebot.get_updates(timeout=0)
+            assert len(updates) == pending
+            again.send_text(USER, "baru")
+            new = (await rebot.get_updates(offset=updates[-1].update_id + 1, timeout=0))[-1]
+            assert new.update_id > last_update and new.message.message_id > max(b[0] for b in before) + 1
+            assert (await rebot.get_file(restored.document.file_id)).file_path
+        with pytest.raises(RuntimeError):
+            again.load_state(tmp_path)  # not while serving
+    finally:
+        await again.stop()
+    (tmp_path / TelegramEmulator.STATE_FILE).write_text("{", encoding="utf-8")
+    with pytest.raises(ValueError, match="cannot restore"):
+        TelegramEmulator().load_state(tmp_path)
+
+
+async def test_call_log_can_be_bounded(emu, bot):
+    emu.max_calls = 5
+    emu.send_text(USER, "hi")
+    for i in range(20):
+        await bot.send_message(USER, f"pesan {i}")
+    assert 5 <= len(emu.calls) <= 10
+    assert emu.calls_of("sendMessage")[-1].params["text"] == "pesan 19"
+    assert len(emu.calls_of("sendMessage")) == len(emu.calls)

@@ -1,0 +1,426 @@
+"""The sandbox's web page: every persona's Telegram chat side by side, a clock bar, a reset
+button and a short guided tour.
+
+Plain server-rendered HTML (``sandbox/render.py`` renders the chats) and one small script
+(``sandbox/web/sandbox.js``). Changes are streamed with server-sent events (``/events``); the
+page then fetches the changed pane. Everything a persona does goes through the emulator's
+user-side interface (``send_text``, ``tap``, ``press_reply_button``, ``send_document`` ...), so
+the bot sees exactly what real Telegram would send it.
+
+Bound to 127.0.0.1. Requests must name this server as their Host (no DNS rebinding) and
+changes need the ``X-Sandbox`` header, which a foreign web page cannot send without a CORS
+preflight that this server never allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from sandbox.render import render_chat, render_reply_keyboard
+
+if TYPE_CHECKING:
+    from sandbox.run import Persona, Sandbox
+
+
+STATIC_DIR = Path(__file__).with_name("web")
+_STATIC = {"sandbox.css": "text/css", "sandbox.js": "text/javascript"}
+MAX_UPLOAD = 50 * 1024 * 1024
+_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+# Files opened inline in the browser; anything else is downloaded (never rendered as a page).
+_INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/gif", "image/webp", "text/plain"})
+
+# The guided tour: one line per step, who acts next (persona key, what to do).
+TOUR_A: tuple[tuple[str, str, str], ...] = (
+    ("1", "requester", "kirim <b>/ajukan</b> dan jawab pertanyaannya (Perangkat Daerah: <i>dinkes</i>; "
+                       "narahubung <i>Siti Aminah</i>, <i>siti.aminah@kotabogor.go.id</i>, "
+                       "<i>0812-3456-7890</i>), unggah pindaian surat (PDF) dengan 📎, lalu <b>Kirim</b>."),
+    ("2", "head", "pilih instruksi disposisi, lalu <b>Kirim tanpa catatan</b>."),
+    ("3", "division", "pilih instruksi, lalu kirim kepada Ketua Tim Aplikasi."),
+    ("3", "team", "pilih pelaksana dan instruksi, lalu kirim."),
+    ("4", "executor", "periksa kelengkapan: <b>Lengkap</b>."),
+    ("5", "executor", "<b>Daftarkan otomatis</b>: akun dibuat di SPLP sandbox."),
+    ("5", "requester", "klik tautan pribadi untuk narahubung dan pilih <b>Siti Aminah</b>."),
+    ("6", "contact", "<b>Bagikan nomor ponsel saya</b>, lalu <b>Tampilkan</b> kredensial (catat kata sandi awal)."),
+    ("6", "executor", "periksa pratinjau laporan kegiatan, kirim ke Kepala."),
+    ("7", "head", "<b>Teruskan kepada pemohon</b>: permohonan <b>Selesai</b>, laporan (PDF) diterima."),
+)
+TOUR_B: tuple[tuple[str, str, str], ...] = (
+    ("B1", "contact", "kirim <b>/aplikasi</b>, pilih akun, isi data aplikasi."),
+    ("B2", "contact", "<b>Mulai</b>, ketik kata sandi akun SPLP, pilih API, <b>Proses</b>."),
+    ("B3", "contact", "<b>Tampilkan</b>: Consumer Key/Secret, API key dan contoh pemakaian."),
+)
+TOUR_CLOCK = ("Jam: <b>+1 hari kerja</b> melewati batas waktu langkah yang sedang berjalan: pemegangnya "
+              "menerima pengingat, atasannya eskalasi; <b>Ke awal hari kerja berikutnya</b> memicu rekap pagi "
+              "untuk Kepala dan Kepala Bidang.")
+
+
+class _Rejected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class SandboxWeb:
+    """The page's aiohttp server (started before the rest, so a taken port fails fast)."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sb = sandbox
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._clients: set[asyncio.Queue[dict | None]] = set()
+        self._allowed_hosts: set[str] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self, host: str, port: int) -> None:
+        from sandbox.run import SandboxError, is_addr_in_use, port_in_use_message
+
+        app = web.Application(client_max_size=MAX_UPLOAD + 1024 * 1024, middlewares=[self._guard])
+        r = app.router
+        r.add_get("/", self._page)
+        r.add_get("/static/{name}", self._static)
+        r.add_get("/events", self._events)
+        r.add_get("/api/chat/{persona}", self._chat)
+        r.add_get("/api/clock", self._clock)
+        r.add_post("/api/send", self._send)
+        r.add_post("/api/tap", self._tap)
+        r.add_post("/api/press", self._press)
+        r.add_post("/api/contact", self._contact)
+        r.add_post("/api/upload", self._upload)
+        r.add_post("/api/clock", self._advance)
+        r.add_post("/api/reset", self._reset)
+        r.add_get("/file/{file_id}", self._file)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError as e:
+            await runner.cleanup()
+            if is_addr_in_use(e):
+                raise SandboxError(port_in_use_message(port)) from None
+            raise SandboxError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+        self._runner = runner
+        bound = runner.addresses[0][1]
+        self.url = f"http://{host}:{bound}"
+        self._allowed_hosts = {f"{host}:{bound}", f"localhost:{bound}"}
+
+    async def stop(self) -> None:
+        for q in list(self._clients):
+            self._offer(q, None)
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    # ------------------------------------------------------------------ events to pages
+    def _offer(self, q: asyncio.Queue[dict | None], event: dict | None) -> None:
+        try:
+            q.put_nowait(event)
+        except asyncio.QueueFull:  # a stalled page: it resynchronises everything instead
+            while not q.empty():
+                q.get_nowait()
+            q.put_nowait({"type": "resync"} if event is not None else None)
+
+    def broadcast(self, event: dict) -> None:
+        for q in list(self._clients):
+            self._offer(q, event)
+
+    def on_emulator_event(self, event: dict) -> None:
+        from sandbox.run import PERSONA_BY_ID
+
+        kind = event.get("type")
+        if kind == "commands":
+            self.broadcast({"type": "resync"})
+            return
+        persona = PERSONA_BY_ID.get(event.get("chat_id"))  # type: ignore[arg-type]
+        if persona is None:
+            return
+        if kind == "chat":
+            self.broadcast({"type": "chat", "persona": persona.key})
+        elif kind == "answer" and event.get("text"):
+            self.broadcast({"type": "toast", "persona": persona.key, "text": event["text"],
+                            "alert": bool(event.get("show_alert"))})
+        elif kind == "action":
+            self.broadcast({"type": "typing", "persona": persona.key, "action": event.get("action")})
+
+    # ------------------------------------------------------------------ helpers
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.host not in self._allowed_hosts:
+            return web.Response(status=421, text="This sandbox answers only on its own address.")
+        if request.method == "POST" and request.headers.get("X-Sandbox") != "1":
+            return web.Response(status=403, text="Missing X-Sandbox header.")
+        try:
+            resp = await handler(request)
+        except _Rejected as e:
+            resp = web.json_response({"ok": False, "error": e.message}, status=e.status)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        return resp
+
+    def _ready(self) -> None:
+        if not self.sb.ready or self.sb.emu is None:
+            raise _Rejected(503, "Sandbox sedang dimulai ulang. Coba lagi sebentar lagi.")
+
+    def _persona(self, key: object) -> Persona:
+        from sandbox.run import PERSONA_BY_KEY
+
+        p = PERSONA_BY_KEY.get(str(key))
+        if p is None:
+            raise _Rejected(404, "Persona tidak dikenal.")
+        return p
+
+    @staticmethod
+    async def _json(request: web.Request) -> dict:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise _Rejected(400, "Permintaan tidak valid.") from None
+        if not isinstance(body, dict):
+            raise _Rejected(400, "Permintaan tidak valid.")
+        return body
+
+    def chat_state(self, persona: Persona) -> dict[str, Any]:
+        emu = self.sb.emu
+        assert emu is not None and self.sb.settings is not None
+        messages = emu.chat(persona.user_id)
+        keyboard = emu.current_reply_keyboard(persona.user_id)
+        visible = [m for m in messages if not m.deleted]
+        return {
+            "persona": persona.key,
+            "html": render_chat(messages, self.sb.settings.tz),
+            "keyboard": render_reply_keyboard(keyboard),
+            "placeholder": (keyboard or {}).get("input_field_placeholder") or "",
+            "started": bool(messages) or emu.is_started(persona.user_id),
+            "last": visible[-1].message_id if visible else 0,
+            "commands": [{"command": c["command"], "description": c["description"]}
+                         for c in emu.commands_for(persona.user_id, "id")],
+        }
+
+    # ------------------------------------------------------------------ pages
+    async def _page(self, request: web.Request) -> web.Response:
+        if not self.sb.ready:
+            return web.Response(status=503, content_type="text/html", text=(
+                '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="1">'
+                "<title>Sandbox SPLP</title><p>Sandbox sedang dimulai…</p>"))
+        return web.Response(text=self.render_page(), content_type="text/html",
+                            headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store"})
+
+    def render_page(self) -> str:
+        from sandbox.run import BOT_NAME, BOT_USERNAME, PERSONAS
+
+        template = (STATIC_DIR / "page.html").read_text("utf-8")
+        clock = self.sb.clock_state()
+        panes = "".join(self._pane_html(p) for p in PERSONAS)
+        names = {p.key: p.name for p in PERSONAS}
+
+        def tour(steps: tuple[tuple[str, str, str], ...]) -> str:
+            return "".join(f'<li><span class="step">{escape(n)}</span> <b class="tour-who">{escape(names[k])}</b>: {what}</li>'
+                           for n, k, what in steps)
+
+        config = {"epoch": self.sb.epoch, "bot": BOT_USERNAME,
+                  "personas": [{"key": p.key, "name": p.name, "title": p.title} for p in PERSONAS]}
+        # JSON in a <script type="application/json"> block: "<" escaped so that it cannot end it.
+        config_json = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
+        return (template
+                .replace("{{config}}", config_json)
+                .replace("{{bot_name}}", escape(BOT_NAME))
+                .replace("{{clock_text}}", escape(clock["text"]))
+                .replace("{{clock_class}}", "on" if clock["working"] else "off")
+                .replace("{{clock_label}}", "jam kerja" if clock["working"] else "di luar jam kerja")
+                .replace("{{tour_a}}", tour(TOUR_A))
+                .replace("{{tour_b}}", tour(TOUR_B))
+                .replace("{{tour_clock}}", TOUR_CLOCK)
+                .replace("{{panes}}", panes))
+
+    def _pane_html(self, p: Persona) -> str:
+        from sandbox.run import BOT_NAME
+
+        st = self.chat_state(p)
+        initials = "".join(w[0] for w in p.name.split()[:2]).upper()
+        menu = "".join(
+            f'<button type="button" class="menu-item" data-cmd="/{escape(c["command"])}">'
+            f'<b>/{escape(c["command"])}</b> {escape(c["description"])}</button>' for c in st["commands"])
+        return f"""
+<section class="pane" id="pane-{p.key}" data-persona="{p.key}" data-last="{st['last']}">
+  <div class="persona"><span class="avatar av-{p.key}">{escape(initials)}</span>
+    <span class="who"><span class="name">{escape(p.name)}</span><span class="title">{escape(p.title)}</span></span></div>
+  <div class="chat-head"><span class="bot-name">{escape(BOT_NAME)}</span><span class="status">bot</span></div>
+  <div class="chat">{st['html']}</div>
+  <div class="start-wrap"{'' if not st['started'] else ' hidden'}><button type="button" class="start">MULAI</button></div>
+  <div class="menu" hidden>{menu}</div>
+  <div class="rkb">{st['keyboard']}</div>
+  <form class="composer" autocomplete="off">
+    <button type="button" class="menu-btn" title="Menu perintah" aria-label="Menu perintah">☰</button>
+    <label class="attach" title="Lampirkan berkas" aria-label="Lampirkan berkas">📎<input type="file" name="file"></label>
+    <button type="button" class="contact-btn" title="Bagikan kontak saya" aria-label="Bagikan kontak saya">👤</button>
+    <input type="text" name="text" class="txt" placeholder="{escape(st['placeholder'] or 'Tulis pesan…')}" maxlength="4096">
+    <button type="submit" class="send" title="Kirim" aria-label="Kirim">➤</button>
+  </form>
+  <div class="toast" hidden></div>
+  <div class="alert" hidden><div class="alert-box"><div class="alert-text"></div><button type="button" class="alert-ok">OK</button></div></div>
+</section>"""
+
+    async def _static(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        ctype = _STATIC.get(name)
+        if ctype is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=(STATIC_DIR / name).read_bytes(), content_type=ctype,
+                            headers={"Cache-Control": "no-cache"})
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                           "X-Accel-Buffering": "no"})
+        await resp.prepare(request)
+        q: asyncio.Queue[dict | None] = asyncio.Queue(maxsize=1000)
+        self._clients.add(q)
+        try:
+            await resp.write(_sse({"type": "hello", "epoch": self.sb.epoch}))
+            while True:
+                try:
+                    event = await asyncio.wait_for(q.get(), 15)
+                except TimeoutError:
+                    await resp.write(b": ping\n\n")
+                    continue
+                if event is None:
+                    break
+                await resp.write(_sse(event))
+        except (ConnectionResetError, ConnectionError):
+            pass
+        finally:
+            self._clients.discard(q)
+        return resp
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        self._ready()
+        return web.json_response(self.chat_state(self._persona(request.match_info["persona"])))
+
+    async def _clock(self, request: web.Request) -> web.Response:
+        self._ready()
+        return web.json_response(self.sb.clock_state())
+
+    # ------------------------------------------------------------------ actions
+    async def _send(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        self._ready()
+        p = self._persona(body.get("persona"))
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise _Rejected(400, "Pesan kosong.")
+        if len(text) > 4096:
+            raise _Rejected(400, "Pesan terlalu panjang (maksimal 4096 karakter).")
+        assert self.sb.emu is not None
+        self.sb.emu.send_text(p.user_id, text)
+        return web.json_response({"ok": True})
+
+    async def _tap(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        self._ready()
+        p = self._persona(body.get("persona"))
+        mid, data = body.get("message_id"), body.get("data")
+        if not isinstance(mid, int) or not isinstance(data, str):
+            raise _Rejected(400, "Permintaan tidak valid.")
+        assert self.sb.emu is not None
+        try:
+            self.sb.emu.tap(p.user_id, mid, data)
+        except LookupError:
+            raise _Rejected(409, "Tombol ini sudah tidak berlaku.") from None
+        return web.json_response({"ok": True})
+
+    async def _press(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        self._ready()
+        p = self._persona(body.get("persona"))
+        text = body.get("text")
+        if not isinstance(text, str):
+            raise _Rejected(400, "Permintaan tidak valid.")
+        assert self.sb.emu is not None
+        try:  # a contact button shares the persona's own number, as Telegram does
+            self.sb.emu.press_reply_button(p.user_id, text, phone_number=p.phone, first_name=p.name)
+        except LookupError:
+            raise _Rejected(409, "Tombol ini sudah tidak berlaku.") from None
+        return web.json_response({"ok": True})
+
+    async def _contact(self, request: web.Request) -> web.Response:
+        """The persona shares their own contact from the attachment menu (no keyboard needed)."""
+        body = await self._json(request)
+        self._ready()
+        p = self._persona(body.get("persona"))
+        assert self.sb.emu is not None
+        self.sb.emu.send_contact(p.user_id, p.phone, first_name=p.name)
+        return web.json_response({"ok": True})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self._ready()
+        try:
+            form = await request.post()
+        except ValueError:
+            raise _Rejected(400, "Unggahan tidak valid.") from None
+        p = self._persona(form.get("persona"))
+        f = form.get("file")
+        if not isinstance(f, web.FileField):
+            raise _Rejected(400, "Tidak ada berkas.")
+        content = f.file.read()
+        if not content:
+            raise _Rejected(400, "Berkas kosong.")
+        name = Path(f.filename or "berkas").name[:200] or "berkas"
+        ctype = f.content_type if f.content_type and f.content_type != "application/octet-stream" else None
+        ctype = ctype or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        caption = form.get("caption")
+        caption = (caption.strip() or None) if isinstance(caption, str) else None
+        assert self.sb.emu is not None
+        if ctype in ("image/jpeg", "image/png"):  # Telegram sends pictures as photos by default
+            self.sb.emu.send_photo(p.user_id, content, caption=caption)
+        else:
+            self.sb.emu.send_document(p.user_id, content, file_name=name, mime_type=ctype, caption=caption)
+        return web.json_response({"ok": True})
+
+    async def _advance(self, request: web.Request) -> web.Response:
+        from sandbox.run import SandboxError
+
+        body = await self._json(request)
+        self._ready()
+        action = body.get("action")
+        if action not in ("hour", "next_start", "working_day"):
+            raise _Rejected(400, "Aksi jam tidak dikenal.")
+        try:
+            state = await self.sb.advance(str(action))
+        except SandboxError:
+            raise _Rejected(503, "Sandbox sedang dimulai ulang.") from None
+        return web.json_response(state)
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        await self._json(request)
+        await self.sb.reset()
+        return web.json_response({"ok": True, "epoch": self.sb.epoch})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        self._ready()
+        assert self.sb.emu is not None
+        rec = self.sb.emu.file(request.match_info["file_id"])
+        if rec is None:
+            raise web.HTTPNotFound()
+        ctype = rec.mime_type or ("image/jpeg" if rec.kind == "photo" else "application/octet-stream")
+        if rec.content.startswith(b"%PDF-"):
+            ctype = "application/pdf"
+        name = rec.file_name or ("foto.jpg" if rec.kind == "photo" else "berkas")
+        inline = ctype in _INLINE_TYPES
+        if not inline:
+            ctype = "application/octet-stream"
+        disposition = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(name)}"
+        return web.Response(body=rec.content, content_type=ctype,
+                            headers={"Content-Disposition": disposition, "Cache-Control": "private, max-age=3600"})
+
+
+def _sse(event: dict) -> bytes:
+    return f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode()

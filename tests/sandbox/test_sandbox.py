@@ -1,0 +1,239 @@
+"""The sandbox (sandbox/run.py, sandbox/web.py) without a browser: restarts keep everything,
+reset starts over, the clock bar's actions, the page's endpoints and guards, the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from sandbox.run import PERSONA_BY_KEY, Sandbox, SandboxError
+from storage.models import Official, Request
+from tests.conftest import SANDBOX_TEST_SETTINGS
+from tests.e2e.harness import MONDAY_9
+
+ROOT = Path(__file__).resolve().parents[2]
+REQ = PERSONA_BY_KEY["requester"].user_id
+HEADERS = {"X-Sandbox": "1"}
+
+
+async def _count(sb: Sandbox, model: type) -> int:
+    assert sb.db is not None
+    async with sb.db.sessions() as s:
+        return await s.scalar(select(func.count()).select_from(model))  # type: ignore[return-value]
+
+
+async def test_restart_keeps_chats_clock_database_and_splp(tmp_path: Path) -> None:
+    data = tmp_path / "sb"
+    sb = Sandbox(data, port=0, start_at=MONDAY_9, settings=SANDBOX_TEST_SETTINGS)
+    await sb.start()
+    try:
+        assert sb.emu is not None and sb.splp is not None
+        sb.emu.send_text(REQ, "/ajukan")
+        await sb.emu.wait_bot_message(REQ, contains="Perangkat Daerah")
+        await sb.advance("hour")
+        sb.splp.create_user("dinkes.simpus", "Rahasia#2026")
+        before = [(m.message_id, m.content_text) for m in sb.emu.chat(REQ)]
+        officials = await _count(sb, Official)
+        assert officials == 5
+    finally:
+        await sb.stop()
+
+    again = Sandbox(data, port=0, start_at=MONDAY_9 + timedelta(days=30), settings=SANDBOX_TEST_SETTINGS)
+    await again.start()
+    try:
+        assert again.emu is not None and again.splp is not None and again.clock is not None
+        assert [(m.message_id, m.content_text) for m in again.emu.chat(REQ)] == before
+        assert timedelta(hours=1) <= again.clock.now() - MONDAY_9 < timedelta(hours=1, minutes=2)
+        assert again.splp.user("dinkes.simpus") is not None
+        assert await _count(again, Official) == officials  # seeded once
+        # The form goes on where it was; new updates are not mistaken for handled ones.
+        last = again.emu.last_bot_message(REQ)
+        assert last is not None
+        again.emu.send_text(REQ, "dinkes")
+        await again.emu.wait_bot_message(REQ, contains="nomor surat", after=last.message_id)
+        async with httpx.AsyncClient() as c:
+            page = (await c.get(again.url)).text
+        assert "Rina Wulandari" in page and "Perangkat Daerah" in page
+    finally:
+        await again.stop()
+
+
+async def test_reset_starts_over(sandbox: Sandbox) -> None:
+    assert sandbox.emu is not None and sandbox.splp is not None
+    epoch = sandbox.epoch
+    sandbox.emu.send_text(REQ, "/ajukan")
+    await sandbox.emu.wait_bot_message(REQ, contains="Perangkat Daerah")
+    sandbox.splp.create_user("dinkes.simpus", "Rahasia#2026")
+    await sandbox.advance("working_day")
+    await sandbox.reset()
+    assert sandbox.epoch != epoch
+    assert sandbox.emu is not None and sandbox.splp is not None and sandbox.clock is not None
+    assert sandbox.emu.chat(REQ) == []
+    assert sandbox.splp.user("dinkes.simpus") is None
+    assert abs(sandbox.clock.now() - MONDAY_9) < timedelta(minutes=1)
+    assert await _count(sandbox, Official) == 5 and await _count(sandbox, Request) == 0
+    sandbox.emu.send_text(REQ, "/ajukan")
+    await sandbox.emu.wait_bot_message(REQ, contains="Perangkat Daerah")
+
+
+async def test_clock_actions(sandbox: Sandbox) -> None:
+    state = sandbox.clock_state()
+    assert state["text"] == "Senin, 30 November 2026 09.00 WIB" and state["working"]
+    state = await sandbox.advance("next_start")
+    assert state["text"] == "Selasa, 1 Desember 2026 07.30 WIB" and state["working"]
+    state = await sandbox.advance("hour")
+    assert state["text"] == "Selasa, 1 Desember 2026 08.30 WIB"
+    state = await sandbox.advance("working_day")
+    assert state["text"] == "Rabu, 2 Desember 2026 08.30 WIB"
+    assert sandbox.clock is not None
+    sandbox.clock.advance(timedelta(hours=8))  # 16:30, after Wednesday's end
+    assert not sandbox.clock_state()["working"]
+    state = await sandbox.advance("next_start")
+    assert state["text"] == "Kamis, 3 Desember 2026 07.30 WIB"
+    with pytest.raises(ValueError):
+        await sandbox.advance("backwards")
+
+
+async def test_page_endpoints_and_guards(sandbox: Sandbox) -> None:
+    url = sandbox.url
+    assert url.startswith("http://127.0.0.1:")
+    assert sandbox.emu is not None
+    async with httpx.AsyncClient(base_url=url, timeout=10) as c:
+        page = await c.get("/")
+        assert page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
+        for p in PERSONA_BY_KEY.values():
+            assert f'id="pane-{p.key}"' in page.text and p.name in page.text
+        assert (await c.get("/static/sandbox.js")).status_code == 200
+        assert (await c.get("/static/page.html")).status_code == 404
+        # Only this server's own address, and changes only from the page's script.
+        assert (await c.get("/", headers={"Host": "evil.example:80"})).status_code == 421
+        r = await c.post("/api/send", json={"persona": "requester", "text": "/start"})
+        assert r.status_code == 403
+        assert (await c.post("/api/send", headers=HEADERS, json={"persona": "nobody", "text": "x"})).status_code == 404
+        assert (await c.post("/api/send", headers=HEADERS, json={"persona": "requester", "text": " "})).status_code == 400
+        assert (await c.post("/api/send", headers=HEADERS, content=b"[")).status_code == 400
+
+        async with c.stream("GET", "/events") as events:
+            lines = events.aiter_lines()
+            hello = json.loads((await anext(lines)).removeprefix("data: "))
+            assert hello == {"type": "hello", "epoch": sandbox.epoch}
+            r = await c.post("/api/send", headers=HEADERS, json={"persona": "requester", "text": "/ajukan"})
+            assert r.status_code == 200
+            seen = []
+            async with asyncio.timeout(10):
+                while {"type": "chat", "persona": "requester"} not in seen:
+                    line = await anext(lines)
+                    if line.startswith("data: "):
+                        seen.append(json.loads(line.removeprefix("data: ")))
+        await sandbox.emu.wait_bot_message(REQ, contains="Perangkat Daerah")
+        chat = (await c.get("/api/chat/requester")).json()
+        assert "Perangkat Daerah" in chat["html"] and chat["started"] and chat["last"] > 0
+        assert any(cmd["command"] == "ajukan" for cmd in chat["commands"])
+        assert (await c.get("/api/chat/nobody")).status_code == 404
+
+        m = sandbox.emu.last_bot_message(REQ)
+        assert m is not None and m.buttons
+        r = await c.post("/api/tap", headers=HEADERS,
+                         json={"persona": "requester", "message_id": m.message_id, "data": "forged"})
+        assert r.status_code == 409 and r.json()["error"] == "Tombol ini sudah tidak berlaku."
+        r = await c.post("/api/tap", headers=HEADERS, json={"persona": "requester", "message_id": m.message_id,
+                                                           "data": m.buttons[0]["callback_data"]})
+        assert r.status_code == 200
+        assert (await c.post("/api/press", headers=HEADERS, json={"persona": "contact", "text": "x"})).status_code == 409
+        # "Share my contact" from the attachment menu: the persona's own name, number and id.
+        assert (await c.post("/api/contact", headers=HEADERS, json={"persona": "contact"})).status_code == 200
+        cp = PERSONA_BY_KEY["contact"]
+        assert sandbox.emu.chat(cp.user_id)[-1].contact == {"phone_number": cp.phone, "first_name": cp.name,
+                                                             "user_id": cp.user_id}
+
+        # Uploads reach the bot as Telegram would deliver them; files never render as pages.
+        r = await c.post("/api/upload", headers=HEADERS, data={"persona": "admin"},
+                         files={"file": ("x.html", b"<script>alert(1)</script>", "text/html")})
+        assert r.status_code == 200
+        admin = PERSONA_BY_KEY["admin"].user_id
+        doc = next(x for x in sandbox.emu.chat(admin) if x.document is not None).document
+        assert doc is not None and doc.file_name == "x.html"
+        f = await c.get(f"/file/{doc.file_id}")
+        assert f.headers["content-type"] == "application/octet-stream"
+        assert f.headers["content-disposition"].startswith("attachment;")
+        r = await c.post("/api/upload", headers=HEADERS, data={"persona": "admin"},
+                         files={"file": ("surat.pdf", b"%PDF-1.4 x", "application/octet-stream")})
+        assert r.status_code == 200
+        pdf = [x for x in sandbox.emu.chat(admin) if x.document is not None][-1].document
+        assert pdf is not None and pdf.mime_type == "application/pdf"
+        f = await c.get(f"/file/{pdf.file_id}")
+        assert f.headers["content-type"] == "application/pdf" and f.headers["content-disposition"].startswith("inline")
+        assert (await c.get("/file/nothing")).status_code == 404
+
+        r = await c.post("/api/clock", headers=HEADERS, json={"action": "hour"})
+        assert r.status_code == 200 and r.json()["text"] == "Senin, 30 November 2026 10.00 WIB"
+        assert (await c.get("/api/clock")).json()["working"] is True
+        assert (await c.post("/api/clock", headers=HEADERS, json={"action": "back"})).status_code == 400
+
+
+async def test_port_or_data_dir_in_use(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        sb = Sandbox(tmp_path / "a", port=port, settings=SANDBOX_TEST_SETTINGS)
+        with pytest.raises(SandboxError, match=f"port {port} is in use.*--port"):
+            await sb.start()
+    first = Sandbox(tmp_path / "a", port=0, settings=SANDBOX_TEST_SETTINGS)  # the failed start let go
+    await first.start()
+    try:
+        second = Sandbox(tmp_path / "a", port=0, settings=SANDBOX_TEST_SETTINGS)
+        with pytest.raises(SandboxError, match="another sandbox is running"):
+            await second.start()
+    finally:
+        await first.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_command_line_without_token_starts_the_sandbox(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "BOT_TOKEN": "", "SANDBOX_PORT": str(port), "SANDBOX_DATA_DIR": str(tmp_path / "sb"),
+           "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        banner = []
+        for line in proc.stdout:
+            banner.append(line)
+            if line.startswith("Press Ctrl+C"):
+                break
+        text = "".join(banner)
+        assert f"SPLP sandbox is running: open http://127.0.0.1:{port}" in text, text
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
+        assert (tmp_path / "sb" / "splp.db").exists()
+        # A second sandbox on the same port says so and what to do.
+        other = subprocess.run([sys.executable, str(ROOT / "main.py"), "sandbox", "--port", str(port),
+                                "--data-dir", str(tmp_path / "other")],
+                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert other.returncode == 1
+        assert f"port {port} is in use" in other.stderr and "--port" in other.stderr
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "BOT_TOKEN is not set, so the sandbox starts instead" in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
