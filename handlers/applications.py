@@ -29,7 +29,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
     elif cb.action in ("ae", "as"):
         res = await a.button(uid, cb.action, n[0], n[1])
     elif cb.action == "ag":
-        res, run = await a.go(uid, n[0])
+        res, run = await a.go(uid, n[0], tapped(update))
     elif cb.action == "am":
         res, run = await a.manage(uid, n[0], n[1])
     elif cb.action in ("an", "at"):

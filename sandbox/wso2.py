@@ -402,6 +402,7 @@ class _Application:
     groups: list[str]
     attributes: dict[str, str]
     keys: dict[str, _KeyMapping] = field(default_factory=dict)  # keyType -> mapping
+    status_before_delete: str | None = None  # while a deletion awaits approval (status DELETE_PENDING)
 
 
 @dataclass
@@ -567,6 +568,8 @@ class WSO2Sandbox:
     * ``app_approval`` / ``subscription_approval`` -- approval workflows: creation answers
       ``202`` + WorkflowResponse and the object stays pending (application status
       ``CREATED``, subscription ``ON_HOLD``) until :meth:`approve` / :meth:`reject`.
+    * ``deletion_approval`` -- the application-deletion workflow: ``DELETE`` answers ``202`` and
+      the application stays (status ``DELETE_PENDING``) until approved (removed) or rejected.
     * ``token_validity`` -- default access-token lifetime in seconds.
     * ``now`` -- clock (seconds since the epoch), default :func:`time.time`.
     * ``strict`` -- answer contract violations with 500 (they are always recorded).
@@ -596,6 +599,7 @@ class WSO2Sandbox:
         admin_password: str = "admin-pass",
         app_approval: bool = False,
         subscription_approval: bool = False,
+        deletion_approval: bool = False,
         token_validity: int = 3600,
         now: Callable[[], float] = time.time,
         strict: bool = True,
@@ -616,6 +620,7 @@ class WSO2Sandbox:
         self.admin_password = admin_password
         self.app_approval = app_approval
         self.subscription_approval = subscription_approval
+        self.deletion_approval = deletion_approval
         self.token_validity = token_validity
         self.now = now
         self.strict = strict
@@ -801,6 +806,7 @@ class WSO2Sandbox:
     def pending_workflows(self) -> list[tuple[str, str]]:
         """``[(kind, id)]`` of objects waiting for approval (``application``/``subscription``)."""
         out = [("application", a.id) for a in self.applications.values() if a.status == "CREATED"]
+        out += [("deletion", a.id) for a in self.applications.values() if a.status == "DELETE_PENDING"]
         out += [("subscription", s.id) for s in self.subscriptions.values() if s.status == "ON_HOLD"]
         return out
 
@@ -816,6 +822,12 @@ class WSO2Sandbox:
         app = self.applications.get(obj_id)
         if app is not None and app.status == "CREATED":
             app.status = "APPROVED" if approve else "REJECTED"
+            return
+        if app is not None and app.status == "DELETE_PENDING":
+            if approve:
+                self._remove_app(app)
+            else:
+                app.status = app.status_before_delete or "APPROVED"
             return
         sub = self.subscriptions.get(obj_id)
         if sub is not None and sub.status == "ON_HOLD":
@@ -1881,6 +1893,15 @@ class WSO2Sandbox:
 
     async def _dp_delete_app(self, ctx: _Ctx) -> _Reply:
         app = self._own_app(self._dp_auth(ctx), ctx.params["applicationId"])
+        if self.deletion_approval:  # WSO2's deletion workflow: the application stays until approved
+            if app.status != "DELETE_PENDING":
+                app.status_before_delete, app.status = app.status, "DELETE_PENDING"
+            return _Reply(202, {"workflowStatus": "CREATED", "jsonPayload": json.dumps(self._app_json(app))},
+                          {"Location": f"{DEVPORTAL_BASE}/applications/{app.id}"})
+        self._remove_app(app)
+        return _Reply(200, None)
+
+    def _remove_app(self, app: _Application) -> None:
         for sid in [s.id for s in self.subscriptions.values() if s.app_id == app.id]:
             del self.subscriptions[sid]
         for km in app.keys.values():
@@ -1892,7 +1913,6 @@ class WSO2Sandbox:
             if k.app_id == app.id:
                 k.revoked = True
         del self.applications[app.id]
-        return _Reply(200, None)
 
     # ------------------------------------------------------------------ DevPortal: keys
     def _km(self, app: _Application, key_mapping_id: str) -> _KeyMapping:

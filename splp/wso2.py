@@ -135,6 +135,7 @@ class _Session:
     expires_at: float = 0.0
     scopes: tuple[str, ...] = ()
     password_fp: bytes = field(default=b"", repr=False)  # HMAC of the password, to detect a change
+    superseded: set[bytes] = field(default_factory=set, repr=False)  # HMACs of refresh tokens renewed here
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     def secrets(self) -> tuple[str, ...]:
@@ -648,7 +649,15 @@ class WSO2Adapter:
             if not login.password and login.grant is not None:
                 s.client_id, s.client_secret = login.grant.client_id, login.grant.client_secret
                 s.refresh_token = login.grant.refresh_token
+        elif not login.password and login.grant is not None and login.grant.refresh_token != s.refresh_token \
+                and self._token_fp(login.grant.refresh_token) not in s.superseded:
+            # Another instance renewed the grant (SPLP revoked the pair this session holds): use it.
+            s.access_token, s.expires_at = None, 0.0
+            s.refresh_token = login.grant.refresh_token
         return s
+
+    def _token_fp(self, token: str) -> bytes:
+        return hmac.new(self._fp_key, token.encode(), hashlib.sha256).digest()
 
     def session_grant(self, login: Login) -> SessionGrant | None:
         if self.devportal_auth != "oauth":
@@ -692,7 +701,12 @@ class WSO2Adapter:
 
     def _store_token(self, s: _Session, data: dict[str, Any]) -> None:
         s.access_token = data.get("access_token")
-        s.refresh_token = data.get("refresh_token") or s.refresh_token
+        renewed = data.get("refresh_token")
+        if renewed and s.refresh_token and renewed != s.refresh_token:
+            if len(s.superseded) > 64:
+                s.superseded.clear()
+            s.superseded.add(self._token_fp(s.refresh_token))
+        s.refresh_token = renewed or s.refresh_token
         expires_in = int(data.get("expires_in") or 3600)
         s.expires_at = time.monotonic() + max(0, expires_in - 30)
         s.scopes = tuple(str(data.get("scope") or "").split())

@@ -291,6 +291,7 @@ class Application(Base):
     # in data["splp"]) | done | rejected | deleted | cancelled
     status: Mapped[str] = mapped_column(String(12))
     check_at: Mapped[datetime | None] = mapped_column(TS)  # next look at a pending approval
+    busy_until: Mapped[datetime | None] = mapped_column(TS)  # claim of the one run of SPLP work at a time
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

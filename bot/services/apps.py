@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from datetime import datetime
-
 from sqlalchemy import func, select, update
 
 from bot import keyboards as kb
 from bot import texts as T
-from bot.services.apps_wso2 import BUSY, LOGIN_TTL, OP, OP_STATUSES, OPS, WORK_SECRETS, step_timeline, took
+from bot.services.apps_wso2 import BUSY_TEXT, LOGIN_TTL, OP, OPS, WORK_SECRETS, allowed, claim, step_timeline, took
 from bot.services.base import Ctx
 from splp.manual import portal_steps
 from storage.models import Account, Agency, Application, AppStep, ContactLink, Request
@@ -153,16 +151,18 @@ class Apps(Ctx):
                                "ketik <b>kata sandi akun SPLP</b> Anda. Pesan akan langsung dihapus; kata sandi "
                                "disimpan terenkripsi hanya selama proses (paling lama 15 menit).")
 
+    def busy(self, app: Application) -> bool:
+        return app.busy_until is not None and app.busy_until > self.now
+
     async def schedule(self, user_id: int, app: Application, kind: str, **args: Any) -> tuple[str | None, bool]:
-        """Record the operation; True when it can run now (signed in), else the password is asked."""
-        busy = app.data.get("busy")
-        if busy and datetime.fromisoformat(busy) > self.now:
-            return "Sedang diproses; mohon tunggu.", False
+        """Record the operation; True when it can run now (signed in, and the application claimed:
+        one run of SPLP work at a time, whether from a tap or the sweep), else the password is asked."""
+        if self.busy(app):
+            return BUSY_TEXT, False
         app.data = {**app.data, "op": {"kind": kind, **args}}
         app.updated_at = self.now
         if await self.has_login(app.request_id):
-            app.data = {**app.data, "busy": (self.now + BUSY).isoformat()}
-            return "Diproses.", True
+            return ("Diproses.", True) if await claim(self.s, app.id, self.now) else (BUSY_TEXT, False)
         await self.ask_password(user_id, app, await self.s.get(Account, app.request_id))
         return None, False
 
@@ -173,7 +173,7 @@ class Apps(Ctx):
         if not 0 <= index < len(OPS):
             return T.TAP_INVALID, False
         op = OPS[index]
-        if app.mode != "wso2" or self.env.splp is None or app.status not in OP_STATUSES[op]:
+        if app.mode != "wso2" or self.env.splp is None or not allowed(app, op):
             return T.TAP_STALE, False
         name = T.e(app.data.get("name"))
         if op == "delete_ask":
@@ -192,7 +192,7 @@ class Apps(Ctx):
             await self.clear_awaiting(user_id)
             op = "apikey"
         if op == "resume":  # after a failure, or after a crash left the work unfinished
-            if app.status == "in_progress" and app.data.get("busy") is None and "apis" not in app.data \
+            if app.status == "in_progress" and not self.busy(app) and "apis" not in app.data \
                     and app.data.get("catalogue"):
                 return "Silakan pilih API pada pesan katalog.", False
             app.status = "in_progress"
@@ -358,7 +358,9 @@ class Apps(Ctx):
         app = await self._load(user_id, app_id)
         if app is None:
             return T.TAP_FORBIDDEN
-        if app.status not in ("draft", "in_progress"):
+        # In automated mode an application that was started may exist in SPLP: it is deleted from
+        # its card instead (cancelling here would orphan it).
+        if app.status != "draft" and (app.mode == "wso2" or app.status != "in_progress"):
             return T.TAP_STALE
         app.status, app.updated_at = "cancelled", self.now
         await self.clear_awaiting(user_id)
@@ -366,12 +368,13 @@ class Apps(Ctx):
         return "Dibatalkan."
 
     # --- the three SOP steps, guided (the portal does the work; the bot records the time) ---
-    async def go(self, user_id: int, app_id: int) -> tuple[str | None, bool]:
+    async def go(self, user_id: int, app_id: int, tapped: tuple[int, int]) -> tuple[str | None, bool]:
         app = await self._load(user_id, app_id)
         if app is None:
             return T.TAP_FORBIDDEN, False
         if app.status != "draft" or next_missing(app.data) is not None:
             return T.TAP_STALE, False
+        self.out.edit_markup(tapped[0], None, message_id=tapped[1])  # the summary's buttons are spent
         app.status, app.name_key, app.updated_at = "in_progress", str(app.data["name"]).lower(), self.now
         self.audit("app_started", actor_tg=user_id, request_id=app.request_id, application=app.id)
         link = await self.s.get(ContactLink, app.request_id)
@@ -379,9 +382,10 @@ class Apps(Ctx):
             # wso2 mode, as the account's own contact person: the bot does B1-B3 through the DevPortal API.
             self.s.add(AppStep(application_id=app.id, step_code="B1", started_at=self.now,
                                due_at=self.now + STEPS["B1"].limit.as_timedelta))
-            app.data = {**app.data, "splp": {}, "busy": None}
+            app.data = {**app.data, "splp": {}}
             self.out.send(user_id, "Langkah B1 — masuk ke Portal Pengguna SPLP.")
             return await self.schedule(user_id, app, "start")
+        app.mode = "manual"  # guided through the portal (officials do not hold the agency's password)
         await self.open_step(user_id, app, 0)
         return None, False
 
@@ -402,7 +406,9 @@ class Apps(Ctx):
         self.s.add(Secret(request_id=app.request_id, kind="login", ciphertext=self.env.vault.encrypt(text.strip()),
                           created_at=self.now, expires_at=self.now + LOGIN_TTL))
         await self.clear_awaiting(user_id)
-        app.data = {**app.data, "busy": (self.now + BUSY).isoformat()}
+        if not await claim(self.s, app.id, self.now):
+            self.out.send(user_id, BUSY_TEXT)
+            return False
         self.out.send(user_id, "Masuk ke SPLP…")
         return True
 

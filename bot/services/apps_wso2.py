@@ -42,8 +42,34 @@ WORK_SECRETS = ("login", "grant")
 OPS = ("resume", "check", "more", "secret", "apikey", "delete_ask", "delete", "apikey_nokey")
 OP = {name: i for i, name in enumerate(OPS)}
 OP_STATUSES = {"resume": ("incomplete", "in_progress"), "check": ("waiting",), "more": ("done",), "secret": ("done",),
-               "apikey": ("done",), "apikey_nokey": ("done",), "delete_ask": ("done", "incomplete", "rejected"),
-               "delete": ("done", "incomplete", "rejected")}
+               "apikey": ("done",), "apikey_nokey": ("done",),
+               "delete_ask": ("done", "incomplete", "rejected", "waiting"),
+               "delete": ("done", "incomplete", "rejected", "waiting")}
+BUSY_TEXT = "Sedang diproses; mohon tunggu."
+
+
+def allowed(app: Application, op: str) -> bool:
+    """May ``op`` run on the application now? A finished application whose new subscription
+    awaits approval stays manageable; a deletion awaiting approval allows only a check."""
+    w = app.data.get("waiting") or {}
+    if app.status == "waiting" and w.get("kind") == "deletion":
+        return op == "check"
+    if app.status == "waiting" and w.get("resume") == "done" and "done" in OP_STATUSES[op]:
+        return op != "more"
+    return app.status in OP_STATUSES[op]
+
+
+async def claim(s: Any, app_id: int, now: Any, *, due_check: bool = False) -> bool:
+    """Claim the application for one run of SPLP work (a tap's or the sweep's; never both, also
+    across instances): True when this caller got it. With ``due_check``, only a waiting
+    application whose check is due, and its next check is pushed back as well."""
+    cond = [Application.id == app_id, (Application.busy_until.is_(None)) | (Application.busy_until <= now)]
+    values: dict[str, Any] = {"busy_until": now + BUSY}
+    if due_check:
+        cond += [Application.check_at <= now, Application.status == "waiting"]
+        values["check_at"] = now + CHECK_CLAIM
+    res = await s.execute(update(Application).where(*cond).values(**values))
+    return res.rowcount == 1
 
 
 def key_type(app: Application) -> str:
@@ -113,10 +139,16 @@ class AppsWso2:
         return kb.btn(label, self.env.codec.encode("am", app_id, OP[op]))
 
     async def _record(self, app_id: int, **data: Any) -> None:
+        """Record progress at once (and renew the claim of the run)."""
         async with self._tx() as s:
+            now = self.env.clock.now()
             a = await s.get(Application, app_id)
             a.data = {**a.data, **data}
-            a.updated_at = self.env.clock.now()
+            a.updated_at, a.busy_until = now, now + BUSY
+
+    async def _release(self, app_id: int) -> None:
+        async with self._tx() as s:
+            await s.execute(update(Application).where(Application.id == app_id).values(busy_until=None))
 
     async def _finish_step(self, s: Any, app_id: int, code: str, *, start_next: str | None) -> None:
         now = self.env.clock.now()
@@ -182,6 +214,8 @@ class AppsWso2:
             if sec is not None and sec.ciphertext is not None:
                 sec.ciphertext = vault.encrypt(json.dumps({**json.loads(vault.decrypt(sec.ciphertext)), **new}))
                 return sec.id
+            if sec is not None:  # the earlier part lapsed unseen (a long wait for approval): say so at the end
+                a.data = {**a.data, "lapsed": True}
             sec = Secret(request_id=a.request_id, kind="app_credentials", ciphertext=vault.encrypt(json.dumps(new)),
                          created_at=now, expires_at=now + timedelta(hours=self.env.settings.secret_ttl_hours))
             s.add(sec)
@@ -227,7 +261,7 @@ class AppsWso2:
             elif kind in ("resume", "create"):
                 await self.advance(app_id, uid, login)
             elif kind == "check":
-                await self.check(app_id, uid, login)
+                await self.check(app_id, uid, login, asked=True)
             elif kind == "more_go":
                 await self.subscribe_more(app_id, uid, login, op.get("apis") or [])
             elif kind == "secret":
@@ -239,7 +273,7 @@ class AppsWso2:
         except SPLPError as e:
             await self._failed(app_id, uid, e, kind or "")
         finally:
-            await self._record(app_id, busy=None)
+            await self._release(app_id)
 
     async def _need_login(self, app_id: int, uid: int) -> None:
         async with self._tx() as s:
@@ -362,6 +396,9 @@ class AppsWso2:
                                 "consumer secret dan API key dari menu /aplikasi."), None
             else:
                 tail, markup = self._reveal_note(), self._reveal_markup(app_id, sec.id)
+                if a.data.get("lapsed"):
+                    tail = ("⚠️ Consumer secret yang dibuat sebelum masa tunggu persetujuan sudah dihapus (melewati "
+                            "batas waktu); buat ulang consumer secret dari menu /aplikasi.\n\n" + tail)
             scope.outbox.send(uid, (
                 f"🎉 Aplikasi <b>{T.e(a.data['name'])}</b> terdaftar di SPLP dengan OAuth2 dan API key.{note}\n\n"
                 f"<b>Waktu per langkah (batas 10 menit):</b>\n{timeline}\n\n{tail}"), markup)
@@ -382,7 +419,7 @@ class AppsWso2:
             a.data = {**a.data, "waiting": {"kind": kind, "after": after, "checks": 0,
                                             "resume": "done" if after == "notify" else "in_progress"}}
             a.check_at = scope.now + FIRST_CHECK if watching else None
-            what = "Aplikasi" if kind == "application" else "Langganan API"
+            what = {"application": "Aplikasi", "deletion": "Penghapusan aplikasi"}.get(kind, "Langganan API untuk")
             how = ("Bot memeriksa statusnya secara berkala dan akan memberi tahu Anda segera setelah disetujui "
                    "atau ditolak." if watching else "Tekan «Periksa sekarang» untuk memeriksa statusnya.")
             scope.outbox.send(uid, f"⏳ {what} <b>{T.e(a.data.get('name'))}</b> menunggu persetujuan admin SPLP. {how}",
@@ -393,7 +430,7 @@ class AppsWso2:
 
     async def sweep_pending(self) -> int:
         """Look again at every application whose approval check is due (reads only due rows; each
-        claimed exclusively, so several instances never check one twice)."""
+        claimed exclusively -- against other instances and against a tap's run alike)."""
         now = self.env.clock.now()
         async with self.env.db.sessions() as s:  # type: ignore[union-attr]
             due = (await s.execute(select(Application.id, Application.owner_telegram_id).where(
@@ -402,13 +439,14 @@ class AppsWso2:
         n = 0
         for app_id, uid in due:
             async with self._tx() as s:
-                res = await s.execute(update(Application).where(
-                    Application.id == app_id, Application.check_at <= now, Application.status == "waiting")
-                    .values(check_at=now + CHECK_CLAIM))
-            if res.rowcount != 1:
+                got = await claim(s, app_id, self.env.clock.now(), due_check=True)
+            if not got:
                 continue
             n += 1
-            await self.run_check(app_id, uid)
+            try:
+                await self.run_check(app_id, uid)
+            finally:
+                await self._release(app_id)
         return n
 
     async def run_check(self, app_id: int, uid: int) -> None:
@@ -443,29 +481,49 @@ class AppsWso2:
             await scope.outbox.flush()
         self._wake()
 
-    async def _reschedule(self, app_id: int, login: Any) -> None:
+    async def _reschedule(self, app_id: int, login: Any, *, tell: int | None = None) -> None:
+        """Still pending: look again later (1, 2, 4 ... 30 minutes), with the grant only."""
         async with self._tx() as s:
-            now = self.env.clock.now()
+            scope = self._scope(s)
             a = await s.get(Application, app_id)
             w = dict(a.data.get("waiting") or {})
             w["checks"] = int(w.get("checks", 0)) + 1
             a.data = {**a.data, "waiting": w}
             watching = await self._keep_grant(s, a, login)
+            await self._wipe(s, a.request_id, ("login",))
             gap = min(FIRST_CHECK * (2 ** w["checks"]), MAX_CHECK_GAP)
-            a.check_at = now + gap if watching else None
+            a.check_at = scope.now + gap if watching else None
+            if tell is not None:
+                scope.outbox.send(tell, f"⏳ <b>{T.e(a.data.get('name'))}</b> masih menunggu persetujuan admin SPLP."
+                                  + (" Bot akan memeriksa lagi." if watching else ""),
+                                  kb.inline([self._btn("🔄 Periksa sekarang", app_id, "check")]))
+            await scope.outbox.flush()
+        self._wake()
 
-    async def check(self, app_id: int, uid: int, login: Any) -> None:
-        """Has SPLP decided? Approved: carry on (or offer the new API key); rejected: say so."""
+    async def check(self, app_id: int, uid: int, login: Any, *, asked: bool = False) -> None:
+        """Has SPLP decided? Approved: carry on (or offer the new API key); rejected: say so.
+        ``asked``: the owner pressed «Periksa sekarang» (an undecided check is answered too)."""
+        from splp import NotFound
+
         splp = self.env.splp
         _, app = await self._login(app_id)
         if app.status != "waiting":
             return
         st = dict(app.data.get("splp") or {})
         w = dict(app.data.get("waiting") or {})
+        tell = uid if asked else None
+        if w.get("kind") == "deletion":
+            try:
+                await splp.get_application(login, st["id"])
+            except NotFound:
+                await self._deleted(app_id, uid)
+                return
+            await self._reschedule(app_id, login, tell=tell)
+            return
         if w.get("kind") == "application":
             got = await splp.get_application(login, st["id"])
             if got.pending:
-                await self._reschedule(app_id, login)
+                await self._reschedule(app_id, login, tell=tell)
                 return
             if got.rejected:
                 await self._rejected(app_id, uid, "application")
@@ -474,6 +532,7 @@ class AppsWso2:
                 scope = self._scope(s)
                 a = await s.get(Application, app_id)
                 a.status, a.check_at, a.updated_at = "in_progress", None, scope.now
+                a.data = {k: v for k, v in a.data.items() if k != "waiting"}
                 await self._finish_step(s, app_id, "B2", start_next="B3")
                 await self._keep_grant(s, a, login)
                 scope.outbox.send(uid, f"✅ Aplikasi <b>{T.e(a.data.get('name'))}</b> disetujui admin SPLP. "
@@ -482,12 +541,13 @@ class AppsWso2:
             self._wake()
             await self.advance(app_id, uid, login)
             return
+        before = dict(st.get("subs") or {})
         listed = {x.api_id: x.status for x in await splp.list_subscriptions(login, st["id"])}
-        subs = {k: listed.get(k, v) for k, v in (st.get("subs") or {}).items()}
+        subs = {k: listed.get(k, v) for k, v in before.items()}
         st["subs"] = subs
         await self._record(app_id, splp=st)
         if any(v == "ON_HOLD" for v in subs.values()):
-            await self._reschedule(app_id, login)
+            await self._reschedule(app_id, login, tell=tell)
             return
         async with self._tx() as s:
             scope = self._scope(s)
@@ -495,17 +555,19 @@ class AppsWso2:
             a.status, a.check_at, a.updated_at = w.get("resume", "in_progress"), None, scope.now
             a.data = {k: v for k, v in a.data.items() if k != "waiting"}
             names = {c["id"]: f"{c['name']} {c['version']}" for c in a.data.get("catalogue", [])}
-            decided = [f"{names.get(k, k)}: {'disetujui' if v == 'UNBLOCKED' else 'ditolak'}"
-                       for k, v in subs.items() if v in ("UNBLOCKED", "REJECTED")]
+            newly = {k: v for k, v in subs.items() if before.get(k) == "ON_HOLD"}
+            decided = "; ".join(f"{names.get(k, k)}: {'disetujui' if v == 'UNBLOCKED' else 'ditolak'}"
+                                for k, v in newly.items())
             if w.get("after") == "advance":
                 await self._keep_grant(s, a, login)
-                scope.outbox.send(uid, "✅ Keputusan admin SPLP atas langganan: " + T.e("; ".join(decided))
-                                  + ". Melanjutkan…")
+                scope.outbox.send(uid, f"✅ Keputusan admin SPLP atas langganan: {T.e(decided)}. Melanjutkan…")
             else:
                 await self._wipe(s, a.request_id, ("grant",))
-                scope.outbox.send(uid, "✅ Keputusan admin SPLP atas langganan: " + T.e("; ".join(decided)) + ".\n\n"
-                                  "⚠️ API key yang sudah ada tidak mencakup API yang baru disetujui; buat API key baru.",
-                                  kb.inline([self._btn("🗝 Buat API key baru", app_id, "apikey")]))
+                approved = any(v == "UNBLOCKED" for v in newly.values())
+                scope.outbox.send(uid, f"Keputusan admin SPLP atas langganan: {T.e(decided)}."
+                                  + ("\n\n⚠️ API key yang sudah ada tidak mencakup API yang baru disetujui; buat "
+                                     "API key baru." if approved else ""),
+                                  kb.inline([self._btn("🗝 Buat API key baru", app_id, "apikey")]) if approved else None)
             await scope.outbox.flush()
         self._wake()
         if w.get("after") == "advance":
@@ -529,7 +591,7 @@ class AppsWso2:
     # ------------------------------------------------------------------ failures
     async def _failed(self, app_id: int, uid: int, err: Exception, kind: str) -> None:
         """Say what went wrong and, when the sequence stopped half-way, exactly what exists in SPLP."""
-        from splp import BadCredentials
+        from splp import BadCredentials, Conflict
 
         async with self._tx() as s:
             scope = self._scope(s)
@@ -539,14 +601,21 @@ class AppsWso2:
             creating = a.status in ("in_progress", "incomplete")
             if a.status != "waiting":
                 a.check_at = None
+                await self._wipe(s, a.request_id, ("grant",))  # a grant is only for watching an approval
             if creating and not (a.data.get("splp") or {}).get("id"):
                 # Nothing exists in SPLP: back to the summary, as if never started.
                 await self._wipe(s, a.request_id, WORK_SECRETS)
                 a.status, a.updated_at = "draft", scope.now
+                a.data = {k: v for k, v in a.data.items() if k not in ("apis", "catalogue", "op", "splp", "offer")}
                 await s.execute(update(AppStep).where(AppStep.application_id == app_id, AppStep.done_at.is_(None))
                                 .values(done_at=scope.now))
-                scope.outbox.send(uid, f"⚠️ Proses di SPLP gagal: {T.e(str(err))}\n\nBelum ada yang dibuat di SPLP; "
-                                       "Anda dapat menekan «Mulai» lagi.")
+                scope.outbox.send(uid, f"⚠️ Proses di SPLP gagal: {T.e(str(err))}\n\nBelum ada yang dibuat di SPLP.")
+                from bot.services.apps import Apps
+                if isinstance(err, Conflict):  # the name is taken in SPLP: ask for another, then the summary
+                    a.data = {k: v for k, v in a.data.items() if k != "name"}
+                    await Apps(scope, self.env).ask(uid, a)
+                else:
+                    await Apps(scope, self.env).summary(uid, a)
             elif creating:
                 a.status, a.updated_at = "incomplete", scope.now
                 have, missing = what_exists(a)
@@ -628,9 +697,10 @@ class AppsWso2:
         ktype = key_type(app)
         new = await splp.generate_api_key(login, st["id"], ktype)  # type: ignore[arg-type]
         sec_id = await self._fresh_reveal(app_id, {"api_key": new.key})
-        old = await self._take_old_key(app)
+        old, sent = await self._take_old_key(app)
         if old is None:
-            revoked = ("Kunci lama <b>tidak dicabut</b> (tidak dikirim) dan tetap berlaku; bila kunci lama bocor, "
+            why = "dikirim lebih dari 15 menit sebelumnya" if sent else "tidak dikirim"
+            revoked = (f"Kunci lama <b>tidak dicabut</b> ({why}) dan tetap berlaku; bila kunci lama bocor, "
                        "hubungi admin SPLP atau hapus aplikasi.")
         else:
             try:
@@ -642,40 +712,46 @@ class AppsWso2:
         await self._tell(uid, f"🗝 API key baru telah dibuat untuk semua API yang dilanggani. {revoked}\n\n"
                               + self._reveal_note(), self._reveal_markup(app_id, sec_id))
 
-    async def _take_old_key(self, app: Application) -> str | None:
+    async def _take_old_key(self, app: Application) -> tuple[str | None, bool]:
+        """(the old API key its owner sent for revocation, or None; whether one was sent at all)."""
         async with self._tx() as s:
-            sec = await s.scalar(select(Secret).where(Secret.request_id == app.request_id,
-                                                      Secret.kind == "old_api_key", Secret.wiped_at.is_(None),
-                                                      Secret.expires_at > self.env.clock.now())
-                                 .order_by(Secret.id.desc()))
+            rows = (await s.scalars(select(Secret).where(Secret.request_id == app.request_id,
+                                                         Secret.kind == "old_api_key")
+                                    .order_by(Secret.id.desc()).limit(1))).all()
+            sec = rows[0] if rows else None
             old = None
-            if sec is not None and sec.ciphertext is not None and self.env.vault is not None:
+            if sec is not None and sec.ciphertext is not None and sec.expires_at > self.env.clock.now() \
+                    and self.env.vault is not None:
                 old = self.env.vault.decrypt(sec.ciphertext)
+            sent = sec is not None and sec.wipe_reason in (None, "expired")  # not one an earlier run used
             await self._wipe(s, app.request_id, ("old_api_key",))
-            return old
+            return old, sent
 
     async def delete(self, app_id: int, uid: int, login: Any) -> None:
         _, app = await self._login(app_id)
         st = app.data.get("splp") or {}
         result = await self.env.splp.delete_application(login, st["id"]) if st.get("id") else "DELETED"
+        await self._audit(app_id, uid, "app_delete_requested", result=result)
+        if result == "PENDING":  # a deletion workflow: watched like an approval
+            await self._wait(app_id, uid, login, "deletion", after="deleted")
+            return
+        await self._deleted(app_id, uid)
+
+    async def _deleted(self, app_id: int, uid: int) -> None:
         async with self._tx() as s:
             scope = self._scope(s)
             a = await s.get(Application, app_id)
-            if result == "PENDING":
-                scope.outbox.send(uid, f"⏳ Penghapusan aplikasi <b>{T.e(a.data.get('name'))}</b> menunggu "
-                                       "persetujuan admin SPLP.")
-            else:
-                await self._wipe(s, a.request_id, WORK_SECRETS)
-                for slot in ("creds", "reveal"):
-                    if a.data.get(slot):
-                        await s.execute(update(Secret).where(Secret.id == a.data[slot], Secret.wiped_at.is_(None))
-                                        .values(ciphertext=None, wiped_at=scope.now, wipe_reason="deleted"))
-                a.status, a.check_at, a.updated_at, a.name_key = "deleted", None, scope.now, None
-                await s.execute(update(AppStep).where(AppStep.application_id == app_id, AppStep.done_at.is_(None))
-                                .values(done_at=scope.now))
-                scope.outbox.send(uid, f"🗑 Aplikasi <b>{T.e(a.data.get('name'))}</b> telah dihapus dari SPLP "
-                                       "beserta kunci OAuth2, API key, dan langganannya.")
-            self._log(s, "app_deleted", actor_tg=uid, request_id=a.request_id, application=app_id, result=result)
+            await self._wipe(s, a.request_id, WORK_SECRETS)
+            for slot in ("creds", "reveal"):
+                if a.data.get(slot):
+                    await s.execute(update(Secret).where(Secret.id == a.data[slot], Secret.wiped_at.is_(None))
+                                    .values(ciphertext=None, wiped_at=scope.now, wipe_reason="deleted"))
+            a.status, a.check_at, a.updated_at, a.name_key = "deleted", None, scope.now, None
+            await s.execute(update(AppStep).where(AppStep.application_id == app_id, AppStep.done_at.is_(None))
+                            .values(done_at=scope.now))
+            scope.outbox.send(uid, f"🗑 Aplikasi <b>{T.e(a.data.get('name'))}</b> telah dihapus dari SPLP "
+                                   "beserta kunci OAuth2, API key, dan langganannya.")
+            self._log(s, "app_deleted", actor_tg=uid, request_id=a.request_id, application=app_id)
             await scope.outbox.flush()
         self._wake()
 
@@ -733,4 +809,5 @@ def step_timeline(steps: Any, now: Any, *, started: Any = None) -> str:
                      f"{took((x.done_at or now) - x.started_at)} ({verdict(x)})" for x in steps)
 
 
-__all__ = ["AppsWso2", "BUSY", "LOGIN_TTL", "OP", "OPS", "OP_STATUSES", "PROCEDURE_B", "WORK_SECRETS", "step_timeline", "took", "what_exists"]
+__all__ = ["AppsWso2", "BUSY", "BUSY_TEXT", "LOGIN_TTL", "OP", "OPS", "OP_STATUSES", "PROCEDURE_B", "WORK_SECRETS",
+           "allowed", "claim", "step_timeline", "took", "what_exists"]

@@ -266,8 +266,17 @@ async def test_duplicate_name_in_splp_is_refused_clearly_and_nothing_is_made(emu
         assert "sudah digunakan" in msg.text and "Belum ada yang dibuat di SPLP" in msg.text
         assert len([a for a in splp.applications.values() if a.name == "Dari-Portal"]) == 1
         async with h.db.sessions() as s:
-            app = await s.scalar(select(Application).where(Application.data["name"].as_string() == "Dari-Portal"))
-            assert app is not None and app.status == "draft"
+            app = await s.scalar(select(Application).where(Application.status == "draft"))
+            assert app is not None and "name" not in app.data and "apis" not in app.data
+        # Asked for another name; everything else entered is kept, and the rest works as usual.
+        await h.wait_msg(CONTACT, "nama aplikasi", after=msg.message_id)
+        summary = await h.say(CONTACT, "Dari-Bot", expect="Ringkasan data aplikasi")
+        await h.tap(CONTACT, summary, text="▶️ Mulai")
+        await h.wait_msg(CONTACT, "kata sandi akun SPLP", after=summary.message_id)
+        pick = await _password(h, "pilih API SPLP")
+        await _choose(h, pick, ("SIMPEG",), "terdaftar di SPLP")
+        names = sorted(a.name for a in splp.applications.values())
+        assert names == ["Dari-Bot", "Dari-Portal"]
     finally:
         await h.close()
 
@@ -364,7 +373,7 @@ async def test_work_cut_short_by_a_crash_is_continued_from_my_applications(emu, 
         async with h.db.transaction() as s:  # as a crash would have left it: mid-run, claim lapsed later
             app = await s.scalar(select(Application).where(Application.status == "incomplete"))
             app.status = "in_progress"
-            app.data = {**app.data, "busy": (h.clock.now() + timedelta(minutes=5)).isoformat()}
+            app.busy_until = h.clock.now() + timedelta(minutes=5)
         info = await _details(h, "SIMPUS-Putus")
         ans = await h.tap(CONTACT, info, text="🔁 Lanjutkan")
         assert "Sedang diproses" in ans["text"]  # the claim of the (dead) run still holds
@@ -415,5 +424,66 @@ async def test_reveal_refused_may_be_retried_and_an_uncertain_one_is_wiped(emu, 
         assert [x.wipe_reason for x in wiped] == ["revealed", "uncertain"] and all(x.ciphertext is None for x in wiped)
         ans = await h.tap(CONTACT, regen, text="👁 Tampilkan")
         assert "tidak berlaku" in ans["text"]
+    finally:
+        await h.close()
+
+
+async def test_deletion_awaiting_approval_is_watched_until_done(emu, db_url) -> None:  # type: ignore[no-untyped-def]
+    async with WSO2Sandbox(tenant="kotabogor.go.id", deletion_approval=True) as splp:
+        h = _harness(emu, db_url, splp)
+        await _ready(h, splp)
+        try:
+            done = await _new_app(h, "SIMPUS-Hapus", ("SIMPEG",))
+            await _reveal(h, done)
+            info = await _details(h, "SIMPUS-Hapus")
+            await h.tap(CONTACT, info, text="🗑 Hapus aplikasi", expect="Hapus aplikasi")
+            confirm = h.emu.last_bot_message(CONTACT)
+            await h.tap(CONTACT, confirm, text="🗑 Ya, hapus", expect="kata sandi akun SPLP")
+            waiting = await _password(h, "Penghapusan aplikasi")
+            assert "menunggu persetujuan" in waiting.text
+            after = h.last_id(CONTACT)
+            await h.tap(CONTACT, waiting, text="🔄 Periksa sekarang")  # asked while still pending: answered
+            await h.wait_msg(CONTACT, "masih menunggu persetujuan", after=after, timeout=10)
+            info = await _details(h, "SIMPUS-Hapus")
+            assert [b["text"] for b in info.buttons] == ["🔄 Periksa persetujuan"]  # nothing else meanwhile
+            (kind, app_id), = splp.pending_workflows()
+            assert kind == "deletion"
+            splp.approve(app_id)
+            h.clock.advance(minutes=10)
+            after = h.last_id(CONTACT)
+            await h.runtime.sweep_reminders()  # type: ignore[union-attr]
+            await h.wait_msg(CONTACT, "telah dihapus dari SPLP", after=after, timeout=10)
+            assert splp.applications == {}
+            await _no_secrets_left(h)
+        finally:
+            await h.close()
+
+
+async def test_one_run_at_a_time_for_taps_and_the_sweep(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
+    """The sweep's check and a tap's operation claim the same application row: whoever holds it
+    runs, the other is told to wait (or skips), also across instances."""
+    from datetime import timedelta
+
+    from bot.services.apps_wso2 import claim
+
+    h = _harness(emu, db_url, splp)
+    await _ready(h, splp)
+    try:
+        done = await _new_app(h, "SIMPUS-Satu", ("SIMPEG",))
+        await _reveal(h, done)
+        async with h.db.sessions() as s:
+            app_id = await s.scalar(select(Application.id))
+        now = h.clock.now()
+        async with h.db.transaction() as s:
+            assert await claim(s, app_id, now)
+        async with h.db.transaction() as s:
+            assert not await claim(s, app_id, now)  # held
+            assert not await claim(s, app_id, now + timedelta(minutes=10), due_check=True)  # not waiting
+        info = await _details(h, "SIMPUS-Satu")
+        before = len(splp.calls)
+        ans = await h.tap(CONTACT, info, text="🔑 Buat ulang consumer secret")
+        assert "Sedang diproses" in ans["text"] and len(splp.calls) == before
+        async with h.db.transaction() as s:
+            assert await claim(s, app_id, now + timedelta(minutes=6))  # a dead run's claim lapses
     finally:
         await h.close()

@@ -47,6 +47,8 @@ async def test_procedure_b_wso2(emu, db_url, splp) -> None:  # type: ignore[no-u
         summary = h.emu.last_bot_message(CONTACT)
         await h.tap(CONTACT, summary, text="▶️ Mulai", expect="kata sandi akun SPLP")
         await h.say(CONTACT, "salah-sandi", expect="Proses di SPLP gagal", timeout=10)
+        assert not h.emu.message(CONTACT, summary.message_id).buttons  # spent when «Mulai» was pressed
+        summary = await h.wait_msg(CONTACT, "Ringkasan data aplikasi", after=summary.message_id)  # offered again
         await h.tap(CONTACT, summary, text="▶️ Mulai", expect="kata sandi akun SPLP")
         after = h.last_id(CONTACT)
         pw = h.emu.send_text(CONTACT, PASSWORD)["message"]["message_id"]

@@ -252,3 +252,21 @@ async def test_a_session_grant_resumes_without_the_password_and_follows_its_rene
     assert "kata sandi" in str(err.value)
     assert adapter_for(sandbox, devportal_auth="basic").session_grant(login) is None
     assert not sandbox.violations
+
+
+async def test_two_instances_take_turns_with_one_grant(sandbox, adapter_for):
+    """Instances share the grant through the database: the one that renewed it last stored the
+    newest refresh token, and the other adopts it instead of using its own revoked pair."""
+    first = adapter_for(sandbox)
+    login = await _account_login(first)
+    app = await first.create_application(login, AppSpec(name="Two-Instances"))
+    stored = first.session_grant(login)  # what the bot keeps in the database
+    a, b = adapter_for(sandbox), adapter_for(sandbox)
+    for who in (a, b, a, b, a):
+        sandbox.expire_tokens()  # every turn has to refresh
+        resumed = Login(login.username_with_tenant, "", stored)
+        assert (await who.get_application(resumed, app.id)).name == "Two-Instances"
+        stored = who.session_grant(resumed)
+        # A stale grant read before the other's renewal does not undo this instance's newer one.
+        assert (await who.get_application(resumed, app.id)).name == "Two-Instances"
+    assert not sandbox.violations
