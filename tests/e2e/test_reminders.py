@@ -130,8 +130,14 @@ async def test_two_instances_send_each_reminder_once(emu, db_url) -> None:  # ty
 
     from bot.app import BotRuntime
 
+    import socket
+
     h = await _harness(emu, db_url, at(2026, 11, 30, 9))
-    second = BotRuntime(h.settings, h.db, clock=h.clock, instance_id="test-2")
+    with socket.socket() as sock:  # a free loopback port for the second instance's webhook server
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = h.settings.model_copy(update={"webhook_listen": "127.0.0.1", "webhook_port": port})
+    second = BotRuntime(settings, h.db, clock=h.clock, instance_id="test-2")
     await second.start(mode="webhook")  # a second instance behind the load balancer (no poller)
     try:
         users = list(range(8001, 8013))
