@@ -35,14 +35,16 @@ class OffsetClock(Clock):
     """Real time plus an offset that only grows: the sandbox's clock.
 
     Time flows as usual and can be moved forward (never back, like real time) to watch
-    reminders and escalations come due. With ``path`` the offset is kept in that JSON file,
-    so a restarted sandbox continues at the time it had reached.
+    reminders and escalations come due. With ``path`` the offset is kept in that JSON file, so
+    a restarted sandbox keeps the offset: the time it shows went on while it was stopped, as
+    real time does. It never goes backwards, even if the machine's clock is stepped back.
     """
 
     def __init__(self, path: Path | None = None, *, start: datetime | None = None) -> None:
         """``start``: the time to begin at when ``path`` holds no saved offset yet."""
         self.path = path
         self._offset = timedelta(0)
+        self._last: datetime | None = None
         if path is not None and path.exists():
             try:
                 self._offset = timedelta(seconds=float(json.loads(path.read_text("utf-8"))["offset_seconds"]))
@@ -59,13 +61,17 @@ class OffsetClock(Clock):
         return self._offset
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+        t = datetime.now(UTC) + self._offset
+        if self._last is not None and t < self._last:  # the machine's clock was stepped back: hold still
+            return self._last
+        self._last = t
+        return t
 
     def advance(self, delta: timedelta) -> datetime:
         if delta < timedelta(0):
             raise ValueError("the clock only moves forward")
+        self._save(self._offset + delta)  # on disk first: a failed write leaves the clock as it was
         self._offset += delta
-        self._save()
         return self.now()
 
     def advance_to(self, t: datetime) -> datetime:
@@ -75,11 +81,15 @@ class OffsetClock(Clock):
         delta = t - self.now()
         return self.advance(delta) if delta > timedelta(0) else self.now()
 
-    def _save(self) -> None:
+    def _save(self, offset: timedelta | None = None) -> None:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".clock-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"offset_seconds": self._offset.total_seconds()}, f)
-        os.replace(tmp, self.path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"offset_seconds": (self._offset if offset is None else offset).total_seconds()}, f)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

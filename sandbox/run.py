@@ -276,7 +276,7 @@ class Sandbox:
     async def _stop_world(self, *, save: bool) -> None:
         if self._saver is not None:
             self._saver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # stopping must never fail here
                 await self._saver
             self._saver = None
         if self._unsubscribe is not None:
@@ -314,8 +314,8 @@ class Sandbox:
             if force or marks[1] != self._saved_marks[1]:
                 save_wso2(splp, self.data_dir)
                 del splp.calls[:-100]  # the call log is for tests; keep memory bounded
-        except OSError as e:
-            log.error("saving the sandbox state failed: %s", e)
+        except Exception as e:  # noqa: BLE001 -- keep the sandbox running; the next save tries again
+            log.error("saving the sandbox state failed: %s: %s", type(e).__name__, e)
             return
         self._saved_marks = (emu.changes, len(splp.calls))
 

@@ -2097,6 +2097,7 @@ class TelegramEmulator:
             return
         while updates and updates[0]["update_id"] < offset:
             updates.popleft()
+            self.changes += 1  # confirmed updates must not be replayed after a restart
 
     async def _m_get_updates(self, params: dict) -> list[dict]:
         if self.webhook_url:

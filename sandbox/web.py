@@ -63,6 +63,11 @@ TOUR_CLOCK = ("Jam: <b>+1 hari kerja</b> melewati batas waktu langkah yang sedan
               "untuk Kepala dan Kepala Bidang.")
 
 
+
+def _host_key(host: str | None) -> str:
+    """The Host header as compared with the page's own address (case-insensitive)."""
+    return (host or "").strip().lower()
+
 class _Rejected(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -113,6 +118,8 @@ class SandboxWeb:
         bound = runner.addresses[0][1]
         self.url = f"http://{host}:{bound}"
         self._allowed_hosts = {f"{host}:{bound}", f"localhost:{bound}"}
+        if bound == 80:
+            self._allowed_hosts |= {host, "localhost"}
 
     async def stop(self) -> None:
         for q in list(self._clients):
@@ -155,7 +162,7 @@ class SandboxWeb:
     # ------------------------------------------------------------------ helpers
     @web.middleware
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.host not in self._allowed_hosts:
+        if _host_key(request.host) not in self._allowed_hosts:
             return web.Response(status=421, text="This sandbox answers only on its own address.")
         if request.method == "POST" and request.headers.get("X-Sandbox") != "1":
             return web.Response(status=403, text="Missing X-Sandbox header.")
@@ -361,11 +368,13 @@ class SandboxWeb:
         return web.json_response({"ok": True})
 
     async def _upload(self, request: web.Request) -> web.Response:
-        self._ready()
         try:
-            form = await request.post()
+            form = await request.post()  # first the body (it may take long), then the world as it is now
         except ValueError:
             raise _Rejected(400, "Unggahan tidak valid.") from None
+        self._ready()
+        emu = self.sb.emu
+        assert emu is not None
         p = self._persona(form.get("persona"))
         f = form.get("file")
         if not isinstance(f, web.FileField):
@@ -378,11 +387,10 @@ class SandboxWeb:
         ctype = ctype or mimetypes.guess_type(name)[0] or "application/octet-stream"
         caption = form.get("caption")
         caption = (caption.strip() or None) if isinstance(caption, str) else None
-        assert self.sb.emu is not None
         if ctype in ("image/jpeg", "image/png"):  # Telegram sends pictures as photos by default
-            self.sb.emu.send_photo(p.user_id, content, caption=caption)
+            emu.send_photo(p.user_id, content, caption=caption)
         else:
-            self.sb.emu.send_document(p.user_id, content, file_name=name, mime_type=ctype, caption=caption)
+            emu.send_document(p.user_id, content, file_name=name, mime_type=ctype, caption=caption)
         return web.json_response({"ok": True})
 
     async def _advance(self, request: web.Request) -> web.Response:

@@ -76,12 +76,15 @@ class SandboxPage:
         return await self.wait_bot(key, expect_text, before=before)
 
     async def advance(self, action: str) -> str:
-        """Click a clock button; returns the clock text once it changed."""
+        """Click a clock button; returns the time the server moved to, once the page shows a change."""
         text = self.page.locator("#clock-text")
         old = await text.inner_text()
-        await self.page.locator(f'[data-advance="{action}"]').click()
-        await expect(text).not_to_have_text(old, timeout=TIMEOUT)
-        return await text.inner_text()
+        async with self.page.expect_response(lambda r: r.url.endswith("/api/clock") and r.request.method == "POST",
+                                             timeout=TIMEOUT) as answered:
+            await self.page.locator(f'[data-advance="{action}"]').click()
+        shown = (await (await answered.value).json())["text"]
+        await expect(text).not_to_have_text(old, timeout=TIMEOUT)  # the page took it in
+        return shown  # the server's answer: a minute tick of the page's own poll cannot stand in for it
 
     async def screenshot(self, path: Any, *, full_page: bool = False) -> None:
         await self.page.screenshot(path=str(path), full_page=full_page)

@@ -118,6 +118,8 @@ async def test_page_endpoints_and_guards(sandbox: Sandbox) -> None:
         assert (await c.get("/static/page.html")).status_code == 404
         # Only this server's own address, and changes only from the page's script.
         assert (await c.get("/", headers={"Host": "evil.example:80"})).status_code == 421
+        port = url.rsplit(":", 1)[1]
+        assert (await c.get("/", headers={"Host": f"LocalHost:{port}"})).status_code == 200  # case-insensitive
         r = await c.post("/api/send", json={"persona": "requester", "text": "/start"})
         assert r.status_code == 403
         assert (await c.post("/api/send", headers=HEADERS, json={"persona": "nobody", "text": "x"})).status_code == 404
@@ -210,15 +212,18 @@ def test_command_line_without_token_starts_the_sandbox(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "BOT_TOKEN": "", "SANDBOX_PORT": str(port), "SANDBOX_DATA_DIR": str(tmp_path / "sb"),
            "PYTHONUNBUFFERED": "1"}
+    import queue
+    import threading
+
+    errors = (tmp_path / "stderr.log").open("w+")  # a file: a full pipe would block the child
     proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=errors, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
     try:
-        assert proc.stdout is not None
         banner = []
-        for line in proc.stdout:
-            banner.append(line)
-            if line.startswith("Press Ctrl+C"):
-                break
+        while not banner or not banner[-1].startswith("Press Ctrl+C"):
+            banner.append(lines.get(timeout=120))  # a hung start fails the test instead of CI
         text = "".join(banner)
         assert f"SPLP sandbox is running: open http://127.0.0.1:{port}" in text, text
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
@@ -230,10 +235,13 @@ def test_command_line_without_token_starts_the_sandbox(tmp_path: Path) -> None:
         assert other.returncode == 1
         assert f"port {port} is in use" in other.stderr and "--port" in other.stderr
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        errors.seek(0)
+        err = errors.read()
         assert proc.returncode == 0, err
         assert "BOT_TOKEN is not set, so the sandbox starts instead" in err
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        errors.close()

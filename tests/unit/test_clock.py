@@ -37,3 +37,24 @@ def test_offset_is_kept_and_start_applies_only_once(tmp_path) -> None:  # type: 
     path.write_text("nonsense")
     with pytest.raises(ValueError, match="not a sandbox clock file"):
         OffsetClock(path)
+
+
+def test_offset_clock_never_goes_back_and_moves_only_when_saved(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    import pytest as _pytest
+
+    from bot.clock import OffsetClock
+
+    c = OffsetClock(tmp_path / "clock.json")
+    seen = c.now()
+    c._offset -= timedelta(hours=1)  # as if the machine's clock were stepped back an hour
+    assert c.now() >= seen
+    c._offset += timedelta(hours=1)
+
+    (tmp_path / "a-file").write_text("x")
+    c.path = tmp_path / "a-file" / "clock.json"  # cannot be written: the clock must not move either
+    before = c.offset
+    with _pytest.raises(OSError):
+        c.advance(timedelta(hours=2))
+    assert c.offset == before
