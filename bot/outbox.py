@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
@@ -45,6 +45,13 @@ class OutboxWriter:
         self.session = session
         self.now = now
         self.rows: list[Outbox] = []
+        self._unwritten: list[Outbox] = []
+        # Rows nobody flushed are still committed with the transaction (by the unit of work).
+        event.listen(session.sync_session, "before_commit", self._before_commit)
+
+    def _before_commit(self, session: Any) -> None:
+        rows, self._unwritten = self._unwritten, []
+        session.add_all(rows)
 
     def call(self, chat_id: int, method: str, params: dict[str, Any], *, request_id: int | None = None,
              live: bool = False, ref: Outbox | int | None = None, delay: timedelta | None = None) -> Outbox:
@@ -55,8 +62,8 @@ class OutboxWriter:
         )
         if isinstance(ref, Outbox):
             row._ref_obj = ref  # type: ignore[attr-defined]  # resolved at flush
-        self.session.add(row)
         self.rows.append(row)
+        self._unwritten.append(row)
         return row
 
     def send(self, chat_id: int, text: str, markup: Markup = None, *, request_id: int | None = None,
@@ -112,16 +119,29 @@ class OutboxWriter:
         return self.call(chat_id, "deleteMessage", params, ref=ref, delay=delay)
 
     async def flush(self) -> None:
-        """Assign ids and resolve references to rows added in this transaction."""
-        pending = [r for r in self.rows if getattr(r, "_ref_obj", None) is not None]
-        if not pending:
+        """Write the rows added since the last flush (ids assigned, references resolved). One
+        multi-row INSERT on the table: every update writes rows here, so no unit-of-work cost."""
+        rows, self._unwritten = self._unwritten, []
+        if not rows:
+            return
+        if any(getattr(r, "_ref_obj", None) is not None for r in rows):
+            # Rows pointing at rows of this same transaction: let the unit of work order them.
+            self.session.add_all(rows)
+            await self.session.flush()
+            for r in rows:
+                if getattr(r, "_ref_obj", None) is not None:
+                    r.ref_outbox_id = r._ref_obj.id  # type: ignore[attr-defined]
+                    del r._ref_obj  # type: ignore[attr-defined]
             await self.session.flush()
             return
-        await self.session.flush()
-        for r in pending:
-            r.ref_outbox_id = r._ref_obj.id  # type: ignore[attr-defined]
-            del r._ref_obj  # type: ignore[attr-defined]
-        await self.session.flush()
+        ids = (await self.session.execute(_INSERT, [{c: getattr(r, c) for c in _COLUMNS} for r in rows])).scalars()
+        for r, i in zip(rows, ids, strict=True):
+            r.id = i
+
+
+_COLUMNS = ("chat_id", "method", "params", "ref_outbox_id", "request_id", "live_buttons", "status", "attempts",
+            "available_at", "created_at")
+_INSERT = insert(Outbox.__table__).returning(Outbox.__table__.c.id, sort_by_parameter_order=True)
 
 
 def _upsert(dialect: str):  # type: ignore[no-untyped-def]
@@ -147,6 +167,8 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[int] = set()
+        # A look for pending rows passed over a chat being sent: look again once sends are recorded.
+        self._passed_over = False
         self._chat_tasks: set[asyncio.Task[None]] = set()
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, last monotonic)
         self._paused_until = 0.0
@@ -162,6 +184,11 @@ class OutboxSender:
                                                           Outbox.status == "pending").order_by(Outbox.id))
         self._pending_stmt = (select(Outbox).where(Outbox.chat_id.in_(bindparam("chats", expanding=True)),
                                                    Outbox.status == "pending").order_by(Outbox.id))
+        t = Outbox.__table__
+        # The common result, built once (Core, on the table: no ORM bookkeeping per sent message).
+        self._sent_stmt = (update(t).where(t.c.id == bindparam("rid"), t.c.status == "pending")
+                           .values(status="sent", attempts=bindparam("attempts"), sent_at=bindparam("at"),
+                                   sent_message_id=bindparam("mid")))
         self._not_before: dict[int, float] = {}  # chat -> monotonic time before which it is not worth claiming
         self._to_record: list[tuple[int, list[tuple[Outbox, dict[str, Any]]], Any]] = []
         self._record_wake = asyncio.Event()
@@ -235,7 +262,10 @@ class OutboxSender:
     async def claim_in(self, s: AsyncSession, chats: set[int], now: datetime) -> dict[int, list[Outbox]]:
         """Fast path, inside the transaction that wrote the rows: take the chats' leases if free and
         return their pending rows (older ones first), to send right after commit."""
-        chats = {c for c in chats if c not in self._inflight}
+        busy = {c for c in chats if c in self._inflight}
+        if busy:
+            self._passed_over = True
+        chats -= busy
         if not chats or self._stopping or time.monotonic() < self._paused_until:
             return {}
         if self.db.dialect == "postgresql" and len(chats) == 1:
@@ -267,8 +297,10 @@ class OutboxSender:
             q = (select(Outbox.chat_id).where(Outbox.status == "pending", Outbox.available_at <= now)
                  .group_by(Outbox.chat_id).order_by(func.min(Outbox.id)).limit(self.batch_chats))
             mono = time.monotonic()
-            chats = [c for c in (await s.scalars(q)).all()
-                     if c not in self._inflight and self._not_before.get(c, 0.0) <= mono]
+            found = (await s.scalars(q)).all()
+            chats = [c for c in found if c not in self._inflight and self._not_before.get(c, 0.0) <= mono]
+            if any(c in self._inflight for c in found):
+                self._passed_over = True
             if not chats:
                 return {}
             ins = _upsert(self.db.dialect)(ChatLock).values(
@@ -364,7 +396,10 @@ class OutboxSender:
                 self._inflight.discard(chat_id)
                 if not done.done():
                     done.set_result(None)
-            self.wake()
+            full = any(len(results) >= self.rows_per_chat for _c, results, _d in batch)  # maybe more queued
+            if self._passed_over or full:
+                self._passed_over = False
+                self.wake()
 
     async def _stored_file(self, ref: dict[str, Any]) -> Any:
         from telegram import InputFile
@@ -445,8 +480,11 @@ class OutboxSender:
             values: dict[str, Any] = {k: v for k, v in res.items()}
             if res["status"] == "sent":
                 values["sent_at"] = now
-            done = await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending")
-                                   .values(**values))
+                done = await s.execute(self._sent_stmt, {"rid": row.id, "attempts": res["attempts"], "at": now,
+                                                         "mid": res.get("sent_message_id")})
+            else:
+                done = await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending")
+                                       .values(**values))
             if done.rowcount == 0 and res["status"] == "sent":
                 # Cancelled while in flight (its request moved on): record it, strip its buttons.
                 values.pop("status")

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -75,6 +75,11 @@ class UpdateProcessor:
         self.on_failure = on_failure
         # Slow I/O an update needs (downloading an attachment), done before its transaction opens.
         self.prefetch = prefetch
+        # Built once (Core, on the table): this runs for every update.
+        table = ProcessedUpdate.__table__
+        self._seen_stmt = (_upsert(db.dialect)(table).values(
+            update_id=bindparam("u"), processed_at=bindparam("t"), outcome="ok")
+            .on_conflict_do_nothing().returning(table.c.update_id))
 
     async def process(self, update: Update) -> bool:
         """Handle ``update`` once. Returns False if it was a duplicate."""
@@ -96,10 +101,7 @@ class UpdateProcessor:
         try:
             async with self.db.transaction() as session:
                 now = self.clock.now()
-                ins = _upsert(self.db.dialect)(ProcessedUpdate).values(
-                    update_id=update.update_id, processed_at=now, outcome="ok"
-                ).on_conflict_do_nothing().returning(ProcessedUpdate.update_id)
-                if (await session.execute(ins)).first() is None:
+                if (await session.execute(self._seen_stmt, {"u": update.update_id, "t": now})).first() is None:
                     return False
                 scope = Scope(session, now, OutboxWriter(session, now), update)
                 scope.cache["prefetch"] = pre
@@ -126,7 +128,7 @@ class UpdateProcessor:
                 log.debug("after-commit call failed: %s", e)
         if fast:
             self.sender.dispatch(fast)
-        if scope.outbox.rows:
+        if {r.chat_id for r in scope.outbox.rows} - fast.keys():  # rows the fast path did not take
             self.sender.wake()
         return True
 
