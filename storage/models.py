@@ -296,7 +296,9 @@ class Application(Base):
     updated_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_application_check", "check_at", postgresql_where=text("check_at IS NOT NULL"),
-                            sqlite_where=text("check_at IS NOT NULL")),)
+                            sqlite_where=text("check_at IS NOT NULL")),
+                      Index("ix_application_busy", "busy_until", postgresql_where=text("busy_until IS NOT NULL"),
+                            sqlite_where=text("busy_until IS NOT NULL")))
 
 
 class AppStep(Base):

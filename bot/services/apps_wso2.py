@@ -449,6 +449,25 @@ class AppsWso2:
                 await self._release(app_id)
         return n
 
+    async def sweep_abandoned(self) -> int:
+        """Runs that a crash cut short (their claim lapsed without being released): the owner is
+        told what exists in SPLP and offered to continue. Reads only lapsed claims (partial index)."""
+        now = self.env.clock.now()
+        async with self.env.db.sessions() as s:  # type: ignore[union-attr]
+            lapsed = (await s.execute(select(Application.id, Application.owner_telegram_id, Application.status)
+                                      .where(Application.busy_until <= now).limit(20))).all()
+        n = 0
+        for app_id, uid, status in lapsed:
+            async with self._tx() as s:
+                res = await s.execute(update(Application).where(Application.id == app_id,
+                                                                Application.busy_until <= now)
+                                      .values(busy_until=None))
+            if res.rowcount == 1 and status != "waiting":  # a check cut short is simply due again
+                n += 1
+                await self._failed(app_id, uid, RuntimeError("pekerjaan terputus karena layanan bot dimulai ulang"),
+                                   "abandoned")
+        return n
+
     async def run_check(self, app_id: int, uid: int) -> None:
         from splp import BadCredentials, SPLPError
 

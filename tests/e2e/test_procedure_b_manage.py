@@ -359,9 +359,10 @@ async def test_stale_and_foreign_management_taps_change_nothing(emu, db_url, spl
         await h.close()
 
 
-async def test_work_cut_short_by_a_crash_is_continued_from_my_applications(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
-    """kill -9 between two SPLP calls leaves the application "in progress" with its recorded
-    progress; the owner continues it from the details card and nothing is made twice."""
+async def test_work_cut_short_by_a_crash_is_reported_and_continued(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
+    """kill -9 between two SPLP calls leaves the application mid-run with its recorded progress
+    and a claim nobody releases; once the claim lapses the sweep tells the owner what exists and
+    offers to continue, and nothing is made twice."""
     from datetime import timedelta
 
     h = _harness(emu, db_url, splp)
@@ -370,17 +371,23 @@ async def test_work_cut_short_by_a_crash_is_continued_from_my_applications(emu, 
         splp.fail_next(r"/subscriptions$", 500, count=10, method="POST")
         await _new_app(h, "SIMPUS-Putus", ("SIMPEG",), expect="Proses di SPLP terhenti")
         splp.clear_faults()
-        async with h.db.transaction() as s:  # as a crash would have left it: mid-run, claim lapsed later
+        async with h.db.transaction() as s:  # as a crash would have left it: mid-run, claimed
             app = await s.scalar(select(Application).where(Application.status == "incomplete"))
             app.status = "in_progress"
             app.busy_until = h.clock.now() + timedelta(minutes=5)
         info = await _details(h, "SIMPUS-Putus")
         ans = await h.tap(CONTACT, info, text="🔁 Lanjutkan")
         assert "Sedang diproses" in ans["text"]  # the claim of the (dead) run still holds
+        await h.runtime.sweep_reminders()  # type: ignore[union-attr]
+        assert h.emu.last_bot_message(CONTACT).message_id == info.message_id  # not yet lapsed: nothing said
         h.clock.advance(minutes=16)  # the claim lapses, and so does the typed password
         after = h.last_id(CONTACT)
-        await h.tap(CONTACT, info, text="🔁 Lanjutkan")
-        await h.wait_msg(CONTACT, "kata sandi akun SPLP", after=after)  # the 15 minutes of the password passed
+        await h.runtime.sweep_reminders()  # type: ignore[union-attr]
+        told = await h.wait_msg(CONTACT, "pekerjaan terputus", after=after)
+        assert "aplikasi «SIMPUS-Putus»" in told.text and "Belum dibuat" in told.text
+        await h.runtime.sweep_reminders()  # type: ignore[union-attr]
+        assert h.emu.last_bot_message(CONTACT).message_id == told.message_id  # said once
+        await h.tap(CONTACT, told, text="🔁 Lanjutkan", expect="kata sandi akun SPLP")
         done = await _password(h, "terdaftar di SPLP")
         creds = await _reveal(h, done)
         apps = [a for a in splp.applications.values() if a.name == "SIMPUS-Putus"]

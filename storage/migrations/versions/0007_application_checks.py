@@ -25,10 +25,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_application_check', ['check_at'], unique=False,
                               sqlite_where=sa.text('check_at IS NOT NULL'),
                               postgresql_where=sa.text('check_at IS NOT NULL'))
+        batch_op.create_index('ix_application_busy', ['busy_until'], unique=False,
+                              sqlite_where=sa.text('busy_until IS NOT NULL'),
+                              postgresql_where=sa.text('busy_until IS NOT NULL'))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('application', schema=None) as batch_op:
+        batch_op.drop_index('ix_application_busy', sqlite_where=sa.text('busy_until IS NOT NULL'),
+                            postgresql_where=sa.text('busy_until IS NOT NULL'))
         batch_op.drop_index('ix_application_check', sqlite_where=sa.text('check_at IS NOT NULL'),
                             postgresql_where=sa.text('check_at IS NOT NULL'))
         batch_op.drop_column('busy_until')
