@@ -6,6 +6,7 @@ timeout, an expired REST token), and no secret in the database or the logs after
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 
@@ -30,11 +31,18 @@ def _harness(emu, db_url, splp: WSO2Sandbox, **kw) -> Harness:  # type: ignore[n
                    **{"splp_timeout": 5, **kw})
 
 
-async def _ready(h: Harness, splp: WSO2Sandbox) -> None:
+@contextlib.asynccontextmanager
+async def _running(emu, db_url, splp: WSO2Sandbox, **kw):  # type: ignore[no-untyped-def]
+    """The bot in wso2 mode with procedure A done: the contact person holds an SPLP account."""
+    h = _harness(emu, db_url, splp, **kw)
     splp.create_user(USER, PASSWORD)
     await h.start()
-    await h.cast()
-    await complete_procedure_a(h, CONTACT)
+    try:
+        await h.cast()
+        await complete_procedure_a(h, CONTACT)
+        yield h
+    finally:
+        await h.close()
 
 
 async def _password(h: Harness, expect: str, timeout: float = 10) -> Msg:
@@ -126,9 +134,7 @@ async def test_manage_more_apis_new_api_key_new_secret_and_delete(emu, db_url, s
 
     quiet_libraries()  # as main.py configures logging, with LOG_LEVEL=DEBUG
     caplog.set_level(logging.DEBUG)
-    h = _harness(emu, db_url, splp)
-    await _ready(h, splp)
-    try:
+    async with _running(emu, db_url, splp) as h:
         done = await _new_app(h, "SIMPUS-Kelola", ("SIMPEG",))
         first = await _reveal(h, done)
         assert await _gateway(splp, "SIMPEG", {"apikey": first["api_key"]}) == 200
@@ -186,15 +192,11 @@ async def test_manage_more_apis_new_api_key_new_secret_and_delete(emu, db_url, s
         assert any(r.name.startswith("splp") for r in caplog.records)  # the adapter did log its calls
         leaked = [r.getMessage() for r in caplog.records if any(x in r.getMessage() for x in secrets)]
         assert leaked == []
-    finally:
-        await h.close()
 
 
 async def test_pending_application_approved_then_one_rejected(emu, db_url) -> None:  # type: ignore[no-untyped-def]
     async with WSO2Sandbox(tenant="kotabogor.go.id", app_approval=True) as splp:
-        h = _harness(emu, db_url, splp)
-        await _ready(h, splp)
-        try:
+        async with _running(emu, db_url, splp) as h:
             waiting = await _new_app(h, "SIMPUS-Setuju", ("SIMPEG",), expect="menunggu persetujuan")
             async with h.db.sessions() as s:
                 kinds = (await s.scalars(select(Secret.kind).where(Secret.ciphertext.isnot(None)))).all()
@@ -230,15 +232,11 @@ async def test_pending_application_approved_then_one_rejected(emu, db_url) -> No
             await h.runtime.sweep_reminders()  # type: ignore[union-attr]
             assert "ditolak" in h.emu.last_bot_message(CONTACT).text  # said once
             await _no_secrets_left(h)
-        finally:
-            await h.close()
 
 
 async def test_pending_subscription_approved(emu, db_url) -> None:  # type: ignore[no-untyped-def]
     async with WSO2Sandbox(tenant="kotabogor.go.id", subscription_approval=True) as splp:
-        h = _harness(emu, db_url, splp)
-        await _ready(h, splp)
-        try:
+        async with _running(emu, db_url, splp) as h:
             await _new_app(h, "SIMPUS-Langganan", ("SIMPEG",), expect="Langganan API")
             (kind, sub_id), = splp.pending_workflows()
             assert kind == "subscription"
@@ -249,17 +247,13 @@ async def test_pending_subscription_approved(emu, db_url) -> None:  # type: igno
             done = await h.wait_msg(CONTACT, "terdaftar di SPLP", after=after, timeout=10)
             creds = await _reveal(h, done)
             assert await _gateway(splp, "SIMPEG", {"apikey": creds["api_key"]}) == 200
-        finally:
-            await h.close()
 
 
 async def test_duplicate_name_in_splp_is_refused_clearly_and_nothing_is_made(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
     from splp import AppSpec, Login
     from splp.wso2 import WSO2Adapter
 
-    h = _harness(emu, db_url, splp)
-    await _ready(h, splp)
-    try:
+    async with _running(emu, db_url, splp) as h:
         async with WSO2Adapter(base_url=splp.base_url, tenant_domain="kotabogor.go.id") as portal:
             await portal.create_application(Login(f"{USER}@kotabogor.go.id", PASSWORD), AppSpec(name="Dari-Portal"))
         msg = await _new_app(h, "Dari-Portal", ("SIMPEG",), expect="Proses di SPLP gagal")
@@ -277,14 +271,10 @@ async def test_duplicate_name_in_splp_is_refused_clearly_and_nothing_is_made(emu
         await _choose(h, pick, ("SIMPEG",), "terdaftar di SPLP")
         names = sorted(a.name for a in splp.applications.values())
         assert names == ["Dari-Bot", "Dari-Portal"]
-    finally:
-        await h.close()
 
 
 async def test_5xx_mid_sequence_reports_what_exists_and_continue_makes_nothing_twice(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
-    h = _harness(emu, db_url, splp)
-    await _ready(h, splp)
-    try:
+    async with _running(emu, db_url, splp) as h:
         splp.fail_next(r"/subscriptions$", 500, count=10, method="POST")
         stopped = await _new_app(h, "SIMPUS-Lanjut", ("SIMPEG",), expect="Proses di SPLP terhenti")
         have, _, missing = stopped.text.partition("Belum dibuat")
@@ -301,14 +291,10 @@ async def test_5xx_mid_sequence_reports_what_exists_and_continue_makes_nothing_t
         assert len([x for x in splp.subscriptions.values() if x.app_id == apps[0].id]) == 1
         tok = await _token(splp, creds["ck"], creds["cs"])  # the secret kept from before the failure works
         assert tok.status_code == 200
-    finally:
-        await h.close()
 
 
 async def test_timeout_on_create_and_expired_rest_token_make_nothing_twice(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
-    h = _harness(emu, db_url, splp, splp_timeout=1)
-    await _ready(h, splp)
-    try:
+    async with _running(emu, db_url, splp, splp_timeout=1) as h:
         splp.delay_next(r"/applications$", 2.5, method="POST")  # processed after the bot gave up waiting
         menu_done = await _new_app(h, "SIMPUS-Lambat", ("SIMPEG",))
         assert len([a for a in splp.applications.values() if a.name == "SIMPUS-Lambat"]) == 1
@@ -326,16 +312,12 @@ async def test_timeout_on_create_and_expired_rest_token_make_nothing_twice(emu, 
         refreshes = [c for c in calls if c.path.endswith("/oauth2/token")
                      and (c.request_body or {}).get("grant_type") == "refresh_token"]
         assert len(refreshes) == 1
-    finally:
-        await h.close()
 
 
 async def test_stale_and_foreign_management_taps_change_nothing(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
     from tests.e2e.harness import EXEC1, STRANGER
 
-    h = _harness(emu, db_url, splp)
-    await _ready(h, splp)
-    try:
+    async with _running(emu, db_url, splp) as h:
         done = await _new_app(h, "SIMPUS-Aman", ("SIMPEG",))
         await _reveal(h, done)
         info = await _details(h, "SIMPUS-Aman")
@@ -355,8 +337,6 @@ async def test_stale_and_foreign_management_taps_change_nothing(emu, db_url, spl
         before = len(splp.calls)
         ans = await h.tap(CONTACT, info, text="🔑 Buat ulang consumer secret")  # the old card's button
         assert ans["show_alert"] and len(splp.calls) == before
-    finally:
-        await h.close()
 
 
 async def test_work_cut_short_by_a_crash_is_reported_and_continued(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
@@ -365,9 +345,7 @@ async def test_work_cut_short_by_a_crash_is_reported_and_continued(emu, db_url, 
     offers to continue, and nothing is made twice."""
     from datetime import timedelta
 
-    h = _harness(emu, db_url, splp)
-    await _ready(h, splp)
-    try:
+    async with _running(emu, db_url, splp) as h:
         splp.fail_next(r"/subscriptions$", 500, count=10, method="POST")
         await _new_app(h, "SIMPUS-Putus", ("SIMPEG",), expect="Proses di SPLP terhenti")
         splp.clear_faults()
@@ -393,16 +371,12 @@ async def test_work_cut_short_by_a_crash_is_reported_and_continued(emu, db_url, 
         apps = [a for a in splp.applications.values() if a.name == "SIMPUS-Putus"]
         assert len(apps) == 1 and len(apps[0].keys) == 1
         assert await _gateway(splp, "SIMPEG", {"apikey": creds["api_key"]}) == 200
-    finally:
-        await h.close()
 
 
 async def test_reveal_refused_may_be_retried_and_an_uncertain_one_is_wiped(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
     from tests.e2e.harness import wait_until
 
-    h = _harness(emu, db_url, splp)
-    await _ready(h, splp)
-    try:
+    async with _running(emu, db_url, splp) as h:
         done = await _new_app(h, "SIMPUS-Tampil", ("SIMPEG",))
         await h.settle()
         h.emu.fail_next("sendMessage", status=400, description="Bad Request: message is too long")
@@ -431,15 +405,11 @@ async def test_reveal_refused_may_be_retried_and_an_uncertain_one_is_wiped(emu, 
         assert [x.wipe_reason for x in wiped] == ["revealed", "uncertain"] and all(x.ciphertext is None for x in wiped)
         ans = await h.tap(CONTACT, regen, text="👁 Tampilkan")
         assert "tidak berlaku" in ans["text"]
-    finally:
-        await h.close()
 
 
 async def test_deletion_awaiting_approval_is_watched_until_done(emu, db_url) -> None:  # type: ignore[no-untyped-def]
     async with WSO2Sandbox(tenant="kotabogor.go.id", deletion_approval=True) as splp:
-        h = _harness(emu, db_url, splp)
-        await _ready(h, splp)
-        try:
+        async with _running(emu, db_url, splp) as h:
             done = await _new_app(h, "SIMPUS-Hapus", ("SIMPEG",))
             await _reveal(h, done)
             info = await _details(h, "SIMPUS-Hapus")
@@ -462,8 +432,6 @@ async def test_deletion_awaiting_approval_is_watched_until_done(emu, db_url) -> 
             await h.wait_msg(CONTACT, "telah dihapus dari SPLP", after=after, timeout=10)
             assert splp.applications == {}
             await _no_secrets_left(h)
-        finally:
-            await h.close()
 
 
 async def test_one_run_at_a_time_for_taps_and_the_sweep(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
@@ -473,9 +441,7 @@ async def test_one_run_at_a_time_for_taps_and_the_sweep(emu, db_url, splp) -> No
 
     from bot.services.apps_wso2 import claim
 
-    h = _harness(emu, db_url, splp)
-    await _ready(h, splp)
-    try:
+    async with _running(emu, db_url, splp) as h:
         done = await _new_app(h, "SIMPUS-Satu", ("SIMPEG",))
         await _reveal(h, done)
         async with h.db.sessions() as s:
@@ -492,5 +458,3 @@ async def test_one_run_at_a_time_for_taps_and_the_sweep(emu, db_url, splp) -> No
         assert "Sedang diproses" in ans["text"] and len(splp.calls) == before
         async with h.db.transaction() as s:
             assert await claim(s, app_id, now + timedelta(minutes=6))  # a dead run's claim lapses
-    finally:
-        await h.close()
