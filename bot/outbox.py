@@ -39,7 +39,11 @@ Markup = dict[str, Any] | None
 
 
 class OutboxWriter:
-    """Adds Bot API calls to the current transaction."""
+    """Adds Bot API calls to the current transaction.
+
+    The rows are written by `flush` with one INSERT on the table (or, if nobody flushed, when the
+    transaction commits); they are not objects of the session: change a row only before it is
+    flushed, and flush before querying the outbox for rows of the same transaction."""
 
     def __init__(self, session: AsyncSession, now: datetime) -> None:
         self.session = session
@@ -124,6 +128,13 @@ class OutboxWriter:
         rows, self._unwritten = self._unwritten, []
         if not rows:
             return
+        try:
+            await self._write(rows)
+        except BaseException:
+            self._unwritten[:0] = rows  # not written: still committed with the transaction, or rolled back
+            raise
+
+    async def _write(self, rows: list[Outbox]) -> None:
         if any(getattr(r, "_ref_obj", None) is not None for r in rows):
             # Rows pointing at rows of this same transaction: let the unit of work order them.
             self.session.add_all(rows)
@@ -169,6 +180,7 @@ class OutboxSender:
         self._inflight: set[int] = set()
         # A look for pending rows passed over a chat being sent: look again once sends are recorded.
         self._passed_over = False
+        self._more_due = False  # recorded chats still have due rows
         self._chat_tasks: set[asyncio.Task[None]] = set()
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, last monotonic)
         self._paused_until = 0.0
@@ -396,9 +408,8 @@ class OutboxSender:
                 self._inflight.discard(chat_id)
                 if not done.done():
                     done.set_result(None)
-            full = any(len(results) >= self.rows_per_chat for _c, results, _d in batch)  # maybe more queued
-            if self._passed_over or full:
-                self._passed_over = False
+            if self._passed_over or self._more_due:
+                self._passed_over = self._more_due = False
                 self.wake()
 
     async def _stored_file(self, ref: dict[str, Any]) -> Any:
@@ -466,11 +477,16 @@ class OutboxSender:
 
     async def _record_batch(self, batch: list[tuple[int, list[tuple[Outbox, dict[str, Any]]], Any]]) -> None:
         now = self.clock.now()
+        chats = [c for c, _, _ in batch]
         async with self.db.transaction() as s:
             for chat_id, results, _done in batch:
                 await self._record_chat(s, chat_id, results, now)
-            await s.execute(delete(ChatLock).where(ChatLock.chat_id.in_([c for c, _, _ in batch]),
-                                                   ChatLock.owner == self.owner))
+            await s.execute(delete(ChatLock).where(ChatLock.chat_id.in_(chats), ChatLock.owner == self.owner))
+            # Rows that arrived for these chats while they were being sent (from here or another
+            # instance, whose fast path found the lease taken): look for them now, not at the next poll.
+            self._more_due = self._more_due or await s.scalar(
+                select(Outbox.id).where(Outbox.chat_id.in_(chats), Outbox.status == "pending",
+                                        Outbox.available_at <= now).limit(1)) is not None
 
     async def _record_chat(self, s: AsyncSession, chat_id: int, results: list[tuple[Outbox, dict[str, Any]]],
                            now: datetime) -> None:

@@ -174,3 +174,31 @@ async def test_kill_9_mid_burst_loses_nothing(emu, db_url, tmp_path) -> None:  #
         texts = [m.text for m in emu.bot_messages(u) if m.text]
         assert sum("Langkah 1/10" in t for t in texts) <= 2
         assert any("Langkah 2/10" in t for t in texts)
+
+
+async def test_a_row_queued_behind_a_held_lease_goes_out_when_the_lease_is_done(h: Harness) -> None:
+    """A second update writes to a chat while the first one's send holds the chat's lease: the
+    second message goes out as soon as the first is recorded, not at the next idle poll."""
+    from bot.outbox import OutboxWriter
+
+    sender = h.runtime.sender  # type: ignore[union-attr]
+    assert sender is not None
+    sender.idle_poll = 30.0  # an idle poll would come far too late for this test
+    await h.settle()
+    h.emu.add_user(4343, "Tamu", started=True)
+    now = h.clock.now()
+    async with h.db.transaction() as s:
+        w = OutboxWriter(s, now)
+        w.send(4343, "pertama")
+        await w.flush()
+        first = await sender.claim_in(s, {4343}, now)  # the fast path takes the lease ...
+    assert first
+    async with h.db.transaction() as s:  # ... and before it sends, another update writes to the chat
+        w = OutboxWriter(s, now)
+        w.send(4343, "kedua")
+        await w.flush()
+        assert await sender.claim_in(s, {4343}, now) == {}  # lease held: not taken here
+    sender.wake()
+    await asyncio.sleep(0.1)  # the sender's own look finds the lease held and passes over the chat
+    sender.dispatch(first)
+    await h.emu.wait_for(lambda: [m.text for m in h.emu.bot_messages(4343)] == ["pertama", "kedua"], timeout=3)
