@@ -5,6 +5,7 @@
   "use strict";
   const cfg = JSON.parse(document.getElementById("sandbox-config").textContent);
   const paneState = {};
+  const MAX_UPLOAD = 50 * 1024 * 1024;  // as sandbox/web.py accepts
 
   function pane(key) { return document.getElementById("pane-" + key); }
 
@@ -227,10 +228,15 @@
     const input = ev.target;
     if (!input.matches('.composer input[type="file"]') || !input.files.length) return;
     const key = input.closest(".pane").dataset.persona;
+    const file = input.files[0];
+    input.value = "";
+    if (file.size > MAX_UPLOAD) {  // Telegram's own limit for a user's upload
+      toast(key, "Berkas terlalu besar: paling besar 50 MB.", true);
+      return;
+    }
     const fd = new FormData();
     fd.append("persona", key);
-    fd.append("file", input.files[0]);
-    input.value = "";
+    fd.append("file", file);
     act(key, () => post("/api/upload", fd));
   }
 

@@ -181,3 +181,20 @@ async def test_two_tabs_share_one_state(browser, sandbox: Sandbox) -> None:  # t
     await one.say("requester", "/ajukan", "Perangkat Daerah")
     await two.wait_bot("requester", "Perangkat Daerah")
     assert one.errors == [] and two.errors == []
+
+
+async def test_a_file_over_the_upload_limit_is_refused_in_the_page(browser, sandbox: Sandbox) -> None:  # type: ignore[no-untyped-def]
+    sp = await SandboxPage.open(browser, sandbox.url)
+    assert sandbox.emu is not None
+    requester = PERSONA_BY_KEY["requester"].user_id
+    before = len(sandbox.emu.chat(requester))
+    await sp.page.evaluate("""() => {
+        const input = document.querySelector('#pane-requester .composer input[type="file"]');
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(51 * 1024 * 1024)], "besar.pdf", {type: "application/pdf"}));
+        input.files = dt.files;
+        input.dispatchEvent(new Event("change", {bubbles: true}));
+    }""")
+    await expect(sp.pane("requester").locator(".alert-text")).to_have_text("Berkas terlalu besar: paling besar 50 MB.",
+                                                                           timeout=TIMEOUT)
+    assert len(sandbox.emu.chat(requester)) == before  # nothing was sent
