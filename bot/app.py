@@ -243,8 +243,9 @@ class BotRuntime:
                 break
         if self.env.splp is not None:  # applications awaiting SPLP's approval, when their check is due
             from bot.services.apps_wso2 import AppsWso2
-            await AppsWso2(self.env).sweep_pending()
-            await AppsWso2(self.env).sweep_abandoned()
+            apps = AppsWso2(self.env)
+            await apps.sweep_pending()
+            await apps.sweep_abandoned()
         return total
 
     async def _housekeeping(self, _ctx: ContextTypes.DEFAULT_TYPE) -> None:

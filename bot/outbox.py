@@ -59,13 +59,15 @@ class OutboxWriter:
 
     def call(self, chat_id: int, method: str, params: dict[str, Any], *, request_id: int | None = None,
              live: bool = False, ref: Outbox | int | None = None, delay: timedelta | None = None) -> Outbox:
+        if isinstance(ref, Outbox):
+            if ref.id is None:
+                raise ValueError("flush the referenced outbox row first")
+            ref = ref.id
         row = Outbox(
             chat_id=chat_id, method=method, params=params, request_id=request_id, live_buttons=live,
             status="pending", attempts=0, available_at=self.now + (delay or timedelta()), created_at=self.now,
-            ref_outbox_id=ref if isinstance(ref, int) or ref is None else None,
+            ref_outbox_id=ref,
         )
-        if isinstance(ref, Outbox):
-            row._ref_obj = ref  # type: ignore[attr-defined]  # resolved at flush
         self.rows.append(row)
         self._unwritten.append(row)
         return row
@@ -123,29 +125,16 @@ class OutboxWriter:
         return self.call(chat_id, "deleteMessage", params, ref=ref, delay=delay)
 
     async def flush(self) -> None:
-        """Write the rows added since the last flush (ids assigned, references resolved). One
-        multi-row INSERT on the table: every update writes rows here, so no unit-of-work cost."""
+        """Write the rows added since the last flush and assign their ids. One multi-row INSERT on
+        the table: every update writes rows here, so no unit-of-work cost."""
         rows, self._unwritten = self._unwritten, []
         if not rows:
             return
         try:
-            await self._write(rows)
+            ids = (await self.session.execute(_INSERT, [{c: getattr(r, c) for c in _COLUMNS} for r in rows])).scalars()
         except BaseException:
             self._unwritten[:0] = rows  # not written: still committed with the transaction, or rolled back
             raise
-
-    async def _write(self, rows: list[Outbox]) -> None:
-        if any(getattr(r, "_ref_obj", None) is not None for r in rows):
-            # Rows pointing at rows of this same transaction: let the unit of work order them.
-            self.session.add_all(rows)
-            await self.session.flush()
-            for r in rows:
-                if getattr(r, "_ref_obj", None) is not None:
-                    r.ref_outbox_id = r._ref_obj.id  # type: ignore[attr-defined]
-                    del r._ref_obj  # type: ignore[attr-defined]
-            await self.session.flush()
-            return
-        ids = (await self.session.execute(_INSERT, [{c: getattr(r, c) for c in _COLUMNS} for r in rows])).scalars()
         for r, i in zip(rows, ids, strict=True):
             r.id = i
 

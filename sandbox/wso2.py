@@ -527,6 +527,12 @@ def _scim_error(status: int, detail: str, scim_type: str | None = None) -> _Repl
     return _Reply(status, body, content_type="application/scim+json")
 
 
+def _workflow_reply(payload: dict[str, Any], location: str) -> _Reply:
+    """202 + WorkflowResponse: the object waits for an admin's approval (application, subscription,
+    deletion)."""
+    return _Reply(202, {"workflowStatus": "CREATED", "jsonPayload": json.dumps(payload)}, {"Location": location})
+
+
 def _oauth_error(status: int, error: str, description: str) -> _Reply:
     return _Reply(status, {"error": error, "error_description": description})
 
@@ -1863,8 +1869,7 @@ class WSO2Sandbox:
         self.applications[app.id] = app
         location = f"{DEVPORTAL_BASE}/applications/{app.id}"
         if self.app_approval:
-            return _Reply(202, {"workflowStatus": "CREATED", "jsonPayload": json.dumps(self._app_json(app))},
-                          {"Location": location})
+            return _workflow_reply(self._app_json(app), location)
         return _Reply(201, self._app_json(app), {"Location": location})
 
     async def _dp_get_app(self, ctx: _Ctx) -> _Reply:
@@ -1896,8 +1901,7 @@ class WSO2Sandbox:
         if self.deletion_approval:  # WSO2's deletion workflow: the application stays until approved
             if app.status != "DELETE_PENDING":
                 app.status_before_delete, app.status = app.status, "DELETE_PENDING"
-            return _Reply(202, {"workflowStatus": "CREATED", "jsonPayload": json.dumps(self._app_json(app))},
-                          {"Location": f"{DEVPORTAL_BASE}/applications/{app.id}"})
+            return _workflow_reply(self._app_json(app), f"{DEVPORTAL_BASE}/applications/{app.id}")
         self._remove_app(app)
         return _Reply(200, None)
 
@@ -2137,8 +2141,7 @@ class WSO2Sandbox:
         self.subscriptions[s.id] = s
         location = f"{DEVPORTAL_BASE}/subscriptions/{s.id}"
         if self.subscription_approval:
-            return _Reply(202, {"workflowStatus": "CREATED", "jsonPayload": json.dumps(self._sub_json(s))},
-                          {"Location": location})
+            return _workflow_reply(self._sub_json(s), location)
         return _Reply(201, self._sub_json(s), {"Location": location})
 
     async def _dp_get_sub(self, ctx: _Ctx) -> _Reply:

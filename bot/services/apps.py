@@ -9,7 +9,8 @@ from sqlalchemy import func, select, update
 
 from bot import keyboards as kb
 from bot import texts as T
-from bot.services.apps_wso2 import BUSY_TEXT, LOGIN_TTL, OP, OPS, WORK_SECRETS, allowed, claim, step_timeline, took
+from bot.services.apps_wso2 import (
+    BUSY_TEXT, LOGIN_TTL, OP, OPS, SUB_LABELS, WORK_SECRETS, allowed, claim, live_work_secrets, step_timeline, took)
 from bot.services.base import Ctx
 from splp.manual import portal_steps
 from storage.models import Account, Agency, Application, AppStep, ContactLink, Request
@@ -106,9 +107,8 @@ class Apps(Ctx):
         steps = (await self.s.scalars(select(AppStep).where(AppStep.application_id == app.id)
                                       .order_by(AppStep.id))).all()
         subs = (app.data.get("splp") or {}).get("subs") or {}
-        sub_labels = {"UNBLOCKED": "aktif", "ON_HOLD": "menunggu persetujuan", "REJECTED": "ditolak"}
         apis = [f"{a['name']} {a['version']} ({a['provider']})"
-                + (f" — {sub_labels.get(subs[a['id']], subs[a['id']])}" if a["id"] in subs else "")
+                + (f" — {SUB_LABELS.get(subs[a['id']], subs[a['id']])}" if a["id"] in subs else "")
                 for a in app.data.get("catalogue", []) if a["id"] in app.data.get("apis", [])]
         lines = [f"<b>{T.e(app.data.get('name'))}</b>", self.card(app),
                  f"<b>Akun SPLP:</b> {T.e(acct.username if acct else '—')}",
@@ -140,10 +140,7 @@ class Apps(Ctx):
 
     # --- automated mode: operations as the account, after sign-in ---
     async def has_login(self, request_id: int) -> bool:
-        from storage.models import Secret
-        return bool(await self.s.scalar(select(func.count()).select_from(Secret).where(
-            Secret.request_id == request_id, Secret.kind.in_(WORK_SECRETS), Secret.wiped_at.is_(None),
-            Secret.expires_at > self.now)))
+        return await self.s.scalar(live_work_secrets(request_id, self.now).limit(1)) is not None
 
     async def ask_password(self, user_id: int, app: Application, acct: Account | None) -> None:
         await self.set_awaiting(user_id, "app_pw", app_id=app.id)

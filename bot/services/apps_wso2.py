@@ -25,8 +25,9 @@ from sqlalchemy import select, update
 from bot import keyboards as kb
 from bot import texts as T
 from bot.env import Env
+from bot.services.base import Ctx
 from bot.updates import Scope, work_scope
-from storage.models import Account, Application, AppStep, AuditLog, Secret
+from storage.models import Account, Application, AppStep, Secret
 from workflow.sop import PROCEDURE_B, STEPS
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,13 @@ OP_STATUSES = {"resume": ("incomplete", "in_progress"), "check": ("waiting",), "
                "delete_ask": ("done", "incomplete", "rejected", "waiting"),
                "delete": ("done", "incomplete", "rejected", "waiting")}
 BUSY_TEXT = "Sedang diproses; mohon tunggu."
+SUB_LABELS = {"UNBLOCKED": "aktif", "ON_HOLD": "menunggu persetujuan", "REJECTED": "ditolak"}  # SPLP's statuses
+
+
+def live_work_secrets(request_id: int, now: Any) -> Any:
+    """The account's working secrets still usable now (a typed password, a session grant)."""
+    return select(Secret).where(Secret.request_id == request_id, Secret.kind.in_(WORK_SECRETS),
+                                Secret.wiped_at.is_(None), Secret.expires_at > now)
 
 
 def allowed(app: Application, op: str) -> bool:
@@ -93,12 +101,8 @@ def what_exists(app: Application) -> tuple[list[str], list[str]]:
     for api_id in app.data.get("apis", []):
         status = subs.get(api_id)
         label = f"langganan API {names.get(api_id, api_id)}"
-        if status == "UNBLOCKED":
-            have.append(label)
-        elif status == "ON_HOLD":
-            have.append(label + " (menunggu persetujuan)")
-        elif status == "REJECTED":
-            have.append(label + " (ditolak)")
+        if status in SUB_LABELS:
+            have.append(label if status == "UNBLOCKED" else f"{label} ({SUB_LABELS[status]})")
         else:
             missing.append(label)
     (have if st.get("api_key") else missing).append("API key")
@@ -165,29 +169,31 @@ class AppsWso2:
                                              Secret.wiped_at.is_(None))
                         .values(ciphertext=None, wiped_at=self.env.clock.now(), wipe_reason=reason))
 
-    async def _login(self, app_id: int) -> tuple[Any, Application]:
+    async def _app(self, app_id: int) -> Application:
+        async with self.env.db.sessions() as s:  # type: ignore[union-attr]
+            return await s.get(Application, app_id)
+
+    async def _login(self, app_id: int) -> Any:
         """The account's sign-in: the password typed for this session, else the session grant kept
         while an approval is awaited, else None (the owner is asked for the password)."""
         from splp import Login, SessionGrant
 
-        now = self.env.clock.now()
         async with self.env.db.sessions() as s:  # type: ignore[union-attr]
             app = await s.get(Application, app_id)
             acct = await s.get(Account, app.request_id)
-            rows = (await s.scalars(select(Secret).where(
-                Secret.request_id == app.request_id, Secret.kind.in_(WORK_SECRETS), Secret.wiped_at.is_(None),
-                Secret.expires_at > now).order_by(Secret.id.desc()))).all()
+            rows = (await s.scalars(live_work_secrets(app.request_id, self.env.clock.now())
+                                    .order_by(Secret.id.desc()))).all()
         vault = self.env.vault
         if acct is None or vault is None:
-            return None, app
+            return None
         for kind in WORK_SECRETS:
             sec = next((r for r in rows if r.kind == kind and r.ciphertext is not None), None)
             if sec is None:
                 continue
             if kind == "login":
-                return Login(acct.username, vault.decrypt(sec.ciphertext)), app
-            return Login(acct.username, "", SessionGrant(**json.loads(vault.decrypt(sec.ciphertext)))), app
-        return None, app
+                return Login(acct.username, vault.decrypt(sec.ciphertext))
+            return Login(acct.username, "", SessionGrant(**json.loads(vault.decrypt(sec.ciphertext))))
+        return None
 
     async def _keep_grant(self, s: Any, app: Application, login: Any) -> bool:
         """Store the (renewed) session grant in place of any earlier one; False if there is none."""
@@ -245,11 +251,9 @@ class AppsWso2:
         """Carry out the operation the owner asked for (``data["op"]``), after sign-in."""
         from splp import SPLPError
 
-        async with self.env.db.sessions() as s:  # type: ignore[union-attr]
-            app = await s.get(Application, app_id)
-            op = dict((app.data.get("op") or {}) if app else {})
+        op = dict((await self._app(app_id)).data.get("op") or {})
         kind = op.get("kind")
-        login, app = await self._login(app_id)
+        login = await self._login(app_id)
         if login is None:
             await self._need_login(app_id, uid)
             return
@@ -289,7 +293,7 @@ class AppsWso2:
     async def catalogue(self, app_id: int, uid: int, login: Any, *, more: bool = False) -> None:
         """B1 (open the user portal = sign in) and the API catalogue to choose from; with ``more``,
         the APIs an existing application is not yet subscribed to."""
-        _, app = await self._login(app_id)
+        app = await self._app(app_id)
         taken = set(((app.data.get("splp") or {}).get("subs") or {}))
         listed = [a for a in await self.env.splp.list_apis(login) if a.id not in taken][:8]
         # The listing omits the security schemes and the header: each API's own record has them.
@@ -334,7 +338,7 @@ class AppsWso2:
         from splp import AppSpec, KeySpec
 
         splp = self.env.splp
-        _, app = await self._login(app_id)
+        app = await self._app(app_id)
         d = app.data
         st: dict[str, Any] = dict(d.get("splp") or {})
         ktype = key_type(app)
@@ -471,7 +475,7 @@ class AppsWso2:
     async def run_check(self, app_id: int, uid: int) -> None:
         from splp import BadCredentials, SPLPError
 
-        login, _ = await self._login(app_id)
+        login = await self._login(app_id)
         if login is None:
             await self._unwatched(app_id, uid)
             return
@@ -480,7 +484,7 @@ class AppsWso2:
         except BadCredentials:
             await self._unwatched(app_id, uid)
         except SPLPError as e:
-            _, app = await self._login(app_id)
+            app = await self._app(app_id)
             if app.status == "waiting":  # SPLP unreachable or failing: look again later
                 log.info("approval check of application %s failed: %s", app_id, e.code)
                 await self._reschedule(app_id, login)
@@ -525,7 +529,7 @@ class AppsWso2:
         from splp import NotFound
 
         splp = self.env.splp
-        _, app = await self._login(app_id)
+        app = await self._app(app_id)
         if app.status != "waiting":
             return
         st = dict(app.data.get("splp") or {})
@@ -657,7 +661,7 @@ class AppsWso2:
     # ------------------------------------------------------------------ managing an application
     async def subscribe_more(self, app_id: int, uid: int, login: Any, api_ids: list[str]) -> None:
         splp = self.env.splp
-        _, app = await self._login(app_id)
+        app = await self._app(app_id)
         st = dict(app.data.get("splp") or {})
         subs = dict(st.get("subs") or {})
         offer = {a["id"]: a for a in app.data.get("offer", [])}
@@ -686,7 +690,7 @@ class AppsWso2:
         from splp import SPLPError
 
         splp = self.env.splp
-        _, app = await self._login(app_id)
+        app = await self._app(app_id)
         st = app.data.get("splp") or {}
         keys = await splp.get_keys(login, st["id"], key_type(app))  # type: ignore[arg-type]
         if keys is None:
@@ -711,7 +715,7 @@ class AppsWso2:
         from splp import SPLPError
 
         splp = self.env.splp
-        _, app = await self._login(app_id)
+        app = await self._app(app_id)
         st = app.data.get("splp") or {}
         ktype = key_type(app)
         new = await splp.generate_api_key(login, st["id"], ktype)  # type: ignore[arg-type]
@@ -747,7 +751,7 @@ class AppsWso2:
             return old, sent
 
     async def delete(self, app_id: int, uid: int, login: Any) -> None:
-        _, app = await self._login(app_id)
+        app = await self._app(app_id)
         st = app.data.get("splp") or {}
         result = await self.env.splp.delete_application(login, st["id"]) if st.get("id") else "DELETED"
         await self._audit(app_id, uid, "app_delete_requested", result=result)
@@ -775,8 +779,7 @@ class AppsWso2:
         self._wake()
 
     def _log(self, s: Any, action: str, *, actor_tg: int, request_id: int, **detail: Any) -> None:
-        s.add(AuditLog(at=self.env.clock.now(), actor_telegram_id=actor_tg, actor_official_id=None,
-                       request_id=request_id, action=action, from_state=None, to_state=None, detail=detail or None))
+        Ctx(self._scope(s), self.env).audit(action, actor_tg=actor_tg, request_id=request_id, **detail)
 
     async def _audit(self, app_id: int, uid: int, action: str, **detail: Any) -> None:
         async with self._tx() as s:
@@ -829,4 +832,4 @@ def step_timeline(steps: Any, now: Any, *, started: Any = None) -> str:
 
 
 __all__ = ["AppsWso2", "BUSY", "BUSY_TEXT", "LOGIN_TTL", "OP", "OPS", "OP_STATUSES", "PROCEDURE_B", "WORK_SECRETS",
-           "allowed", "claim", "step_timeline", "took", "what_exists"]
+           "SUB_LABELS", "allowed", "claim", "live_work_secrets", "step_timeline", "took", "what_exists"]
