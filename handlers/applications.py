@@ -7,9 +7,8 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot import texts as T
 from bot.callbacks import Callback
-from bot.services.apps import Apps
-
 from bot.env import Env
+from bot.services.apps import Apps
 from bot.services.apps_wso2 import AppsWso2
 from handlers.common import answer, in_background, svc, tapped, user_id
 
