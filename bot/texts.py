@@ -144,6 +144,7 @@ TAP_STALE = "Tombol ini sudah tidak berlaku: permohonan telah diproses lebih lan
 TAP_CLOSED = "Permohonan ini sudah selesai atau dibatalkan."
 TAP_FORBIDDEN = "Anda tidak berwenang melakukan tindakan ini."
 TAP_FORGED = "Tombol tidak valid."
+PAGE_OF = "Halaman {page} dari {pages}."
 TAP_INVALID = "Pilihan tidak valid. Silakan ulangi."
 TAP_NOT_FOUND = "Permohonan tidak ditemukan."
 TAP_OK = "Tersimpan."

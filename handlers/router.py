@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts as T
+from bot.callbacks import Callback
 from bot.services.dispose import Dispose
 from bot.services.form import Form
 from bot.services.officials import Officials
@@ -15,6 +18,26 @@ from workflow.form import Field
 from workflow.sop import Role
 
 
+async def on_page_indicator(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Callback) -> None:
+    """A pager's "2/5" button: it shows where the user is; tapping it changes nothing."""
+    answer(update, T.PAGE_OF.format(page=cb.int(0), pages=cb.int(1)))
+
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Callback], Awaitable[None]]
+
+# Every button's action, and who handles it.
+BUTTONS: dict[str, Handler] = {
+    "f": request_form.on_form_button,
+    "m": request_form.on_menu_button,
+    "nop": on_page_indicator,
+    **{a: disposition.on_button for a in disposition.ACTIONS},
+    **{a: admin.on_button for a in admin.ACTIONS},
+    **{a: applications.on_button for a in applications.ACTIONS},
+    **{a: account.on_button for a in account.ACTIONS},
+    **{a: calendar.on_button for a in calendar.ACTIONS},
+}
+
+
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     cb = decoded(update, context)
     if cb is None:
@@ -22,23 +45,12 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         o.audit("forged_tap", actor_tg=user_id(update))
         answer(update, T.TAP_FORGED, alert=True)
         return
+    handler = BUTTONS.get(cb.action)
+    if handler is None:
+        answer(update, T.TAP_INVALID)
+        return
     try:
-        if cb.action == "f":
-            await request_form.on_form_button(update, context, cb)
-        elif cb.action == "m":
-            await request_form.on_menu_button(update, context, cb)
-        elif cb.action in disposition.ACTIONS:
-            await disposition.on_button(update, context, cb)
-        elif cb.action in admin.ACTIONS:
-            await admin.on_button(update, context, cb)
-        elif cb.action in applications.ACTIONS:
-            await applications.on_button(update, context, cb)
-        elif cb.action in account.ACTIONS:
-            await account.on_button(update, context, cb)
-        elif cb.action in calendar.ACTIONS:
-            await calendar.on_button(update, context, cb)
-        else:
-            answer(update, T.TAP_INVALID)
+        await handler(update, context, cb)
     except (ValueError, IndexError):  # well-signed but malformed arguments
         answer(update, T.TAP_INVALID)
 

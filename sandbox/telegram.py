@@ -821,7 +821,7 @@ class Call:
     status: int | None = None
     response: dict | None = None
     t_replied: float | None = None
-    fault: str | None = None  # "fail" | "delay" | "delay-noapply" | "flood" | None
+    fault: str | None = None  # "fail" | "delay" | "delay-noapply" | "flood" | "abandoned" | None
 
     @property
     def ok(self) -> bool:
@@ -1876,6 +1876,8 @@ class TelegramEmulator:
             if exc.status == 429:
                 call.fault = "flood"
             status, body = exc.status, exc.body()
+        if request.transport is None or request.transport.is_closing():
+            call.fault = "abandoned"  # the client went away (a cancelled long poll): nobody reads this reply
         if delay is not None:
             call.fault = "delay"
             self._sig_any.fire()  # the effect is visible before the (late) reply

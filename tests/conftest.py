@@ -96,7 +96,7 @@ async def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 @pytest.fixture
-async def sandbox(tmp_path: Path):  # type: ignore[no-untyped-def]
+async def sandbox(tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """The sandbox (sandbox/run.py) on a free port, its clock starting on Monday 30 November 2026
     09:00 WIB, sending without Telegram's pacing (tests/browser, tests/sandbox)."""
     from sandbox.run import Sandbox
@@ -107,7 +107,11 @@ async def sandbox(tmp_path: Path):  # type: ignore[no-untyped-def]
     try:
         yield sb
     finally:
+        emu = sb.emu
         await sb.stop()
+    if emu is not None:
+        from tests.e2e.harness import fail_on_refusals
+        fail_on_refusals(emu, request)
 
 
 SANDBOX_TEST_SETTINGS = {"_env_file": None, "per_chat_per_second": 0, "rate_limit_per_second": 1000}

@@ -22,12 +22,7 @@ class Agencies(Ctx):
         page = max(0, min(page, pages - 1))
         rows = (await self.s.scalars(select(Agency).order_by(Agency.id).offset(page * PAGE).limit(PAGE))).all()
         buttons = [[kb.btn(f"{'✅' if a.active else '⛔'} {a.short_name}", self.cb("pg", a.id, page))] for a in rows]
-        nav = []
-        if page > 0:
-            nav.append(kb.btn("◀️", self.cb("pp", page - 1)))
-        nav.append(kb.btn(f"{page + 1}/{pages}", self.cb("pp", page)))
-        if page < pages - 1:
-            nav.append(kb.btn("▶️", self.cb("pp", page + 1)))
+        nav = kb.pager(page, pages, lambda p: self.cb("pp", p), self.cb("nop", page + 1, pages))
         buttons += [nav, [kb.btn("➕ Tambah Perangkat Daerah", self.cb("pa"))]]
         text = ("<b>Daftar Perangkat Daerah</b>\nTekan untuk mengaktifkan (✅) atau menonaktifkan (⛔). Perangkat Daerah "
                 "nonaktif tidak dapat dipilih pada permohonan baru.")

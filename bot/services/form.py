@@ -117,13 +117,8 @@ class Form(Chain):
         chunk = all_items[page * AGENCY_PAGE:(page + 1) * AGENCY_PAGE] if items is None else all_items
         rows = [[kb.btn(a.short_name if len(a.name) > 30 else a.name, self.cb("f", "ag", a.id))] for a in chunk]
         if items is None and pages > 1:
-            nav = []
-            if page > 0:
-                nav.append(kb.btn("◀️ Sebelumnya", self.cb("f", "agp", page - 1)))
-            nav.append(kb.btn(f"{page + 1}/{pages}", self.cb("f", "agp", page)))
-            if page < pages - 1:
-                nav.append(kb.btn("Berikutnya ▶️", self.cb("f", "agp", page + 1)))
-            rows.append(nav)
+            rows.append(kb.pager(page, pages, lambda p: self.cb("f", "agp", p), self.cb("nop", page + 1, pages),
+                                 prev_label="◀️ Sebelumnya", next_label="Berikutnya ▶️"))
         return kb.inline(*rows)
 
     async def field_display(self, f: Field, value: Any) -> str:

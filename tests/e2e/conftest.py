@@ -3,15 +3,16 @@ from __future__ import annotations
 import pytest
 
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.harness import Harness
+from tests.e2e.harness import Harness, fail_on_refusals
 
 
 @pytest.fixture
-async def emu():
+async def emu(request: pytest.FixtureRequest):
     e = TelegramEmulator()
     await e.start()
     yield e
     await e.stop()
+    fail_on_refusals(e, request)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import BotRuntime
@@ -161,6 +162,31 @@ class Harness:
         await self.tap(uid, summary, text=self.button(summary, "Kirim"), expect="telah diterima dengan nomor")
         req = await self.request()
         return req.number
+
+
+def refused_calls(emu: TelegramEmulator, allowed: tuple[str, ...] = ()) -> list[str]:
+    """Bot API calls the bot made that Telegram would refuse (4xx), except injected faults and
+    the refusals a test expects (``allowed``: substrings of the error description)."""
+    out = []
+    for c in emu.calls:
+        if c.status is None or not 400 <= c.status < 500 or c.fault in ("fail", "abandoned"):
+            continue
+        desc = (c.response or {}).get("description", "")
+        if any(a in desc for a in allowed):
+            continue
+        out.append(f"{c.method} -> {c.status} {desc}")
+    return out
+
+
+def fail_on_refusals(emu: TelegramEmulator, request: pytest.FixtureRequest) -> None:
+    """Fail the test if the bot provoked a refusal it did not declare with
+    ``@pytest.mark.bot_api_refusals(...)``: every Bot API call must be one Telegram accepts."""
+    marker = request.node.get_closest_marker("bot_api_refusals")
+    refused = refused_calls(emu, tuple(marker.args) if marker else ())
+    if refused:
+        pytest.fail("the bot made Bot API calls that Telegram refuses (mark the test with "
+                    "@pytest.mark.bot_api_refusals(...) if it provokes them on purpose):\n  "
+                    + "\n  ".join(refused[:20]), pytrace=False)
 
 
 async def wait_until(pred, timeout: float = 5.0, interval: float = 0.02):  # type: ignore[no-untyped-def]

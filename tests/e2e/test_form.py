@@ -240,7 +240,7 @@ async def test_form_buttons(h: Harness) -> None:
     assert texts == ["Kecamatan Bogor Utara", "Kecamatan Bogor Selatan", "Kecamatan Bogor Tengah",
                      "Kecamatan Tanah Sareal", "◀️ Sebelumnya", "5/5"]
     ans = await h.tap(uid, first, text="5/5")  # the page indicator: answered, nothing changes
-    assert ans.get("show_alert") is not True
+    assert ans.get("show_alert") is not True and ans["text"] == "Halaman 5 dari 5."
     await h.settle()
     assert h.emu.message(uid, first.message_id).button_texts == texts
     assert await state(h, uid) == ({}, "form:agency")

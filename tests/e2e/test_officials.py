@@ -149,6 +149,11 @@ async def test_admin_manages_agencies_in_the_bot(h: Harness) -> None:
     ans = await h.tap(ADMIN, m, text="✅ Setda")
     assert ans["text"] == "Setda dinonaktifkan."
     await h.emu.wait_for(lambda: "⛔ Setda" in h.emu.message(ADMIN, m.message_id).button_texts)
+    assert "1/5" in m.button_texts
+    ans = await h.tap(ADMIN, m, text="1/5")  # the page indicator answers and changes nothing
+    assert ans["text"] == "Halaman 1 dari 5."
+    await h.tap(ADMIN, m, text="▶️")
+    await h.emu.wait_for(lambda: "2/5" in h.emu.message(ADMIN, m.message_id).button_texts)
     await h.tap(ADMIN, m, text="➕ Tambah Perangkat Daerah", expect="format")
     await h.say(ADMIN, "salah format", expect="Format tidak valid")
     await h.say(ADMIN, "dinbaru; Dinas Percontohan Baru; Dinbaru; dinas", expect="ditambahkan")

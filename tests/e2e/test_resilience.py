@@ -79,6 +79,7 @@ async def test_sender_rides_out_5xx_429_and_timeouts(h: Harness) -> None:
     assert 1 <= len(got) <= 2 and all("tanggal surat" in t for t in got)
 
 
+@pytest.mark.bot_api_refusals("bot can't initiate conversation")
 async def test_undeliverable_message_is_recorded(h: Harness) -> None:
     from bot.outbox import OutboxWriter
 
