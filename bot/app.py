@@ -101,6 +101,9 @@ class BotRuntime:
     poller: Poller | None = None
     webhook: WebhookServer | None = None
     env: Env | None = None
+    # The periodic reminder sweep (and hourly housekeeping). Tests that move a fake clock turn it
+    # off and sweep at the moments they choose, so nothing arrives at a moment they did not.
+    scheduled_jobs: bool = True
 
     async def start(self, *, mode: str = "polling") -> None:
         token = self.settings.require_token()
@@ -135,7 +138,7 @@ class BotRuntime:
             await self.app.bot.set_my_commands([(c["command"], c["description"]) for c in BASE_COMMANDS])
         except Exception as e:  # not fatal: the outbox sets per-official menus
             log.warning("setMyCommands failed: %s", e)
-        if self.app.job_queue:
+        if self.app.job_queue and self.scheduled_jobs:
             self.app.job_queue.run_repeating(self._housekeeping, interval=3600, first=60, name="housekeeping")
             self.app.job_queue.run_repeating(self._sweep_job, interval=self.settings.reminder_sweep_seconds,
                                              first=1, name="reminders")

@@ -149,6 +149,7 @@ def _upsert(dialect: str):  # type: ignore[no-untyped-def]
 
 
 _PERMANENT_OK = ("message is not modified",)
+_EDITS = ("editMessageText", "editMessageReplyMarkup", "editMessageCaption")
 _GONE = ("message to edit not found", "message to delete not found", "message can't be deleted",
          "message can't be edited")
 
@@ -491,8 +492,12 @@ class OutboxSender:
                 done = await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending")
                                        .values(**values))
             if done.rowcount == 0 and res["status"] == "sent":
-                # Cancelled while in flight (its request moved on): record it, strip its buttons.
+                # Cancelled while in flight (its request moved on): record it, strip its buttons --
+                # unless the message was already shown and tapped, and that tap queued its own edit.
                 values.pop("status")
                 await s.execute(update(Outbox).where(Outbox.id == row.id).values(**values, live_buttons=False))
-                if row.live_buttons and res.get("sent_message_id"):
-                    OutboxWriter(s, now).edit_markup(chat_id, None, message_id=res["sent_message_id"])
+                mid = res.get("sent_message_id")
+                if row.live_buttons and mid and await s.scalar(select(Outbox.id).where(
+                        Outbox.chat_id == chat_id, Outbox.id > row.id, Outbox.method.in_(_EDITS),
+                        Outbox.params["message_id"].as_integer() == mid).limit(1)) is None:
+                    OutboxWriter(s, now).edit_markup(chat_id, None, message_id=mid)

@@ -867,8 +867,11 @@ class _Rule:
     description: str | None = None
     seconds: float = 0.0
     apply: bool = True
+    chat_id: int | None = None  # only calls for this chat (None: any)
 
-    def matches(self, method_lower: str) -> bool:
+    def matches(self, method_lower: str, chat_id: Any = None) -> bool:
+        if self.chat_id is not None and str(chat_id) != str(self.chat_id):
+            return False
         if self.method is None:
             return method_lower != "getupdates"
         return self.method == method_lower
@@ -1729,10 +1732,14 @@ class TelegramEmulator:
         )
 
     def delay_next(
-        self, method: str | None, seconds: float, count: int = 1, *, apply: bool = True
+        self, method: str | None, seconds: float, count: int = 1, *, apply: bool = True,
+        chat_id: int | None = None,
     ) -> None:
+        """Delay the reply to the next ``count`` calls of ``method`` (for ``chat_id`` only, if
+        given); with ``apply`` the call takes effect at once and only its reply is late."""
         self._delay_rules.append(
-            _Rule(method.lower() if method else None, count, seconds=seconds, apply=apply)
+            _Rule(method.lower() if method else None, count, seconds=seconds, apply=apply,
+                  chat_id=chat_id)
         )
 
     def clear_faults(self) -> None:
@@ -1740,9 +1747,9 @@ class TelegramEmulator:
         self._delay_rules.clear()
 
     @staticmethod
-    def _take_rule(rules: list[_Rule], method_lower: str) -> _Rule | None:
+    def _take_rule(rules: list[_Rule], method_lower: str, chat_id: Any = None) -> _Rule | None:
         for rule in rules:
-            if rule.matches(method_lower):
+            if rule.matches(method_lower, chat_id):
                 rule.count -= 1
                 if rule.count <= 0:
                     rules.remove(rule)
@@ -1854,8 +1861,9 @@ class TelegramEmulator:
 
         method_lower = method.lower()
         handler = entry[1]
-        fail = self._take_rule(self._fail_rules, method_lower) if self._fail_rules else None
-        delay = self._take_rule(self._delay_rules, method_lower) if self._delay_rules else None
+        chat = call.params.get("chat_id")
+        fail = self._take_rule(self._fail_rules, method_lower, chat) if self._fail_rules else None
+        delay = self._take_rule(self._delay_rules, method_lower, chat) if self._delay_rules else None
 
         if delay is not None and (fail is not None or not delay.apply):
             call.fault = "delay-noapply"

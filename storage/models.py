@@ -212,7 +212,10 @@ class Reminder(Base):
     share: Mapped[float | None] = mapped_column(Float)
     day: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]  # handled: sent, or skipped
+    # "sent"; "skipped" when a more advanced notice of the same step was due at the same sweep (after
+    # downtime or quiet hours only the latest goes out); "moot" when the step had moved on.
+    outcome: Mapped[str | None] = mapped_column(String(10))
 
     __table_args__ = (
         # The sweep reads only due, unsent rows.
@@ -390,7 +393,11 @@ class ChatLock(Base):
     __tablename__ = "chat_lock"
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     owner: Mapped[str] = mapped_column(String(64))
-    until: Mapped[datetime]
+    until: Mapped[datetime]  # a released lease is kept (until in the past) for its pacing state
+    # The chat's sending pace (a token bucket), shared by restarts and instances: the tokens left
+    # after the last send and when that was.
+    tokens: Mapped[float | None] = mapped_column(Float)
+    sent_at: Mapped[datetime | None]
 
 
 __all__ = [

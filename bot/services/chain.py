@@ -234,9 +234,18 @@ class Chain(Ctx):
             self.out.edit(tapped[0], f"{base}\n\n{outcome}" if base else outcome, None, message_id=tapped[1])
 
     async def base_text(self, chat_id: int, message_id: int) -> str | None:
-        return await self.s.scalar(select(Outbox.params["text"].as_string()).where(
+        """The text (HTML) a message of the bot was sent with. A message tapped before its delivery
+        was recorded (the tap can be that quick) is not edited yet: its text is the tap's."""
+        sent = await self.s.scalar(select(Outbox.params["text"].as_string()).where(
             Outbox.chat_id == chat_id, Outbox.sent_message_id == message_id, Outbox.method == "sendMessage"
         ).order_by(Outbox.id.desc()).limit(1))
+        if sent is not None:
+            return sent
+        q = self.scope.update.callback_query if self.scope.update is not None else None
+        m = q.message if q is not None else None
+        if m is not None and getattr(m, "text", None) and (m.chat.id, m.message_id) == (chat_id, message_id):
+            return m.text_html
+        return None
 
     # --- time limits (bot/services/reminders.py) ---
     def plan_reminders(self, step: RequestStep) -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, exists, func, or_, select, true, update
+from sqlalchemy.orm import aliased
 
 from bot import texts as T
 from bot.outbox import _upsert
 from bot.services.chain import Chain
-from storage.models import Official, Reminder, Request, RequestStep
+from storage.models import Official, Outbox, Reminder, Request, RequestStep
 from workflow.reminders import Kind, escalates_to, next_overdue, plan
 from workflow.sop import STAGES, Role, Stage
 
@@ -33,24 +34,42 @@ class Reminders(Chain):
         await self.s.execute(delete(Reminder).where(Reminder.step_id == step_id, Reminder.sent_at.is_(None)))
 
     async def sweep(self, limit: int = 100) -> int:
-        """Send the reminders that are due. Returns how many rows were handled."""
+        """Send the reminders that are due. Returns how many rows were handled.
+
+        Of one step's notices due at the same sweep (the bot was down, or quiet hours held them)
+        only the most advanced goes out; the ones it supersedes are recorded as skipped."""
         cal = self.env.calendar
         if not cal.is_working_time(self.now):
             return 0  # quiet hours: due rows wait for the next working moment
-        q = (select(Reminder).where(Reminder.sent_at.is_(None), Reminder.due_at <= self.now)
+        later = aliased(Reminder)
+        superseded = exists().where(
+            later.step_id == Reminder.step_id, later.sent_at.is_(None), later.due_at <= self.now,
+            or_(later.due_at > Reminder.due_at, and_(later.due_at == Reminder.due_at, later.id > Reminder.id)))
+        q = (select(Reminder).where(Reminder.sent_at.is_(None), Reminder.due_at <= self.now, ~superseded)
              .order_by(Reminder.due_at, Reminder.id).limit(limit))
         pg = self.s.bind.dialect.name == "postgresql"
         if pg:
             q = q.with_for_update(skip_locked=True)  # several instances: each row to one of them
         rows = (await self.s.scalars(q)).all()
         for r in rows:
-            r.sent_at = self.now
+            r.sent_at, r.outcome = self.now, "sent"
+            # Nobody else selects these (they are superseded), so no lock is contended.
+            skipped = (await self.s.execute(
+                update(Reminder).where(Reminder.step_id == r.step_id, Reminder.sent_at.is_(None),
+                                       Reminder.due_at <= self.now, Reminder.id != r.id)
+                .values(sent_at=self.now, outcome="skipped").returning(Reminder.kind, Reminder.share)
+                .execution_options(synchronize_session=False))).all()
             # Lock the request: a transition committing meanwhile either happens first (the step is
             # then done and nothing is sent) or sees this reminder's message and clears its buttons.
             req = await self.s.get(Request, r.request_id, with_for_update=pg, populate_existing=True)
             step = await self.s.get(RequestStep, r.step_id, populate_existing=True)
             if step is None or req is None or step.done_at is not None or req.stage != step.stage:
+                r.outcome = "moot"
                 continue  # the step moved on meanwhile
+            if skipped:
+                self.audit("reminder_skipped", request_id=req.id, from_state=req.stage, to_state=req.stage,
+                           step=step.id, superseded_by=r.kind,
+                           skipped=[k if sh is None else f"{k}:{sh:g}" for k, sh in skipped])
             await self._send(req, step, r)
         return len(rows)
 
@@ -63,6 +82,15 @@ class Reminders(Chain):
             return [off] if off and off.active else []
         return await self.holders(role)
 
+    async def _cards(self, req: Request, chats: list[int]) -> dict[int, int]:
+        """The message in each chat that shows the request's card (its latest with live buttons)."""
+        rows = (await self.s.execute(
+            select(Outbox.chat_id, func.max(Outbox.sent_message_id))
+            .where(Outbox.request_id == req.id, Outbox.chat_id.in_(chats), Outbox.live_buttons == true(),
+                   Outbox.method == "sendMessage", Outbox.sent_message_id.isnot(None))
+            .group_by(Outbox.chat_id))).all()
+        return {c: m for c, m in rows if m is not None}
+
     async def _send(self, req: Request, step: RequestStep, r: Reminder) -> None:
         cal, tz = self.env.calendar, self.tz
         assert step.due_at is not None
@@ -70,17 +98,26 @@ class Reminders(Chain):
         holders = await self._holders(req)
         if kind == Kind.SHARE:
             left = cal.working_time_between(self.now, step.due_at)
-            head = (f"⏰ <b>Pengingat</b>: {int(round((r.share or 0) * 100))}% batas waktu telah berjalan. "
-                    f"Sisa waktu: <b>{cal.format_duration(left)}</b> (jam kerja).")
+            head = (f"⏰ <b>Pengingat</b> — {T.e(req.number)}\n"
+                    f"<b>Tahap:</b> {T.stage_label(req.stage)}\n"
+                    f"<b>Sisa waktu:</b> {cal.format_duration(left)} (jam kerja)\n"
+                    f"<b>Batas:</b> {T.fmt_dt(step.due_at, tz)}")
         else:
             late = cal.working_time_between(step.due_at, self.now)
-            head = (f"🚨 <b>Batas waktu terlampaui</b> sejak {T.fmt_dt(step.due_at, tz)}"
-                    + (f" (terlambat {cal.format_duration(late)} jam kerja)" if late.total_seconds() >= 60 else "")
-                    + ". Mohon segera ditindaklanjuti.")
-        body = await self.holder_text(req, step)
+            head = (f"🚨 <b>Batas waktu terlampaui</b> — {T.e(req.number)}\n"
+                    f"<b>Tahap:</b> {T.stage_label(req.stage)}\n"
+                    f"<b>Batas:</b> {T.fmt_dt(step.due_at, tz)}"
+                    + (f"\n<b>Terlambat:</b> {cal.format_duration(late)} (jam kerja)" if late.total_seconds() >= 60
+                       else "")
+                    + "\nMohon segera ditindaklanjuti.")
         markup = await self.holder_keyboard(req)
+        cards = await self._cards(req, [o.telegram_id for o in holders])
         for off in holders:
-            self.out.send(off.telegram_id, f"{head}\n\n{body}", markup, request_id=req.id, live=markup is not None)
+            card = cards.get(off.telegram_id)
+            # Short, pointing to the request's card (a reply to it) rather than repeating it.
+            text = head + ("\n\nRincian: pesan yang dibalas ini." if card else "\n\nRincian: /tugas")
+            extra = {"reply_parameters": {"message_id": card, "allow_sending_without_reply": True}} if card else {}
+            self.out.send(off.telegram_id, text, markup, request_id=req.id, live=markup is not None, **extra)
         self.audit(f"reminder_{kind.value}", request_id=req.id, from_state=req.stage, to_state=req.stage,
                    step=step.id, share=r.share, day=r.day, recipients=len(holders))
         if kind == Kind.SHARE:

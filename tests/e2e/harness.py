@@ -29,7 +29,7 @@ PDF = b"%PDF-1.4\n" + b"0" * 2000 + b"\n%%EOF\n"
 
 class Harness:
     def __init__(self, emu: TelegramEmulator, db_url: str, *, clock: FakeClock | None = None,
-                 **settings: object) -> None:
+                 scheduled_jobs: bool = False, **settings: object) -> None:
         self.emu = emu
         self.db_url = db_url
         self.clock = clock or FakeClock(MONDAY_9)
@@ -47,11 +47,14 @@ class Harness:
             **settings)  # type: ignore[arg-type]
         self.db = Database(db_url)
         self.runtime: BotRuntime | None = None
+        # Off: tests sweep explicitly (tick), so nothing arrives at a moment they did not choose.
+        self.scheduled_jobs = scheduled_jobs
 
     async def start(self) -> None:
         async with self.db.transaction() as s:
             await seed_agencies_if_empty(s)
-        self.runtime = BotRuntime(self.settings, self.db, clock=self.clock, instance_id="test-1")
+        self.runtime = BotRuntime(self.settings, self.db, clock=self.clock, instance_id="test-1",
+                                  scheduled_jobs=self.scheduled_jobs)
         await self.runtime.start()
 
     async def stop(self) -> None:
@@ -174,7 +177,8 @@ def refused_calls(emu: TelegramEmulator, allowed: tuple[str, ...] = ()) -> list[
         desc = (c.response or {}).get("description", "")
         if any(a in desc for a in allowed):
             continue
-        out.append(f"{c.method} -> {c.status} {desc}")
+        where = {k: c.params.get(k) for k in ("chat_id", "message_id") if k in c.params}
+        out.append(f"{c.method} {where} -> {c.status} {desc}")
     return out
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
-from storage.models import Reminder
+from storage.models import AuditLog, Reminder
 from tests.e2e.flows import head_disposes, pick
 from tests.e2e.harness import DIVISION, HEAD, REQUESTER, Harness
 
@@ -49,15 +49,16 @@ async def test_reminders_breach_escalation_around_christmas(emu, db_url) -> None
 
         assert await tick(h, at(2026, 12, 23, 14, 44)) == 0
         assert await tick(h, at(2026, 12, 23, 14, 45)) == 1
-        r50 = texts(h, HEAD, "50% batas waktu")
-        assert len(r50) == 1 and "Sisa waktu" in r50[0] and number in r50[0]
+        r50 = texts(h, HEAD, "Pengingat")
+        assert len(r50) == 1 and "Sisa waktu: 3 jam 45 menit" in r50[0] and number in r50[0]
         assert texts(h, DIVISION, "Pengingat") == [] and texts(h, REQUESTER, "Pengingat") == []
 
         # Christmas Eve (cuti bersama), Christmas, the weekend: nothing goes out.
         for d in (at(2026, 12, 24, 9), at(2026, 12, 25, 9), at(2026, 12, 26, 9), at(2026, 12, 27, 23)):
             assert await tick(h, d) == 0
         assert await tick(h, at(2026, 12, 28, 9, 15)) == 1
-        assert len(texts(h, HEAD, "90% batas waktu")) == 1
+        r90 = texts(h, HEAD, "Pengingat")
+        assert len(r90) == 2 and "Sisa waktu: 45 menit" in r90[1]
         assert await tick(h, at(2026, 12, 28, 10)) == 1
         breach = [m for m in h.emu.bot_messages(HEAD) if m.text and "Batas waktu terlampaui" in m.text]
         assert len(breach) == 1 and breach[0].buttons  # the holder can act right there
@@ -102,16 +103,16 @@ async def test_quiet_hours_and_restart_while_due(emu, db_url) -> None:  # type: 
         assert texts(h, HEAD, "Pengingat") == []
         # Next working start: the missed reminders go out once (50 % and 90 % both due by then? no: 90 % is 08:15).
         assert await tick(h, at(2026, 12, 1, 7, 30)) == 1
-        assert len(texts(h, HEAD, "50% batas waktu")) == 1
+        assert len(texts(h, HEAD, "Pengingat")) == 1
         await h.restart()
         assert await tick(h, at(2026, 12, 1, 7, 31)) == 0  # nothing twice after a restart
-        assert len(texts(h, HEAD, "50% batas waktu")) == 1
+        assert len(texts(h, HEAD, "Pengingat")) == 1
     finally:
         await h.close()
 
 
 async def test_scheduler_drives_the_sweep(emu, db_url) -> None:  # type: ignore[no-untyped-def]
-    h = Harness(emu, db_url, clock=FakeClock(at(2026, 11, 30, 9)), reminder_sweep_seconds=0.2)
+    h = Harness(emu, db_url, clock=FakeClock(at(2026, 11, 30, 9)), reminder_sweep_seconds=0.2, scheduled_jobs=True)
     await h.start()
     await h.cast()
     try:
@@ -137,7 +138,7 @@ async def test_two_instances_send_each_reminder_once(emu, db_url) -> None:  # ty
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = h.settings.model_copy(update={"webhook_listen": "127.0.0.1", "webhook_port": port})
-    second = BotRuntime(settings, h.db, clock=h.clock, instance_id="test-2")
+    second = BotRuntime(settings, h.db, clock=h.clock, instance_id="test-2", scheduled_jobs=False)
     await second.start(mode="webhook")  # a second instance behind the load balancer (no poller)
     try:
         users = list(range(8001, 8013))
@@ -149,7 +150,42 @@ async def test_two_instances_send_each_reminder_once(emu, db_url) -> None:  # ty
         assert a + b == len(users)
         await h.settle()
         await second.sender.drain()  # type: ignore[union-attr]
-        assert len(texts(h, HEAD, "50% batas waktu")) == len(users)
+        assert len(texts(h, HEAD, "Pengingat")) == len(users)
     finally:
         await second.stop()
+        await h.close()
+
+
+async def test_after_downtime_only_the_most_advanced_notice_goes_out(emu, db_url) -> None:  # type: ignore[no-untyped-def]
+    """Down over the 50 % and 90 % moments and back after the limit: the holder gets the breach
+    notice alone (short, replying to the request's card, with the buttons); the superseded
+    reminders are recorded as skipped and never sent late. Escalation is unchanged."""
+    h = await _harness(emu, db_url, at(2026, 11, 30, 9))
+    try:
+        number = await h.submit()
+        await head_disposes(h)
+        card = await h.wait_msg(DIVISION, "Disposisikan kepada")  # due Tuesday 09:00
+        await h.stop()
+        h.clock.set(at(2026, 12, 1, 11))  # 50 % (13:15 Mon), 90 % (08:15 Tue) and the breach all passed
+        await h.start()
+        assert await tick(h, at(2026, 12, 1, 11)) == 1
+        got = [m for m in h.emu.bot_messages(DIVISION) if m.message_id > card.message_id
+               and "Ringkasan harian" not in (m.text or "")]
+        assert len(got) == 1, [m.text for m in got]
+        notice = got[0]
+        assert notice.text.startswith(f"🚨 Batas waktu terlampaui — {number}")
+        assert "Terlambat: 2 jam (jam kerja)" in notice.text and "Proses bisnis" not in notice.text
+        assert len(notice.text.splitlines()) <= 7
+        assert notice.reply_to is not None and notice.reply_to.message_id == card.message_id
+        assert notice.buttons  # the holder can act on it right there
+        assert len(texts(h, HEAD, "Eskalasi")) == 1
+        async with h.db.sessions() as s:
+            rows = (await s.execute(select(Reminder.kind, Reminder.share, Reminder.outcome)
+                                    .where(Reminder.sent_at.isnot(None)).order_by(Reminder.id))).all()
+            audit = (await s.scalars(select(AuditLog.detail).where(AuditLog.action == "reminder_skipped"))).all()
+        assert [(r.kind, r.share, r.outcome) for r in rows] == [
+            ("share", 0.5, "skipped"), ("share", 0.9, "skipped"), ("breach", None, "sent")]
+        assert audit[-1]["skipped"] == ["share:0.5", "share:0.9"] and audit[-1]["superseded_by"] == "breach"
+        assert await tick(h, at(2026, 12, 1, 11, 30)) == 0  # and nothing of them later
+    finally:
         await h.close()

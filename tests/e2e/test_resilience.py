@@ -106,7 +106,7 @@ async def test_webhook_secret_and_duplicate_delivery(emu, db_url) -> None:  # ty
         from storage.repo import seed_agencies_if_empty
         await seed_agencies_if_empty(s)
     from bot.app import BotRuntime
-    h.runtime = BotRuntime(h.settings, h.db, clock=h.clock, instance_id="wh-1")
+    h.runtime = BotRuntime(h.settings, h.db, clock=h.clock, instance_id="wh-1", scheduled_jobs=False)
     await h.runtime.start(mode="webhook")
     try:
         upd = emu.send_text(REQUESTER, "/ajukan")

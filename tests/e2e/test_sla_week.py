@@ -15,7 +15,7 @@ from tests.e2e.flows import head_disposes
 from tests.e2e.harness import DIVISION, EXEC1, HEAD, REQUESTER, TEAM, Harness
 
 W = ZoneInfo("Asia/Jakarta")
-KINDS = {"50% batas waktu": "50%", "90% batas waktu": "90%", "Batas waktu terlampaui": "breach",
+KINDS = {"Pengingat": "reminder", "Batas waktu terlampaui": "breach",
          "Eskalasi": "escalation", "Ringkasan harian": "digest"}
 
 
@@ -63,8 +63,8 @@ async def test_week_of_reminders_escalations_digests(emu, db_url) -> None:  # ty
         expected = sorted(
             digest(at(2026, 12, 21, 14, 0))  # Monday: the first sweep (the bot's day began at 14:00 here)
             + digest(at(2026, 12, 22, 8, 0))  # the special-hours day starts at 08:00
-            + [(at(2026, 12, 22, 9, 45), DIVISION, "50%"),  # 2 h on Monday + 1 h 45 min of 7 h 30 min
-               (at(2026, 12, 22, 13, 15), DIVISION, "90%"),  # 12:00-12:30 is the special day's break
+            + [(at(2026, 12, 22, 9, 45), DIVISION, "reminder"),  # 50 %: 2 h on Monday + 1 h 45 min of 7 h 30 min
+               (at(2026, 12, 22, 13, 15), DIVISION, "reminder"),  # 90 %: 12:00-12:30 is the special day's break
                (at(2026, 12, 22, 14, 0), DIVISION, "breach"), (at(2026, 12, 22, 14, 0), HEAD, "escalation")]
             + digest(at(2026, 12, 23, 7, 30))
             + [(at(2026, 12, 23, 14, 0), DIVISION, "breach"), (at(2026, 12, 23, 14, 0), HEAD, "escalation")]

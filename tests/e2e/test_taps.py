@@ -132,3 +132,25 @@ async def test_deactivated_official_cannot_act(h: Harness) -> None:
         await s.execute(update(Official).where(Official.telegram_id == HEAD).values(active=False))
     qid = h.emu.tap_raw(HEAD, m.message_id, data)
     assert (await h.emu.wait_callback_answer(qid))["text"] == "Anda tidak berwenang melakukan tindakan ini."
+
+
+async def test_tap_before_the_bot_recorded_the_delivery(h: Harness) -> None:
+    """The executor taps «Lengkap» on a card whose delivery the bot has not recorded yet (Telegram
+    shows it, its reply is slow): the card keeps its text with the outcome, loses its buttons,
+    and the bot makes no call Telegram refuses (no second "remove the buttons" edit)."""
+    from tests.e2e.flows import division_disposes, head_disposes, team_assigns
+
+    await h.submit()
+    await head_disposes(h)
+    await division_disposes(h)
+    h.emu.delay_next("sendMessage", 1.5, chat_id=EXEC1)  # shown at once, acknowledged late
+    after = h.last_id(EXEC1)
+    await team_assigns(h)
+    card = await h.wait_msg(EXEC1, "Pemeriksaan kelengkapan", after=after)
+    ans = await h.tap(EXEC1, card, text=h.button(card, "Lengkap"))
+    assert ans["text"]
+    await h.settle()
+    await h.emu.wait_for(lambda: not h.emu.message(EXEC1, card.message_id).buttons, timeout=5)
+    shown = h.emu.message(EXEC1, card.message_id)
+    assert "Pemeriksaan kelengkapan" in shown.text and "Dinyatakan LENGKAP" in shown.text
+    assert (await h.request()).stage == "registration"
