@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -11,9 +14,11 @@ from bot import texts as T
 from bot.callbacks import Callback
 from bot.env import Env
 from bot.services.account import Accounts, _Abort
-from bot.updates import work_scope
+from bot.updates import Scope, work_scope
 from handlers.common import answer, in_background, svc, tapped, user_id
 from storage.models import Secret
+
+log = logging.getLogger(__name__)
 
 ACTIONS = ("ra", "rm", "rp", "rn", "rk", "rf", "rr", "cs", "rw")
 
@@ -48,21 +53,41 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
 async def reveal(update: Update, context: ContextTypes.DEFAULT_TYPE, a: Accounts, uid: int, rid: int,
                  secret_id: int) -> str | None:
     """The account's initial credentials, once (see `show_once`)."""
-    text, refusal = await a.claim_reveal(uid, rid, secret_id)
-    if text is None:
+    parts, refusal = await a.claim_reveal(uid, rid, secret_id)
+    if parts is None:
         return refusal
-    a.scope.after_commit.append(lambda: show_once(context, uid, text, rid, secret_id, "account_password"))
+    offer = Offer.of(update)
+    a.scope.after_commit.append(lambda: show_once(context, uid, parts, rid, secret_id, "account_password", offer))
     return "Kredensial ditampilkan."
 
 
-async def show_once(context: ContextTypes.DEFAULT_TYPE, uid: int, text: str, rid: int, secret_id: int,
-                    kind: str) -> None:
+@dataclass(frozen=True)
+class Offer:
+    """The message whose «Tampilkan» button was pressed: its id and text (HTML), to spend the button."""
+
+    message_id: int
+    html: str
+
+    @classmethod
+    def of(cls, update: Update) -> Offer | None:
+        m = update.callback_query.message if update.callback_query else None
+        if m is None or not getattr(m, "text", None):
+            return None
+        return cls(m.message_id, m.text_html)
+
+    def spend(self, scope: Scope, uid: int, outcome: str) -> None:
+        scope.outbox.edit(uid, f"{self.html}\n\n{outcome}", None, message_id=self.message_id)
+
+
+async def show_once(context: ContextTypes.DEFAULT_TYPE, uid: int, parts: list[str], rid: int, secret_id: int,
+                    kind: str, offer: Offer | None = None) -> None:
     """The one reveal of a secret claimed in the tap's transaction, sent after commit (the
     plaintext is never written anywhere), then recorded and wiped in a second transaction once
-    Telegram has accepted the message; the message itself is deleted later."""
+    Telegram has accepted the message; the message itself is deleted later. The offer's button is
+    spent once the secret is gone (shown, or possibly shown); a refused reveal keeps it."""
     env: Env = context.bot_data["env"]
     try:
-        msg = await context.bot.send_message(uid, text, parse_mode=ParseMode.HTML)
+        shown = [(await context.bot.send_message(uid, parts[0], parse_mode=ParseMode.HTML)).message_id]
     except (BadRequest, Forbidden, RetryAfter):  # refused outright: nothing was shown, it may be tried again
         await _release(env, secret_id)
         return
@@ -75,6 +100,8 @@ async def show_once(context: ContextTypes.DEFAULT_TYPE, uid: int, text: str, rid
             if kind == "account_password":
                 scope.outbox.send(uid, "Kredensial tidak dapat ditampilkan dengan pasti karena gangguan jaringan; "
                                        "petugas akan menerbitkan yang baru.")
+            if offer is not None:
+                offer.spend(scope, uid, "⚠️ Tidak dapat ditampilkan dengan pasti; kredensial ini tidak berlaku lagi.")
             await scope.outbox.flush()
         if env.wake_sender:
             env.wake_sender()
@@ -82,11 +109,18 @@ async def show_once(context: ContextTypes.DEFAULT_TYPE, uid: int, text: str, rid
     except TelegramError:
         await _release(env, secret_id)
         return
+    for more in parts[1:]:  # the developers' example: shown already counts; a failure here loses only it
+        try:
+            shown.append((await context.bot.send_message(uid, more, parse_mode=ParseMode.HTML)).message_id)
+        except TelegramError as e:
+            log.warning("part of a reveal was not shown: %s", type(e).__name__)
     async with env.db.transaction() as s:  # type: ignore[union-attr]
         scope = work_scope(s, env.clock.now())
         sec = await s.get(Secret, secret_id)
         if sec is not None:
-            Accounts(scope, env).revealed(rid, sec, uid, msg.message_id)
+            Accounts(scope, env).revealed(rid, sec, uid, shown)
+        if offer is not None:
+            offer.spend(scope, uid, f"✅ Ditampilkan pada {T.fmt_dt(scope.now, env.settings.tz)}.")
         await scope.outbox.flush()
     if env.wake_sender:
         env.wake_sender()

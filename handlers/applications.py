@@ -43,7 +43,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
     elif cb.action in ("ap", "aq"):
         res, run = await a.choose_apis(uid, n[0], n[1], n[2] if cb.action == "ap" else None, tapped(update))
     else:
-        res = await reveal(context, a, uid, n[0], n[1])
+        res = await reveal(update, context, a, uid, n[0], n[1])
     if run:
         start(context, a, n[0], uid)
     answer(update, res, alert=res in (T.TAP_FORBIDDEN, T.TAP_STALE, T.TAP_INVALID))
@@ -68,14 +68,16 @@ async def old_key_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, a: A
         start(context, a, app_id, uid)
 
 
-async def reveal(context: ContextTypes.DEFAULT_TYPE, a: Apps, uid: int, app_id: int, secret_id: int) -> str | None:
+async def reveal(update: Update, context: ContextTypes.DEFAULT_TYPE, a: Apps, uid: int, app_id: int,
+                 secret_id: int) -> str | None:
     """Once, like the account's credentials: claimed here, shown after commit, then wiped."""
-    from handlers.account import show_once
+    from handlers.account import Offer, show_once
 
-    text, refusal, rid = await a.claim_reveal(uid, app_id, secret_id)
-    if text is None:
+    parts, refusal, rid = await a.claim_reveal(uid, app_id, secret_id)
+    if parts is None:
         return refusal
-    a.scope.after_commit.append(lambda: show_once(context, uid, text, rid, secret_id, "app_credentials"))
+    offer = Offer.of(update)
+    a.scope.after_commit.append(lambda: show_once(context, uid, parts, rid, secret_id, "app_credentials", offer))
     return "Kredensial ditampilkan."
 
 

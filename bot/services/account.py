@@ -274,7 +274,7 @@ class Accounts(Chain):
         else:
             self.out.send(uid, "Kredensial belum tersedia. Anda akan diberi tahu bila sudah siap.")
 
-    async def claim_reveal(self, user_id: int, rid: int, secret_id: int) -> tuple[str | None, str | None]:
+    async def claim_reveal(self, user_id: int, rid: int, secret_id: int) -> tuple[list[str] | None, str | None]:
         """Checks and claims a reveal. Returns (plaintext to show, or None; answer text)."""
         link = await self.s.get(ContactLink, rid)
         sec = await self.s.get(Secret, secret_id)
@@ -295,13 +295,14 @@ class Accounts(Chain):
                 f"Kata sandi awal: <tg-spoiler><code>{T.e(password)}</code></tg-spoiler>\n\nMasuk di "
                 "https://splp.layanan.go.id dan segera ganti kata sandi. Pesan ini akan dihapus dalam "
                 f"{self.settings.secret_message_minutes} menit.")
-        return text, None
+        return [text], None
 
-    def revealed(self, req_id: int, sec: Secret, user_id: int, message_id: int) -> None:
+    def revealed(self, req_id: int, sec: Secret, user_id: int, message_ids: list[int]) -> None:
         sec.ciphertext, sec.wiped_at, sec.wipe_reason = None, self.now, "revealed"
         sec.revealed_at, sec.revealed_to, sec.reveal_claimed_until = self.now, user_id, None
-        self.out.delete(user_id, message_id=message_id,
-                        delay=timedelta(minutes=self.settings.secret_message_minutes))
+        for message_id in message_ids:
+            self.out.delete(user_id, message_id=message_id,
+                            delay=timedelta(minutes=self.settings.secret_message_minutes))
         self.audit("secret_revealed", actor_tg=user_id, request_id=req_id, secret=sec.id)
 
     async def expire_secrets(self) -> int:

@@ -214,9 +214,10 @@ class Apps(Ctx):
             self.out.send(user_id, ans)
         return app.id, run
 
-    async def claim_reveal(self, user_id: int, app_id: int, secret_id: int) -> tuple[str | None, str | None, int]:
+    async def claim_reveal(self, user_id: int, app_id: int, secret_id: int
+                           ) -> tuple[list[str] | None, str | None, int]:
         """Checks and claims the reveal of an application's credentials:
-        (plaintext message or None, refusal, the account's request id)."""
+        (plaintext messages or None, refusal, the account's request id)."""
         import json
         from datetime import timedelta
 

@@ -16,8 +16,10 @@ looks again with a growing interval; any instance may run the check, each claim 
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -239,6 +241,15 @@ class AppsWso2:
             a.data = {**a.data, "reveal": None}
         return await self._store_creds(app_id, creds, slot="reveal")
 
+    def _token(self, access_token: str | None, expires_in: int | None) -> dict[str, Any]:
+        """An access token to reveal, with the moment it expires."""
+        if not access_token:
+            return {}
+        out: dict[str, Any] = {"access_token": access_token}
+        if expires_in is not None and int(expires_in) > 0:
+            out["token_expires_at"] = (self.env.clock.now() + timedelta(seconds=int(expires_in))).isoformat()
+        return out
+
     def _reveal_markup(self, app_id: int, sec_id: int) -> dict[str, Any]:
         return kb.inline([kb.btn("👁 Tampilkan", self.env.codec.encode("av", app_id, sec_id))])
 
@@ -359,7 +370,7 @@ class AppsWso2:
             keys = await splp.generate_keys(login, st["id"], KeySpec(key_type=ktype,  # type: ignore[arg-type]
                                                                      callback_url=d.get("callback_url") or ""))
             await self._store_creds(app_id, {"consumer_key": keys.consumer_key, "consumer_secret": keys.consumer_secret,
-                                             "access_token": keys.access_token})
+                                             **self._token(keys.access_token, keys.expires_in)})
             st.update(keys=True, km=keys.key_mapping_id)
             await self._record(app_id, splp=st)
         subs: dict[str, str] = dict(st.get("subs") or {})
@@ -701,7 +712,7 @@ class AppsWso2:
                                  "consumer_secret": fresh.consumer_secret}
         try:
             tok = await splp.generate_token(login, st["id"], keys.key_mapping_id, fresh.consumer_secret or "")
-            creds["access_token"] = tok.access_token
+            creds.update(self._token(tok.access_token, tok.expires_in))
         except SPLPError as e:  # the secret matters; a token can be obtained with it
             log.info("token after secret regeneration failed: %s", e.code)
         sec_id = await self._fresh_reveal(app_id, creds)
@@ -787,9 +798,12 @@ class AppsWso2:
             self._log(s, action, actor_tg=uid, request_id=a.request_id, application=app_id, **detail)
 
     # ------------------------------------------------------------------ the reveal
-    def render(self, app: Application, creds: dict[str, Any]) -> str:
-        """The credentials (whichever were made) and a ready-to-run example for developers."""
+    def render(self, app: Application, creds: dict[str, Any]) -> list[str]:
+        """The credentials (whichever were made), then a ready-to-run example for developers: bash
+        that works when pasted as it is (the values filled in). Tokens and API keys are long JWTs,
+        so the example is a message of its own (several if many APIs), each within Telegram's limit."""
         s = self.env.settings
+        tz, now = s.tz, self.env.clock.now()
         token_url = s.splp_base_url.rstrip("/") + "/oauth2/token"
         gw = s.splp_gateway_url.rstrip("/")
         lines = [f"🔐 <b>Kredensial aplikasi {T.e(app.data.get('name'))}</b>"]
@@ -797,24 +811,57 @@ class AppsWso2:
             lines.append(f"Consumer Key: <code>{T.e(creds['consumer_key'])}</code>")
         if creds.get("consumer_secret"):
             lines.append(f"Consumer Secret: <tg-spoiler><code>{T.e(creds['consumer_secret'])}</code></tg-spoiler>")
+        if creds.get("access_token"):
+            expires = datetime.fromisoformat(creds["token_expires_at"]) if creds.get("token_expires_at") else None
+            when = ("" if expires is None else
+                    f" (kedaluwarsa sejak {T.fmt_dt(expires, tz)})" if expires <= now else
+                    f" (berlaku sampai {T.fmt_dt(expires, tz)})")
+            lines.append(f"Access token OAuth2{when}: <tg-spoiler><code>{T.e(creds['access_token'])}</code></tg-spoiler>")
         if creds.get("api_key"):
             lines.append(f"API key: <tg-spoiler><code>{T.e(creds['api_key'])}</code></tg-spoiler>")
-        lines += ["", "<b>Contoh untuk pengembang</b>:"]
+        if creds.get("access_token") and creds.get("consumer_key"):
+            lines.append("\nAccess token baru diperoleh dengan Consumer Key dan Consumer Secret, seperti pada contoh.")
         apis = subscribed(app)
-        if creds.get("consumer_key"):
-            lines.append(f"<pre>TOKEN=$(curl -s -u '{T.e(creds['consumer_key'])}:&lt;consumer secret&gt;' "
-                         f"-d grant_type=client_credentials {T.e(token_url)} | python3 -c "
-                         "'import sys,json;print(json.load(sys.stdin)[\"access_token\"])')</pre>")
-            for a in apis:
-                url = gw + a["context"] + "/" + a["version"] + "/"
-                lines.append(f"<pre>curl -H '{T.e(a['auth_header'])}: Bearer $TOKEN' {T.e(url)}</pre>")
+        script = []
+        if creds.get("consumer_key") and creds.get("consumer_secret"):
+            script += [f"CONSUMER_KEY={shlex.quote(creds['consumer_key'])}",
+                       f"CONSUMER_SECRET={shlex.quote(creds['consumer_secret'])}",
+                       f'TOKEN=$(curl -s -u "$CONSUMER_KEY:$CONSUMER_SECRET" -d grant_type=client_credentials '
+                       f"{shlex.quote(token_url)} | python3 -c "
+                       """'import sys,json;print(json.load(sys.stdin)["access_token"])')"""]
+            script += [f'curl -H "{header(a)}: Bearer $TOKEN" {shlex.quote(gateway(gw, a))}' for a in apis]
         if creds.get("api_key"):
-            for a in apis:
-                url = gw + a["context"] + "/" + a["version"] + "/"
-                if a.get("api_key"):
-                    lines.append(f"<pre>curl -H 'apikey: &lt;API key&gt;' {T.e(url)}</pre>")
+            with_key = [a for a in apis if a.get("api_key")]
+            if with_key:
+                script.append(f"API_KEY={shlex.quote(creds['api_key'])}")
+                script += [f'curl -H "apikey: $API_KEY" {shlex.quote(gateway(gw, a))}' for a in with_key]
         lines.append("Simpan di tempat aman; jangan bagikan melalui chat.")
-        return "\n".join(lines)
+        parts = ["\n".join(lines)]
+        chunks: list[list[str]] = []
+        for line in script:  # whole lines per message, in order (the variables come first)
+            if chunks and sum(len(T.e(x)) + 1 for x in chunks[-1]) + len(T.e(line)) < _EXAMPLE_BUDGET:
+                chunks[-1].append(line)
+            else:
+                chunks.append([line])
+        for i, chunk in enumerate(chunks):
+            head = ("<b>Contoh untuk pengembang</b> (bash; salin seluruhnya)" if i == 0 else
+                    "<b>Contoh untuk pengembang</b> (lanjutan, di terminal yang sama)")
+            parts.append(f"{head}:\n<pre>{T.e(chr(10).join(chunk))}</pre>")
+        return parts
+
+
+_EXAMPLE_BUDGET = 3800  # characters of bash per message (Telegram allows 4096 with the heading)
+
+
+def header(api: dict[str, Any]) -> str:
+    """The header an API expects the token in (a plain header name, else the default)."""
+    h = str(api.get("auth_header") or "")
+    return h if re.fullmatch(r"[A-Za-z0-9-]{1,64}", h) else "Authorization"
+
+
+def gateway(base: str, api: dict[str, Any]) -> str:
+    """An API's address on the gateway: {gateway}{context}/{version}/."""
+    return base + api["context"] + "/" + api["version"] + "/"
 
 
 def took(td: timedelta) -> str:
@@ -823,12 +870,23 @@ def took(td: timedelta) -> str:
 
 
 def step_timeline(steps: Any, now: Any, *, started: Any = None) -> str:
-    """One line per procedure-B step: how long it took against its limit (with ``started``, a
-    function of the start time, that too)."""
-    def verdict(x: AppStep) -> str:
-        return "tepat waktu" if x.done_at and x.done_at <= x.due_at else "melewati batas" if x.done_at else "berjalan"
-    return "\n".join(f"• {x.step_code}: {started(x.started_at) + ' — ' if started else ''}"
-                     f"{took((x.done_at or now) - x.started_at)} ({verdict(x)})" for x in steps)
+    """One line per procedure-B step, in order: the working time of its attempts together against
+    its limit (a sign-in that failed and was tried again is one step with two attempts); with
+    ``started``, a function of the start time, when it began."""
+    groups: dict[str, list[AppStep]] = {}
+    for x in steps:
+        groups.setdefault(x.step_code, []).append(x)
+    lines = []
+    for code, tries in groups.items():
+        spent = sum(((x.done_at or now) - x.started_at for x in tries), timedelta())
+        last = tries[-1]
+        limit = STEPS[code].limit.as_timedelta if code in STEPS else None
+        verdict = ("berjalan" if last.done_at is None else
+                   "tepat waktu" if limit is None or spent <= limit else "melewati batas")
+        attempts = f", {len(tries)} percobaan" if len(tries) > 1 else ""
+        lines.append(f"• {code}: {started(tries[0].started_at) + ' — ' if started else ''}"
+                     f"{took(spent)}{attempts} ({verdict})")
+    return "\n".join(lines)
 
 
 __all__ = ["AppsWso2", "BUSY", "BUSY_TEXT", "LOGIN_TTL", "OP", "OPS", "OP_STATUSES", "PROCEDURE_B", "WORK_SECRETS",

@@ -115,6 +115,20 @@ class Harness:
             await self.emu.wait_bot_message(uid, contains=expect, after=after, timeout=timeout)
         return ans
 
+    async def tap_data(self, uid: int, msg: Msg | int, data: str) -> dict:
+        """Tap a button by its callback data, even one no longer on the message (an old copy of
+        it, as a client that has not refreshed would send); returns the callback answer."""
+        mid = msg if isinstance(msg, int) else msg.message_id
+        return await self.emu.wait_callback_answer(self.emu.tap_raw(uid, mid, data))
+
+    @staticmethod
+    def data(msg: Msg, contains: str) -> str:
+        """The callback data of the button whose text contains ``contains``."""
+        for b in msg.buttons:
+            if contains in b["text"]:
+                return b["callback_data"]
+        raise LookupError(f"no button containing {contains!r} in {msg.button_texts}")
+
     def button(self, msg: Msg, contains: str) -> str:
         for b in msg.buttons:
             if contains in b["text"]:

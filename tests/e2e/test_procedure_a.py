@@ -85,12 +85,15 @@ async def test_procedure_a_to_selesai(h: Harness, caplog: pytest.LogCaptureFixtu
     # Somebody else who got hold of the link cannot verify any more.
     await h.say(STRANGER, f"/start {token}", expect="sudah diverifikasi dengan akun Telegram lain")
 
-    # Shown once, deleted after 10 minutes, wiped from the database.
+    # Shown once, deleted after 10 minutes, wiped from the database; the button is spent.
+    show = h.data(offer, "Tampilkan")
     ans = await h.tap(CONTACT, offer, text="👁 Tampilkan")
     assert ans["text"] == "Kredensial ditampilkan."
     shown = await h.wait_msg(CONTACT, "Kata sandi awal", after=offer.message_id)
     assert PASSWORD in shown.text and "dinkes.simpus@kotabogor.go.id" in shown.text
-    ans = await h.tap(CONTACT, offer, text="👁 Tampilkan")
+    await h.emu.wait_for(lambda: not h.emu.message(CONTACT, offer.message_id).buttons)
+    assert "✅ Ditampilkan pada" in h.emu.message(CONTACT, offer.message_id).text
+    ans = await h.tap_data(CONTACT, offer, show)
     assert "sudah ditampilkan" in ans["text"]
     # The deletion scheduled for later does not hold up the chat's other messages.
     await h.say(CONTACT, "/bantuan", expect="Bantuan", timeout=3)
@@ -229,10 +232,12 @@ async def test_reveal_interrupted_is_wiped_and_reissued(h: Harness) -> None:
     offer = await _verified_offer(h)
     await h.settle()
     h.emu.delay_next("sendMessage", 3.0, apply=True)  # delivered, but the reply comes too late
+    show = h.data(offer, "Tampilkan")
     await h.tap(CONTACT, offer, text="👁 Tampilkan")
     await h.wait_msg(EXEC1, "mungkin tidak sampai kepada narahubung", timeout=10)
     async with h.db.sessions() as s:
         sec = await s.scalar(select(Secret))
     assert sec.ciphertext is None and sec.wipe_reason == "uncertain"
-    ans = await h.tap(CONTACT, offer, text="👁 Tampilkan")
+    await h.emu.wait_for(lambda: not h.emu.message(CONTACT, offer.message_id).buttons)
+    ans = await h.tap_data(CONTACT, offer, show)
     assert "tidak berlaku" in ans["text"]

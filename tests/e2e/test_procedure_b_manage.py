@@ -396,6 +396,7 @@ async def test_reveal_refused_may_be_retried_and_an_uncertain_one_is_wiped(emu, 
         regen = await _password(h, "Consumer secret baru")
         await h.settle()
         h.emu.delay_next("sendMessage", 3.0, apply=True)  # delivered, but the reply comes too late
+        show = h.data(regen, "Tampilkan")
         await h.tap(CONTACT, regen, text="👁 Tampilkan")
         lapsed = await h.wait_msg(CONTACT, "mungkin tidak sampai kepada Anda", after=regen.message_id, timeout=10)
         assert any("consumer secret" in t for t in lapsed.button_texts)  # offered again at once
@@ -403,7 +404,10 @@ async def test_reveal_refused_may_be_retried_and_an_uncertain_one_is_wiped(emu, 
             wiped = (await s.scalars(select(Secret).where(Secret.kind == "app_credentials")
                                      .order_by(Secret.id))).all()
         assert [x.wipe_reason for x in wiped] == ["revealed", "uncertain"] and all(x.ciphertext is None for x in wiped)
-        ans = await h.tap(CONTACT, regen, text="👁 Tampilkan")
+        # The button is spent (the secret is gone); an old copy of it is answered.
+        await h.emu.wait_for(lambda: not h.emu.message(CONTACT, regen.message_id).buttons)
+        assert "Tidak dapat ditampilkan dengan pasti" in h.emu.message(CONTACT, regen.message_id).text
+        ans = await h.tap_data(CONTACT, regen, show)
         assert "tidak berlaku" in ans["text"]
 
 

@@ -4,6 +4,7 @@ the example it hands over really obtains a token and calls the APIs through the 
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -16,6 +17,13 @@ from tests.e2e.flows import complete_procedure_a
 from tests.e2e.harness import Harness
 
 CONTACT = 6400
+
+
+def pre_blocks(msg) -> list[str]:  # type: ignore[no-untyped-def]
+    """The text of each preformatted block of a message (entity offsets count UTF-16 units)."""
+    raw = msg.text.encode("utf-16-le")
+    return [raw[2 * e["offset"]:2 * (e["offset"] + e["length"])].decode("utf-16-le")
+            for e in msg.entities or [] if e["type"] == "pre"]
 PASSWORD = "Rahasia#2026"
 
 
@@ -64,23 +72,42 @@ async def test_procedure_b_wso2(emu, db_url, splp) -> None:  # type: ignore[no-u
         cur = h.emu.message(CONTACT, pick.message_id)
         await h.tap(CONTACT, cur, text="▶️ Proses")
         done = await h.wait_msg(CONTACT, "terdaftar di SPLP", after=pick.message_id, timeout=15)
+        reveal_data = h.data(done, "Tampilkan")
         await h.tap(CONTACT, done, text="👁 Tampilkan")
         shown = await h.wait_msg(CONTACT, "Consumer Key", after=done.message_id)
-        ans = await h.tap(CONTACT, done, text="👁 Tampilkan")
+        # The button is spent with the reveal; an old copy of it is answered and changes nothing.
+        await h.emu.wait_for(lambda: not h.emu.message(CONTACT, done.message_id).buttons)
+        assert "✅ Ditampilkan pada Senin, 30 November 2026" in h.emu.message(CONTACT, done.message_id).text
+        ans = await h.tap_data(CONTACT, done, reveal_data)
         assert "sudah ditampilkan" in ans["text"]
         assert not splp.violations
 
         ck = re.search(r"Consumer Key: (\S+)", shown.text)[1]  # type: ignore[index]
         cs = re.search(r"Consumer Secret: (\S+)", shown.text)[1]  # type: ignore[index]
         api_key = re.search(r"API key: (\S+)", shown.text)[1]  # type: ignore[index]
-        gw = re.search(r"-H '([^:]+): Bearer \$TOKEN' (\S+)", shown.text)
-        assert gw is not None
-        async with httpx.AsyncClient() as c:  # the developers' example, run
-            tok = (await c.post(splp.token_url, auth=(ck, cs), data={"grant_type": "client_credentials"})).json()
-            r = await c.get(gw[2], headers={gw[1]: f"Bearer {tok['access_token']}"})
+        # The access token SPLP issued with the keys, with its expiry; it works at the gateway.
+        token = re.search(r"Access token OAuth2 \(berlaku sampai Senin, 30 November 2026 10\.00 WIB\): (\S+)",
+                          shown.text)
+        assert token is not None, shown.text
+        assert "diperoleh dengan Consumer Key dan Consumer Secret" in shown.text
+        gw = splp.gateway_url(splp.api_by_name("SIMPEG")["id"]) + "/"
+        async with httpx.AsyncClient() as c:
+            r = await c.get(gw, headers={"Authorization": f"Bearer {token[1]}"})
             assert r.status_code == 200, r.text
-            r = await c.get(gw[2], headers={"apikey": api_key})
-            assert r.status_code == 200, r.text
+
+        # The developers' example, pasted into bash as it is: token obtained, API called, HTTP 200.
+        example = await h.wait_msg(CONTACT, "Contoh untuk pengembang", after=shown.message_id)
+        script = pre_blocks(example)
+        assert len(script) == 1 and "$TOKEN" in script[0] and "<" not in script[0]
+        before = len(splp.calls)
+        proc = await asyncio.create_subprocess_exec("bash", "-c", "set -euo pipefail\n" + script[0],
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, err.decode()
+        called = [(c.method, c.path.split("/t/")[-1], c.status) for c in splp.calls[before:]]
+        assert called == [("POST", "/oauth2/token", 200), ("GET", "kotabogor.go.id/simpeg/1.0.0/", 200),
+                          ("GET", "kotabogor.go.id/simpeg/1.0.0/", 200)], called
+        assert out.count(b"{") >= 2  # both calls printed the API's answer
         async with h.db.sessions() as s:
             app = await s.scalar(select(Application).where(Application.status == "done"))
             steps = (await s.scalars(select(AppStep).where(AppStep.application_id == app.id)
@@ -88,6 +115,9 @@ async def test_procedure_b_wso2(emu, db_url, splp) -> None:  # type: ignore[no-u
             secrets_left = (await s.scalars(select(Secret).where(Secret.ciphertext.isnot(None)))).all()
             # The first sign-in (wrong password) is on record too, ended when it failed.
         assert [x.step_code for x in steps] == ["B1", "B1", "B2", "B3"] and all(x.done_at for x in steps)
+        timeline = [ln for ln in done.text.splitlines() if ln.startswith("• B")]
+        assert [ln[:4] for ln in timeline] == ["• B1", "• B2", "• B3"]  # one line per step ...
+        assert "2 percobaan" in timeline[0]  # ... the failed sign-in counted inside it
         assert secrets_left == []  # the password and the credentials are wiped
         del summary_id
         listing = await h.say(CONTACT, "/aplikasi", expect="Aplikasi SPLP")

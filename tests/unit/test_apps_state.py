@@ -33,3 +33,38 @@ def test_only_approved_subscriptions_are_in_the_example() -> None:
     app = _app({"id": "x", "subs": {"a1": "REJECTED", "a2": "UNBLOCKED"}})
     assert [a["id"] for a in subscribed(app)] == ["a2"]
     assert "langganan API SIMPEG v1 (ditolak)" in what_exists(app)[0]
+
+
+def test_reveal_fits_telegram_with_eight_apis_and_long_tokens() -> None:
+    """Real WSO2 tokens and API keys are JWTs of about a kilobyte: the reveal and its example are
+    split into messages Telegram accepts (4096 characters, valid HTML), the bash lines whole."""
+    from datetime import datetime, timezone
+
+    from bot.callbacks import CallbackCodec
+    from bot.clock import FakeClock
+    from bot.env import Env
+    from bot.services.apps_wso2 import AppsWso2
+    from bot.settings import Settings
+    from sandbox.telegram import parse_html
+    from workflow.calendar import default_calendar
+
+    cat = [{"id": f"a{i}", "name": f"API-Dinas-{i}", "version": "v1.0.0", "context": f"/t/kotabogor.go.id/api{i}",
+            "provider": "X", "auth_header": "Authorization", "api_key": True} for i in range(8)]
+    app = Application(data={"name": "SIMPUS", "environment": "production", "catalogue": cat,
+                            "splp": {"id": "x", "subs": {a["id"]: "UNBLOCKED" for a in cat}}})
+    settings = Settings(_env_file=None)
+    env = Env(settings, CallbackCodec("t"), FakeClock(datetime(2026, 11, 30, 2, tzinfo=timezone.utc)),
+              default_calendar(range(2026, 2028)))
+    jwt = "eyJ" + "A" * 1200
+    parts = AppsWso2(env).render(app, {"consumer_key": "ck" * 14, "consumer_secret": "cs" * 14,
+                                       "access_token": jwt, "token_expires_at": "2026-11-30T03:00:00+00:00",
+                                       "api_key": jwt + "B"})
+    assert len(parts) >= 2
+    script = []
+    for p in parts:
+        text, entities = parse_html(p)
+        assert len(text) <= 4096
+        script += [text[e["offset"]:e["offset"] + e["length"]] for e in entities if e["type"] == "pre"]
+    lines = "\n".join(script).splitlines()
+    assert sum(1 for ln in lines if ln.startswith("curl ")) == 16 and lines[0].startswith("CONSUMER_KEY=")
+    assert "berlaku sampai Senin, 30 November 2026 10.00 WIB" in parts[0]
