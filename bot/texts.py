@@ -137,6 +137,12 @@ INPUT_CANCELLED = "Input dibatalkan."
 DRAFT_EXISTS = ("Anda memiliki draf permohonan yang belum dikirim (terakhir diubah {when}). "
                 "Lanjutkan draf tersebut atau mulai dari awal?")
 UNKNOWN_INPUT = "Maaf, pesan tersebut tidak dikenali. Gunakan /ajukan untuk mengajukan permohonan, atau /bantuan."
+# The hint that fits who wrote (Ctx.unknown_input): officials, the contact person, admins.
+UNKNOWN_INPUT_HEAD = "Maaf, pesan tersebut tidak dikenali."
+UNKNOWN_HINT_OFFICIAL = "/tugas — permohonan yang menunggu tindakan Anda"
+UNKNOWN_HINT_CONTACT = "/aplikasi — mendaftarkan atau mengelola aplikasi di SPLP (OAuth2 token dan API key)"
+UNKNOWN_HINT_ADMIN = "/undang, /pejabat, /kalender, /perangkat — perintah admin"
+UNKNOWN_HINT_TAIL = "/bantuan — semua perintah"
 GENERIC_ERROR = "Maaf, terjadi kesalahan saat memproses permintaan Anda. Tidak ada perubahan yang disimpan. Silakan coba lagi."
 
 # Callback answers (≤200 characters)

@@ -26,7 +26,7 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await svc(context, Accounts).verify_contact(uid, c.phone_number, c.user_id, sess.context)
         return
     if sess is None or sess.awaiting != f"form:{Field.CONTACT_PHONE.value}":
-        form.out.send(uid, T.UNKNOWN_INPUT)
+        form.out.send(uid, await form.unknown_input(uid))
         return
     await form.answer_contact(uid, c.phone_number, c.user_id)
 
@@ -36,7 +36,7 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     uid = user_id(update)
     sess = await form.session(uid)
     if sess is None or sess.awaiting != f"form:{Field.SCAN.value}":
-        form.out.send(uid, T.UNKNOWN_INPUT)
+        form.out.send(uid, await form.unknown_input(uid))
         return
     msg = update.effective_message
     content = current_scope.get().cache.get("prefetch", {}).get("file")

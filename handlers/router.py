@@ -101,12 +101,13 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif awaiting == "invite_name":
         await admin.invite_name_typed(svc(context, Officials), uid, text, sess.context)  # type: ignore[union-attr]
     else:
-        form.out.send(uid, T.UNKNOWN_INPUT)
+        form.out.send(uid, await form.unknown_input(uid))
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_user and update.effective_chat and update.effective_chat.type == "private":
-        svc(context, Form).out.send(update.effective_user.id, T.UNKNOWN_INPUT)
+        form = svc(context, Form)
+        form.out.send(update.effective_user.id, await form.unknown_input(update.effective_user.id))
 
 
 def register(app: Application) -> None:

@@ -294,7 +294,7 @@ class Apps(Ctx):
         app = await self._load(user_id, ctx["app_id"])
         if app is None or app.status != "draft":
             await self.clear_awaiting(user_id)
-            self.out.send(user_id, T.UNKNOWN_INPUT)
+            self.out.send(user_id, await self.unknown_input(user_id))
             return
         f = AppField(field)
         try:

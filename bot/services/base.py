@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot import texts as T
 from bot.env import Env
 from bot.updates import Scope
 from storage.models import AuditLog, Official, OfficialRole, Session
@@ -64,6 +65,19 @@ class Ctx:
             return "—"
         off = await self.s.get(Official, official_id)
         return off.name if off else "—"
+
+    async def unknown_input(self, user_id: int) -> str:
+        """A message the bot did not expect: the hint that fits who wrote it."""
+        from storage.models import ContactLink
+
+        roles = (await self.actor(user_id)).roles
+        contact = await self.s.scalar(select(ContactLink.request_id).where(
+            ContactLink.verified_telegram_id == user_id).limit(1)) is not None
+        hints = ([T.UNKNOWN_HINT_OFFICIAL] if roles - {Role.ADMIN} else []) \
+            + ([T.UNKNOWN_HINT_ADMIN] if Role.ADMIN in roles else []) + ([T.UNKNOWN_HINT_CONTACT] if contact else [])
+        if not hints:
+            return T.UNKNOWN_INPUT
+        return T.UNKNOWN_INPUT_HEAD + "\n" + "\n".join(hints + [T.UNKNOWN_HINT_TAIL])
 
     # --- audit ---
     def audit(self, action: str, *, actor_tg: int | None = None, official_id: int | None = None,

@@ -147,7 +147,7 @@ class Form(Chain):
         d = await self.draft(user_id)
         if d is None:
             await self.clear_awaiting(user_id)
-            self.out.send(user_id, T.UNKNOWN_INPUT)
+            self.out.send(user_id, await self.unknown_input(user_id))
             return
         try:
             if f == Field.AGENCY:
@@ -209,7 +209,7 @@ class Form(Chain):
     async def answer_contact(self, user_id: int, phone: str, contact_user_id: int | None) -> None:
         d = await self.draft(user_id)
         if d is None:
-            self.out.send(user_id, T.UNKNOWN_INPUT)
+            self.out.send(user_id, await self.unknown_input(user_id))
             return
         if contact_user_id != user_id:
             self.out.send(user_id, "⚠️ " + T.ERRORS["contact_not_own"])
@@ -225,7 +225,7 @@ class Form(Chain):
     async def answer_file(self, user_id: int, content: bytes | None, **meta: Any) -> None:
         d = await self.draft(user_id)
         if d is None:
-            self.out.send(user_id, T.UNKNOWN_INPUT)
+            self.out.send(user_id, await self.unknown_input(user_id))
             return
         try:
             scan = check_scan(**meta)

@@ -241,3 +241,22 @@ async def test_reveal_interrupted_is_wiped_and_reissued(h: Harness) -> None:
     await h.emu.wait_for(lambda: not h.emu.message(CONTACT, offer.message_id).buttons)
     ans = await h.tap_data(CONTACT, offer, show)
     assert "tidak berlaku" in ans["text"]
+
+
+async def test_unrecognised_text_gets_the_hint_that_fits_the_sender(h: Harness) -> None:
+    """Officials are pointed to /tugas, admins to their commands, the verified contact person to
+    /aplikasi; a requester (or anyone else) to /ajukan."""
+    from tests.e2e.harness import ADMIN, DIVISION
+
+    _, reg = await _to_registration(h)
+    await _record_with_password(h, reg)
+    await _verified_offer(h)
+    hints = {}
+    for uid in (DIVISION, ADMIN, CONTACT, REQUESTER, STRANGER):
+        h.emu.add_user(uid, "X", started=True)
+        hints[uid] = (await h.say(uid, "halo", expect="tidak dikenali")).text
+    assert "/tugas" in hints[DIVISION] and "/ajukan" not in hints[DIVISION] and "/undang" not in hints[DIVISION]
+    assert "/undang" in hints[ADMIN] and "/tugas" not in hints[ADMIN]
+    assert "/aplikasi" in hints[CONTACT] and "/ajukan" not in hints[CONTACT]
+    assert "/ajukan" in hints[REQUESTER] and "/ajukan" in hints[STRANGER] and "/tugas" not in hints[STRANGER]
+    assert all("/bantuan" in t for t in hints.values())
