@@ -158,6 +158,12 @@ def _is_modifier(ch: str) -> bool:
             or unicodedata.category(ch) in ("Mn", "Me"))
 
 
+def _breakable(text: str) -> str:
+    """A narrow table column may break a line after a slash ("Pejabat Fungsional/Pelaksana"),
+    never inside a word: a zero-width space after it (fpdf2 breaks lines there, printing nothing)."""
+    return text.replace("/", "/\u200b")
+
+
 class _TextSafety:
     """Makes arbitrary user text printable with the fonts in use."""
 
@@ -432,8 +438,8 @@ class _Renderer:
                 if step.due is not None:
                     limit = f"{limit}\n(s.d. {format_datetime(step.due, self.tz)})"
                 row = table.row()
-                row.cell(t(step.step_label, limit=cell) or "-")
-                row.cell(t(step.holder, limit=cell) or "-")
+                row.cell(_breakable(t(step.step_label, limit=cell)) or "-")
+                row.cell(_breakable(t(step.holder, limit=cell)) or "-")
                 row.cell(when(step.received))
                 row.cell(when(step.done))
                 row.cell(limit)

@@ -368,6 +368,9 @@ class Accounts(Chain):
 
     # ------------------------------------------------------------------ step 6: report
     async def build_report(self, req: Request) -> Report:
+        """The activity report (step 6's output) as of now: while the executor writes it, a preview
+        with step 6 running; once sent, steps 1-6 done -- step 7 (the Head forwarding it) comes
+        after the report and is not part of it."""
         rep = await self.s.get(Report, req.id)
         if rep is None:
             rep = Report(request_id=req.id, number="LAP-" + req.number, note=None, created_at=self.now,
@@ -375,8 +378,8 @@ class Accounts(Chain):
             self.s.add(rep)
         agency = await self.s.get(Agency, req.agency_id)
         acct = await self.s.get(Account, req.id)
-        steps = (await self.s.scalars(select(RequestStep).where(RequestStep.request_id == req.id)
-                                      .order_by(RequestStep.id))).all()
+        steps = (await self.s.scalars(select(RequestStep).where(
+            RequestStep.request_id == req.id, RequestStep.stage != Stage.FORWARD.value).order_by(RequestStep.id))).all()
         names = {o.id: o.name for o in (await self.s.scalars(select(Official))).all()}
         rows = []
         for st in steps:

@@ -12,7 +12,7 @@ from bot import keyboards as kb
 from bot import texts as T
 from bot.outbox import _upsert
 from bot.services.base import Ctx
-from storage.models import Agency, Counter, Official, Outbox, Report, Request, RequestStep
+from storage.models import Agency, Counter, Official, Outbox, Request, RequestStep
 from workflow.form import precheck
 from workflow.machine import (
     Action,
@@ -191,7 +191,8 @@ class Chain(Ctx):
         if st in (Stage.REPORT, Stage.FORWARD):
             from bot.services.account import Accounts
             acc = Accounts(self.scope, self.env)
-            report = await acc.build_report(req) if st == Stage.REPORT else await acc.s.get(Report, req.id)
+            # The preview while the executor writes it; the report as sent, step 6 done, for the Head.
+            report = await acc.build_report(req)
         for off in targets:
             if report is not None and report.stored_file_id:
                 self.out.send_stored(off.telegram_id, report.stored_file_id, f"{report.number}.pdf",

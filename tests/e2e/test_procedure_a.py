@@ -135,6 +135,14 @@ async def test_procedure_a_to_selesai(h: Harness, caplog: pytest.LogCaptureFixtu
         assert label in pdf_text.replace("\n", " "), label
     assert "dinkes.simpus@kotabogor.go.id" in pdf_text and "hari yang sama" in pdf_text
     assert PASSWORD not in pdf_text
+    # The report as the executor sent it: every step done (step 6 at the moment it was sent), none
+    # running; the Head's forwarding (step 7) comes after the report and is not in it.
+    assert "Berjalan" not in pdf_text and "masih berjalan" not in pdf_text, pdf_text
+    assert "Seluruh tahapan telah diselesaikan" in pdf_text.replace("\n", " ")
+    assert "Fungsional/\nPelaksana" in pdf_text or "Fungsional/Pelaksana" in pdf_text  # not "Pelaks|ana"
+    assert "Pelaks\nana" not in pdf_text
+    head_pdf = [m for m in emu.bot_messages(HEAD) if m.file_name and m.file_name.endswith(".pdf")][-1]
+    assert head_pdf.content == final.content  # the Head forwards the very document it received
     req = await h.request(number)
     assert req.stage == "done" and req.closed_at is not None
     st = await h.say(REQUESTER, "/status", expect=number)
