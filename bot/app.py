@@ -22,7 +22,7 @@ from bot import texts as T
 from bot.callbacks import CallbackCodec
 from bot.clock import Clock
 from bot.env import Env
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, QuietRateLimitFilter
 from bot.services.officials import BASE_COMMANDS
 from bot.settings import MissingSetting, Settings
 from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope, work_scope
@@ -64,6 +64,9 @@ def build_application(settings: Settings, *, token: str) -> Application:
         .updater(None)  # durable polling/webhook of our own (bot/updates.py)
         .build()
     )
+    rate_limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, QuietRateLimitFilter) for f in rate_limiter_log.filters):
+        rate_limiter_log.addFilter(QuietRateLimitFilter())
     for mod in (start, request_form, disposition, status, admin, calendar, applications, router):
         mod.register(app)
     app.add_error_handler(_on_error)
@@ -255,17 +258,21 @@ class BotRuntime:
         """Old delivered messages and update ids are not needed (Telegram keeps updates 24 h)."""
         from datetime import timedelta
 
-        from sqlalchemy import delete
+        from sqlalchemy import delete, or_
 
-        from storage.models import Outbox
+        from storage.models import ChatLock, Outbox
 
         try:
             if self.processor:
                 await self.processor.prune()
             async with self.db.transaction() as s:
+                now = self.clock.now()
                 await s.execute(delete(Outbox).where(
                     Outbox.status.in_(["sent", "failed", "cancelled"]), Outbox.live_buttons.is_(False),
-                    Outbox.created_at < self.clock.now() - timedelta(days=self.settings.outbox_keep_days)))
+                    Outbox.created_at < now - timedelta(days=self.settings.outbox_keep_days)))
+                # Chats nobody sends to: their pace has long refilled (the next send starts afresh).
+                await s.execute(delete(ChatLock).where(ChatLock.until < now, or_(
+                    ChatLock.sent_at.is_(None), ChatLock.sent_at < now - timedelta(hours=1))))
         except Exception:
             log.exception("housekeeping failed")
 

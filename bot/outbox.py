@@ -17,17 +17,16 @@ import random
 import time
 import warnings
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
-from storage.db import Database
+from storage.db import Database, upsert
 from storage.models import ChatLock, Outbox
 
 log = logging.getLogger(__name__)
@@ -144,8 +143,21 @@ _COLUMNS = ("chat_id", "method", "params", "ref_outbox_id", "request_id", "live_
 _INSERT = insert(Outbox.__table__).returning(Outbox.__table__.c.id, sort_by_parameter_order=True)
 
 
-def _upsert(dialect: str):  # type: ignore[no-untyped-def]
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+RELEASED = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a chat lease nobody holds
+
+
+class QuietRateLimitFilter(logging.Filter):
+    """PTB's rate limiter logs every 429 it passes on as an ERROR with a traceback; the outbox
+    handles it (waits ``retry_after``, then sends again) and logs one warning per pause."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum")
+
+
+def stripped(params: dict[str, Any]) -> dict[str, Any]:
+    """What an outbox row keeps once delivered: the addresses, not the content (texts, captions and
+    buttons may hold contact persons' names, emails and phone numbers)."""
+    return {k: params[k] for k in ("chat_id", "message_id") if k in params}
 
 
 _PERMANENT_OK = ("message is not modified",)
@@ -175,22 +187,28 @@ class OutboxSender:
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, last monotonic)
         self._paused_until = 0.0
         self._stopping = False
-        ins = _upsert(db.dialect)(ChatLock).values(chat_id=bindparam("c"), owner=bindparam("o"),
+        ins = upsert(db.dialect)(ChatLock).values(chat_id=bindparam("c"), owner=bindparam("o"),
                                                     until=bindparam("u"))
         self._lease_stmt = ins.on_conflict_do_update(
             index_elements=[ChatLock.chat_id], set_={"owner": ins.excluded.owner, "until": ins.excluded.until},
-            where=ChatLock.until < bindparam("now")).returning(ChatLock.chat_id)
+            where=ChatLock.until < bindparam("now")).returning(ChatLock.chat_id, ChatLock.tokens, ChatLock.sent_at)
         lease = self._lease_stmt.cte("lease")
-        # PostgreSQL: take one chat's lease and read its pending rows in one round trip.
-        self._lease_and_rows_stmt = (select(Outbox).where(Outbox.chat_id.in_(select(lease.c.chat_id)),
-                                                          Outbox.status == "pending").order_by(Outbox.id))
+        # PostgreSQL: take one chat's lease (with its pace) and read its pending rows in one round trip.
+        self._lease_and_rows_stmt = (select(Outbox, lease.c.tokens, lease.c.sent_at)
+                                     .join(lease, lease.c.chat_id == Outbox.chat_id)
+                                     .where(Outbox.status == "pending").order_by(Outbox.id))
+        # Giving a chat back keeps its row: the pace is what the next sender (a restart, another
+        # instance) starts from.
+        lk = ChatLock.__table__
+        self._release_stmt = (update(lk).where(lk.c.chat_id == bindparam("c"), lk.c.owner == self.owner)
+                              .values(until=RELEASED, tokens=bindparam("tokens"), sent_at=bindparam("sent")))
         self._pending_stmt = (select(Outbox).where(Outbox.chat_id.in_(bindparam("chats", expanding=True)),
                                                    Outbox.status == "pending").order_by(Outbox.id))
         t = Outbox.__table__
         # The common result, built once (Core, on the table: no ORM bookkeeping per sent message).
         self._sent_stmt = (update(t).where(t.c.id == bindparam("rid"), t.c.status == "pending")
                            .values(status="sent", attempts=bindparam("attempts"), sent_at=bindparam("at"),
-                                   sent_message_id=bindparam("mid")))
+                                   sent_message_id=bindparam("mid"), params=bindparam("params")))
         self._not_before: dict[int, float] = {}  # chat -> monotonic time before which it is not worth claiming
         self._to_record: list[tuple[int, list[tuple[Outbox, dict[str, Any]]], Any]] = []
         self._record_wake = asyncio.Event()
@@ -198,8 +216,8 @@ class OutboxSender:
 
     # --- lifecycle ---
     async def start(self) -> None:
-        async with self.db.transaction() as s:  # leases of a previous run of this instance
-            await s.execute(delete(ChatLock).where(ChatLock.owner == self.owner))
+        async with self.db.transaction() as s:  # leases of a previous run of this instance (paces kept)
+            await s.execute(update(ChatLock).where(ChatLock.owner == self.owner).values(until=RELEASED))
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
         self._recorder_task = asyncio.create_task(self._recorder(), name="outbox-recorder")
@@ -273,15 +291,20 @@ class OutboxSender:
         if self.db.dialect == "postgresql" and len(chats) == 1:
             (c,) = chats
             # Only chats with rows pending in this very transaction come here, so no rows = no lease.
-            rows = (await s.scalars(self._lease_and_rows_stmt, {"c": c, "o": self.owner, "u": now + self.lease,
-                                                                "now": now})).all()
-            return {c: list(rows[: self.rows_per_chat])} if rows else {}
+            got_rows = (await s.execute(self._lease_and_rows_stmt, {"c": c, "o": self.owner,
+                                                                    "u": now + self.lease, "now": now})).all()
+            if not got_rows:
+                return {}
+            self._adopt(c, got_rows[0][1], got_rows[0][2], now)
+            return {c: [r[0] for r in got_rows[: self.rows_per_chat]]}
         conn = await s.connection()
         got = set()
         for c in sorted(chats):
-            if (await conn.execute(self._lease_stmt, {"c": c, "o": self.owner, "u": now + self.lease,
-                                                      "now": now})).first() is not None:
+            lease = (await conn.execute(self._lease_stmt, {"c": c, "o": self.owner, "u": now + self.lease,
+                                                           "now": now})).first()
+            if lease is not None:
                 got.add(c)
+                self._adopt(c, lease.tokens, lease.sent_at, now)
         if not got:
             return {}
         rows = (await s.scalars(self._pending_stmt, {"chats": list(got)})).all()
@@ -305,16 +328,20 @@ class OutboxSender:
                 self._passed_over = True
             if not chats:
                 return {}
-            ins = _upsert(self.db.dialect)(ChatLock).values(
+            ins = upsert(self.db.dialect)(ChatLock).values(
                 [{"chat_id": c, "owner": self.owner, "until": now + self.lease} for c in chats])
             ins = ins.on_conflict_do_update(
                 index_elements=[ChatLock.chat_id],
                 set_={"owner": ins.excluded.owner, "until": ins.excluded.until},
                 where=ChatLock.until < now,
-            ).returning(ChatLock.chat_id)
-            got = set((await s.scalars(ins)).all())
-            if not got:
+            ).returning(ChatLock.chat_id, ChatLock.tokens, ChatLock.sent_at)
+            leases = (await s.execute(ins)).all()
+            if not leases:
                 return {}
+            got = set()
+            for c, tokens, sent in leases:
+                got.add(c)
+                self._adopt(c, tokens, sent, now)
             rows = (await s.scalars(
                 select(Outbox).where(Outbox.chat_id.in_(got), Outbox.status == "pending")
                 .order_by(Outbox.id))).all()
@@ -323,6 +350,25 @@ class OutboxSender:
             if len(out[r.chat_id]) < self.rows_per_chat:
                 out[r.chat_id].append(r)
         return out
+
+    def _adopt(self, chat_id: int, tokens: float | None, sent_at: datetime | None, now: datetime) -> None:
+        """A chat's lease was taken: its pace (token bucket) continues from where the last sender of
+        the chat left it, whichever instance or run that was."""
+        if self.per_chat_rate <= 0:
+            return
+        level = float(self.per_chat_burst)
+        if tokens is not None and sent_at is not None:
+            level = min(level, tokens + max(0.0, (now - sent_at).total_seconds()) * self.per_chat_rate)
+        self._buckets[chat_id] = (level, time.monotonic())
+
+    def _pace_of(self, chat_id: int) -> dict[str, Any]:
+        """The chat's pace as it is given back with the lease (and forgotten here)."""
+        bucket = self._buckets.pop(chat_id, None)
+        if bucket is None:
+            return {"c": chat_id, "tokens": None, "sent": None}
+        tokens, last = bucket
+        return {"c": chat_id, "tokens": tokens,
+                "sent": self.clock.now() - timedelta(seconds=max(0.0, time.monotonic() - last))}
 
     async def _pace(self, chat_id: int) -> None:
         if self.per_chat_rate <= 0:
@@ -335,8 +381,6 @@ class OutboxSender:
             tokens = 1.0
             now = time.monotonic()
         self._buckets[chat_id] = (tokens - 1, now)
-        if len(self._buckets) > 10000:
-            self._buckets.clear()
 
     async def _send_chat(self, chat_id: int, rows: Sequence[Outbox]) -> None:
         results: list[tuple[Outbox, dict[str, Any]]] = []
@@ -441,8 +485,10 @@ class OutboxSender:
             result = await self.bot.do_api_request(row.method, api_kwargs=params)
         except RetryAfter as e:
             wait = e.retry_after if isinstance(e.retry_after, (int, float)) else e.retry_after.total_seconds()
-            self._paused_until = max(self._paused_until, time.monotonic() + float(wait))
-            log.warning("flood control: retry after %ss", wait)
+            mono = time.monotonic()
+            if self._paused_until <= mono:  # once per pause, however many sends it stopped
+                log.warning("flood control (429): sending paused for %ss", wait)
+            self._paused_until = max(self._paused_until, mono + float(wait))
             return {"status": "pending", "available_at": self.clock.now() + timedelta(seconds=float(wait)),
                     "last_error": "429"}
         except (BadRequest, Forbidden) as e:
@@ -471,7 +517,7 @@ class OutboxSender:
         async with self.db.transaction() as s:
             for chat_id, results, _done in batch:
                 await self._record_chat(s, chat_id, results, now)
-            await s.execute(delete(ChatLock).where(ChatLock.chat_id.in_(chats), ChatLock.owner == self.owner))
+            await s.execute(self._release_stmt, [self._pace_of(c) for c in chats])
             # Rows that arrived for these chats while they were being sent (from here or another
             # instance, whose fast path found the lease taken): look for them now, not at the next poll.
             self._more_due = self._more_due or await s.scalar(
@@ -484,10 +530,15 @@ class OutboxSender:
             res = dict(res)
             res.pop("gone", None)
             values: dict[str, Any] = {k: v for k, v in res.items()}
+            if res["status"] in ("sent", "failed", "cancelled"):
+                # Delivered (or never to be): the body -- message texts with personal data -- is not
+                # kept. A message with live buttons keeps it until they are closed (Chain edits it then).
+                values["params"] = row.params if row.live_buttons else stripped(row.params)
             if res["status"] == "sent":
                 values["sent_at"] = now
                 done = await s.execute(self._sent_stmt, {"rid": row.id, "attempts": res["attempts"], "at": now,
-                                                         "mid": res.get("sent_message_id")})
+                                                         "mid": res.get("sent_message_id"),
+                                                         "params": values["params"]})
             else:
                 done = await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending")
                                        .values(**values))
@@ -495,6 +546,7 @@ class OutboxSender:
                 # Cancelled while in flight (its request moved on): record it, strip its buttons --
                 # unless the message was already shown and tapped, and that tap queued its own edit.
                 values.pop("status")
+                values["params"] = stripped(row.params)
                 await s.execute(update(Outbox).where(Outbox.id == row.id).values(**values, live_buttons=False))
                 mid = res.get("sent_message_id")
                 if row.live_buttons and mid and await s.scalar(select(Outbox.id).where(

@@ -29,8 +29,8 @@ from telegram.error import Conflict, RetryAfter
 from telegram.ext import Application
 
 from bot.clock import Clock
-from bot.outbox import OutboxSender, OutboxWriter, _upsert
-from storage.db import Database
+from bot.outbox import OutboxSender, OutboxWriter
+from storage.db import Database, upsert
 from storage.models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class UpdateProcessor:
         self.prefetch = prefetch
         # Built once (Core, on the table): this runs for every update.
         table = ProcessedUpdate.__table__
-        self._seen_stmt = (_upsert(db.dialect)(table).values(
+        self._seen_stmt = (upsert(db.dialect)(table).values(
             update_id=bindparam("u"), processed_at=bindparam("t"), outcome="ok")
             .on_conflict_do_nothing().returning(table.c.update_id))
 
@@ -142,7 +142,7 @@ class UpdateProcessor:
         log.error("update %s failed: %s at %s", update.update_id, type(exc).__name__, where)
         async with self.db.transaction() as session:
             now = self.clock.now()
-            ins = _upsert(self.db.dialect)(ProcessedUpdate).values(
+            ins = upsert(self.db.dialect)(ProcessedUpdate).values(
                 update_id=update.update_id, processed_at=now, outcome="error").on_conflict_do_nothing()
             await session.execute(ins)
             scope = Scope(session, now, OutboxWriter(session, now), update)

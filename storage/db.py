@@ -20,6 +20,13 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def upsert(dialect: str):  # type: ignore[no-untyped-def]
+    """INSERT with ON CONFLICT for the dialect in use (``dialect``: "postgresql" or "sqlite")."""
+    from sqlalchemy.dialects import postgresql, sqlite as sqlite_dialect
+
+    return postgresql.insert if dialect == "postgresql" else sqlite_dialect.insert
+
+
 def normalise_url(url: str) -> str:
     """Accept plain ``postgresql://`` / ``sqlite:///`` URLs and pick the async drivers."""
     if url.startswith("postgres://"):

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards as kb
 from bot import texts as T
-from bot.outbox import _upsert
+from storage.db import upsert
 from bot.services.base import Ctx
 from bot.settings import Settings
 from storage.models import CalendarDay, Counter
@@ -38,7 +38,7 @@ async def load_calendar(s: AsyncSession, settings: Settings, today: date) -> Wor
 
 class CalendarAdmin(Ctx):
     async def _bump(self) -> None:
-        ins = _upsert(self.s.bind.dialect.name)(Counter).values(name=VERSION_KEY, value=1)
+        ins = upsert(self.s.bind.dialect.name)(Counter).values(name=VERSION_KEY, value=1)
         await self.s.execute(ins.on_conflict_do_update(index_elements=[Counter.name],
                                                        set_={"value": Counter.value + 1}))
         reload = self.env.reload_calendar

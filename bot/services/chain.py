@@ -10,8 +10,9 @@ from sqlalchemy import select, true, update
 
 from bot import keyboards as kb
 from bot import texts as T
-from bot.outbox import _upsert
+from bot.outbox import stripped
 from bot.services.base import Ctx
+from storage.db import upsert
 from storage.models import Agency, Counter, Official, Outbox, Request, RequestStep
 from workflow.form import precheck
 from workflow.machine import (
@@ -213,25 +214,28 @@ class Chain(Ctx):
         """Edit every message that still carries this request's buttons to show the outcome."""
         rows = (await self.s.scalars(select(Outbox).where(Outbox.request_id == req.id,
                                                           Outbox.live_buttons == true()))).all()
+        # The tapped message's text, read before its row is stripped below.
+        tapped_text = {tapped: await self.base_text(*tapped)} if tapped else {}
         # Not out yet: no need to send them any more. Conditional, because the sender may be
         # recording one as sent right now (it then strips that message's buttons itself).
         cancelled = set((await self.s.scalars(
             update(Outbox).where(Outbox.id.in_([r.id for r in rows]), Outbox.status == "pending")
-            .values(status="cancelled", live_buttons=False).returning(Outbox.id)
+            .values(status="cancelled", live_buttons=False, params={}).returning(Outbox.id)
             .execution_options(synchronize_session=False))).all()) if rows else set()
         for row in rows:
             if row.id in cancelled:
                 continue
-            row.live_buttons = False
+            text = row.params.get("text", "")
+            # The buttons close: the text was kept only for this edit (personal data, see README).
+            row.live_buttons, row.params = False, stripped(row.params)
             await self.s.refresh(row, ["status", "sent_message_id"])
             if row.status != "sent" or row.sent_message_id is None:
                 continue
             if tapped and (row.chat_id, row.sent_message_id) == tapped:
                 continue
-            self.out.edit(row.chat_id, f"{row.params.get('text', '')}\n\n{outcome}", None,
-                          message_id=row.sent_message_id)
+            self.out.edit(row.chat_id, f"{text}\n\n{outcome}", None, message_id=row.sent_message_id)
         if tapped:
-            base = await self.base_text(*tapped)
+            base = tapped_text.get(tapped) or await self.base_text(*tapped)
             self.out.edit(tapped[0], f"{base}\n\n{outcome}" if base else outcome, None, message_id=tapped[1])
 
     async def base_text(self, chat_id: int, message_id: int) -> str | None:
@@ -260,7 +264,7 @@ class Chain(Ctx):
     # --- writing ---
     async def next_number(self) -> str:
         year = self.now.astimezone(self.tz).year
-        ins = _upsert(self.env_dialect)(Counter).values(name=f"request:{year}", value=1)
+        ins = upsert(self.env_dialect)(Counter).values(name=f"request:{year}", value=1)
         ins = ins.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
         seq = (await self.s.execute(ins.returning(Counter.value))).scalar_one()
         return f"SPLP-{year}-{seq:06d}"

@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from bot import texts as T
-from bot.outbox import _upsert
+from storage.db import upsert
 from bot.services.chain import Chain
 from storage.models import Official, Outbox, Reminder, Request, RequestStep
 from workflow.reminders import Kind, escalates_to, next_overdue, plan
@@ -155,7 +155,7 @@ class Reminders(Chain):
             return False  # it goes at the first working moment of the day (or, after hours, not at all)
         if await self.s.get(DigestRun, today) is not None:
             return False
-        claim = _upsert(self.s.bind.dialect.name)(DigestRun).values(day=today, sent_at=self.now)
+        claim = upsert(self.s.bind.dialect.name)(DigestRun).values(day=today, sent_at=self.now)
         if (await self.s.execute(claim.on_conflict_do_nothing().returning(DigestRun.day))).first() is None:
             return False  # another instance sent it
         open_steps = (await self.s.execute(

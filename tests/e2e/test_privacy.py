@@ -44,3 +44,24 @@ def test_redact_filter_hides_tokens() -> None:
     RedactFilter(["secret-value"]).filter(rec)
     msg = rec.getMessage()
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in msg and "secret-value" not in msg
+
+
+async def test_delivered_messages_keep_no_personal_data(h: Harness) -> None:
+    """The outbox keeps a delivered message's id, chat, method, status and times, not its text:
+    once a request is finished no row holds the contact person's name, email or phone."""
+    from sqlalchemy import select
+
+    from storage.models import Outbox
+    from tests.e2e.flows import complete_procedure_a
+
+    await complete_procedure_a(h, 6400)
+    await h.settle()
+    async with h.db.sessions() as s:
+        rows = (await s.execute(select(Outbox.id, Outbox.status, Outbox.live_buttons, Outbox.params))).all()
+    assert rows and {r.status for r in rows} <= {"sent", "cancelled", "pending"}
+    personal = ("Siti Aminah", "siti.aminah@kotabogor.go.id", "+6281234567890", "0812-3456-7890", "6281234567890")
+    for r in rows:
+        body = repr(r.params)
+        assert not any(p in body for p in personal), (r.id, r.status, body[:200])
+        if r.status != "pending":
+            assert set(r.params) <= {"chat_id", "message_id"} and not r.live_buttons, r

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import json
 import os
 import signal
@@ -45,7 +46,8 @@ async def test_restart_mid_form_and_mid_chain(h: Harness) -> None:
     assert (await h.request(number)).stage == "team_assign"
 
 
-async def test_sender_rides_out_5xx_429_and_timeouts(h: Harness) -> None:
+async def test_sender_rides_out_5xx_429_and_timeouts(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     emu = h.emu
     emu.fail_next("sendMessage", status=502, count=2)
     emu.fail_next("sendMessage", status=429, retry_after=1)
@@ -62,6 +64,9 @@ async def test_sender_rides_out_5xx_429_and_timeouts(h: Harness) -> None:
     assert len(msgs) == 2 and "Perangkat Daerah" in msgs[0] and "nomor surat" in msgs[1]  # in order, once each
     failures = [c for c in emu.calls_of("sendMessage") if not c.ok]
     assert {c.status for c in failures} == {502, 429}
+    # The 429 is handled: one warning, no ERROR with a traceback (PTB's rate limiter would log one).
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+    assert len([r for r in caplog.records if "flood control" in r.getMessage()]) == 1
 
     # A timeout where Telegram did deliver: the message may repeat (at-least-once), never vanish.
     emu.delay_next("sendMessage", 3.0, apply=True)
@@ -203,3 +208,34 @@ async def test_a_row_queued_behind_a_held_lease_goes_out_when_the_lease_is_done(
     await asyncio.sleep(0.1)  # the sender's own look finds the lease held and passes over the chat
     sender.dispatch(first)
     await h.emu.wait_for(lambda: [m.text for m in h.emu.bot_messages(4343)] == ["pertama", "kedua"], timeout=3)
+
+
+async def test_per_chat_pace_survives_a_restart(emu, db_url) -> None:  # type: ignore[no-untyped-def]
+    """The per-chat pace (a token bucket) is kept with the chat's lease in the database: a restarted
+    bot (or another instance) does not start a chat with a full burst and run into Telegram's 429."""
+    from bot.outbox import OutboxWriter
+
+    h = Harness(emu, db_url, per_chat_per_second=0.5, per_chat_burst=3)
+    await h.start()
+    try:
+        emu.add_user(4444, "Tamu", started=True)
+
+        async def enqueue(*texts: str) -> None:
+            async with h.db.transaction() as s:
+                w = OutboxWriter(s, h.clock.now())
+                for t in texts:
+                    w.send(4444, t)
+            h.runtime.sender.wake()  # type: ignore[union-attr]
+
+        await enqueue("1", "2", "3")  # the burst: sent at once, the bucket is empty afterwards
+        await emu.wait_for(lambda: len(emu.bot_messages(4444)) == 3, timeout=5)
+        await h.settle()
+        await h.restart()
+        await enqueue("4")
+        await emu.wait_for(lambda: len(emu.bot_messages(4444)) == 4, timeout=10)
+        sends = [c.t_received for c in emu.calls_of("sendMessage") if c.params.get("chat_id") in (4444, "4444")]
+        assert sends[2] - sends[0] < 0.5  # the burst
+        assert sends[3] - sends[2] >= 1.8, sends  # one token takes 2 s at 0.5/s, restart or not
+        assert not [c for c in emu.calls_of("sendMessage") if c.status == 429]
+    finally:
+        await h.close()
