@@ -180,9 +180,12 @@ class OutboxSender:
             index_elements=[ChatLock.chat_id], set_={"owner": ins.excluded.owner, "until": ins.excluded.until},
             where=ChatLock.until < bindparam("now")).returning(ChatLock.chat_id)
         lease = self._lease_stmt.cte("lease")
-        # PostgreSQL: take one chat's lease and read its pending rows in one round trip.
+        # PostgreSQL: take one chat's lease and read its pending rows in one round trip. FOR UPDATE: the
+        # statement's snapshot predates a lease that another instance released (with its rows marked sent)
+        # while the upsert waited for it; locking re-reads those rows, so they are not sent again.
         self._lease_and_rows_stmt = (select(Outbox).where(Outbox.chat_id.in_(select(lease.c.chat_id)),
-                                                          Outbox.status == "pending").order_by(Outbox.id))
+                                                          Outbox.status == "pending").order_by(Outbox.id)
+                                     .with_for_update())
         self._pending_stmt = (select(Outbox).where(Outbox.chat_id.in_(bindparam("chats", expanding=True)),
                                                    Outbox.status == "pending").order_by(Outbox.id))
         t = Outbox.__table__
