@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -42,6 +43,8 @@ class Settings(BaseSettings):
     outbox_keep_days: int = 30  # delivered messages kept for editing their buttons and for audit
     poll_timeout: int = 25  # getUpdates long-poll seconds
     update_concurrency: int = 16  # updates of different users handled at once
+    # How long an instance holds a chat while sending it (a killed instance's chats are taken over after this)
+    outbox_lease_seconds: float = 120.0
 
     # Webhook mode (several instances behind a load balancer)
     webhook_url: str = ""
@@ -74,6 +77,11 @@ class Settings(BaseSettings):
     sandbox_data_dir: Path = Path("data/sandbox")
 
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line for log shippers
+
+    # Health and metrics: in webhook mode on the webhook port; in polling mode on 127.0.0.1:METRICS_PORT if set
+    metrics_port: int | None = None
+    ready_outbox_max_age_seconds: float = 300.0  # /readyz fails when a due message waited longer
 
     @field_validator("timezone")
     @classmethod

@@ -81,6 +81,7 @@ class Reminders(Chain):
         markup = await self.holder_keyboard(req)
         for off in holders:
             self.out.send(off.telegram_id, f"{head}\n\n{body}", markup, request_id=req.id, live=markup is not None)
+        self.scope.cache.setdefault("reminders_sent", []).append(kind.value)  # counted after commit (metrics)
         self.audit(f"reminder_{kind.value}", request_id=req.id, from_state=req.stage, to_state=req.stage,
                    step=step.id, share=r.share, day=r.day, recipients=len(holders))
         if kind == Kind.SHARE:
