@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflow.machine import ResubmitRoute
@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     def _tz(cls, v: str) -> str:
         ZoneInfo(v)
         return v
+
+    @model_validator(mode="after")
+    def _lease(self) -> Settings:
+        # A Bot API call started near the end of a chat's lease must end before the lease does.
+        if self.outbox_lease_seconds < 2.5 * self.request_timeout:
+            raise ValueError("OUTBOX_LEASE_SECONDS must be at least 2.5 x REQUEST_TIMEOUT")
+        return self
 
     @property
     def tz(self) -> ZoneInfo:
