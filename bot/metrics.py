@@ -21,7 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
+                               disable_created_metrics, generate_latest)
 from sqlalchemy import func, select, text
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
@@ -32,6 +33,7 @@ from workflow.sop import OPEN_STAGES, Stage
 
 log = logging.getLogger(__name__)
 
+disable_created_metrics()  # no *_created series: they double the output and nobody alerts on them
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 UPDATES = Counter("splp_updates_total", "Telegram updates by outcome (handled, failed: the handler raised and "

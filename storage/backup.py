@@ -175,8 +175,9 @@ def backup(database_url: str, data_dir: Path, secrets_key: str, target: Path) ->
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             data = json.dumps(manifest, indent=2).encode()
             info = tarfile.TarInfo(MANIFEST)
-            info.size, info.mode = len(data), 0o600
+            info.size, info.mode, info.mtime = len(data), 0o600, int(datetime.now(UTC).timestamp())
             tar.addfile(info, io.BytesIO(data))
+            os.chmod(dump, 0o600)
             tar.add(dump, arcname=member)
             if key_kind == "file":
                 tar.add(key_file, arcname=KEY_MEMBER)
