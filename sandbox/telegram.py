@@ -1480,6 +1480,11 @@ class TelegramEmulator:
     def pending_updates(self) -> int:
         return len(self._updates)
 
+    @property
+    def next_update_id(self) -> int:
+        """The id the next update will get (ids are consecutive)."""
+        return self._next_update_id
+
     def calls_of(self, method: str) -> list[Call]:
         entry = self._methods.get(method.lower())
         name = entry[0] if entry else method

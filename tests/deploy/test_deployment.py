@@ -175,7 +175,7 @@ async def test_two_instances_behind_nginx_survive_a_kill(db_url: str, tmp_path: 
         # Everything delivered; nothing lost, nothing handled twice.
         await h.emu.wait_for(lambda: emu.pending_updates == 0, timeout=15)
         await _outbox_settled(h)
-        pushed = emu._next_update_id - min(d["update_id"] for d in emu.webhook_deliveries)
+        pushed = emu.next_update_id - min(d["update_id"] for d in emu.webhook_deliveries)
         async with h.db.sessions() as s:
             processed = await s.scalar(select(func.count()).select_from(ProcessedUpdate))
             failed = await s.scalar(select(func.count()).select_from(ProcessedUpdate)

@@ -16,12 +16,22 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from storage.models import ProcessedUpdate, Request, Secret
-from tests.conftest import _pg_dsn, _pg_exec
+from tests.conftest import PG_ADMIN_URL
 from tests.e2e.flows import division_disposes, head_disposes
-from tests.e2e.harness import DIVISION, HEAD, WIB, Harness
+from tests.e2e.harness import DIVISION, HEAD, TEAM, WIB, Harness
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTER2 = 5002
+
+
+async def pg(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 async def cli(*args: str, url: str, data_dir: str, key: str) -> tuple[int, str]:
@@ -92,8 +102,8 @@ async def test_backup_while_running_and_restore(emu, db_url: str, tmp_path: Path
         data_dir = tempfile.mkdtemp(prefix="splp-restored-")
         if "postgres" in db_url:
             fresh_pg = f"splp_r_{uuid.uuid4().hex[:12]}"
-            await _pg_exec(f'CREATE DATABASE "{fresh_pg}"')
-            url = _pg_dsn(fresh_pg).replace("postgresql://", "postgresql+asyncpg://")
+            await pg(f'CREATE DATABASE "{fresh_pg}"')
+            url = PG_ADMIN_URL.rpartition("/")[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{fresh_pg}"
         else:
             url = f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'splp.db'}"
         code, out = await cli("restore", str(archive), url=url, data_dir=data_dir, key=h.settings.secrets_key)
@@ -126,11 +136,11 @@ async def test_backup_while_running_and_restore(emu, db_url: str, tmp_path: Path
         await restored.settle()
         texts = [m.text for m in emu.bot_messages(DIVISION) if m.message_id > mark[DIVISION] and m.text]
         assert any(b in t and "Batas waktu terlampaui" in t for t in texts), texts
-        team = [m.text for uid in (1003,) for m in emu.bot_messages(uid) if m.text and "Batas waktu terlampaui" in m.text]
+        team = [m.text for m in emu.bot_messages(TEAM) if m.text and "Batas waktu terlampaui" in m.text]
         assert any(a in t for t in team), team
     finally:
         if restored is not None:
             await restored.close()
         await h.close()
         if fresh_pg:
-            await _pg_exec(f'DROP DATABASE IF EXISTS "{fresh_pg}" WITH (FORCE)')
+            await pg(f'DROP DATABASE IF EXISTS "{fresh_pg}" WITH (FORCE)')
