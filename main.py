@@ -7,6 +7,11 @@
                                          the whole SOP on this machine, no Telegram: every role's
                                          chat side by side in a web page on 127.0.0.1
     python main.py db upgrade            apply database migrations
+    python main.py doctor [--webhook|--polling]
+                                         check the installation; exit status 1 when something blocks it
+    python main.py backup FILE           database (+ generated secrets key) into one file, while running
+    python main.py restore FILE [--force]
+                                         into an empty database (--force: replace a non-empty one)
     python main.py officials add --role ROLE --telegram-id N --name "..."
     python main.py officials list
     python main.py officials deactivate --telegram-id N
@@ -40,6 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("--reset", action="store_true", help="start over: wipe the sandbox's data first")
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["upgrade"])
+    doc = sub.add_parser("doctor", help="check the installation and explain what is wrong")
+    mode = doc.add_mutually_exclusive_group()
+    mode.add_argument("--webhook", action="store_true", default=None,
+                      help="expect webhook mode (default: when WEBHOOK_URL is set)")
+    mode.add_argument("--polling", dest="webhook", action="store_false", help="expect polling mode")
+    bk = sub.add_parser("backup", help="back up the database and the generated secrets key into FILE")
+    bk.add_argument("file", type=Path)
+    rs = sub.add_parser("restore", help="restore FILE (made by backup) into the configured database")
+    rs.add_argument("file", type=Path)
+    rs.add_argument("--force", action="store_true", help="replace a database that is not empty")
     off = sub.add_parser("officials", help="manage officials")
     osub = off.add_subparsers(dest="action", required=True)
     add = osub.add_parser("add")
@@ -210,11 +225,31 @@ async def _calendar(settings: Settings, args: argparse.Namespace) -> int:
         await db.dispose()
 
 
+def _backup_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, backup, restore
+
+    try:
+        if args.cmd == "backup":
+            out = backup(settings.database_url, settings.data_dir, settings.secrets_key, args.file)
+        else:
+            out = restore(settings.database_url, settings.data_dir, settings.secrets_key, args.file,
+                          force=args.force)
+    except BackupError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    for line in out.lines:
+        print(line)
+    for w in out.warnings:
+        print(f"WARNING: {w}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     from bot.logging_setup import setup_logging
-    setup_logging(settings.log_level, [settings.bot_token, settings.webhook_secret])
+    setup_logging(settings.log_level, [settings.bot_token, settings.webhook_secret, settings.secrets_key,
+                                       settings.splp_admin_password], settings.log_format)
     try:
         if args.cmd in (None, "run"):
             webhook = getattr(args, "webhook", False)
@@ -232,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
             upgrade(settings.database_url)
             print("database is up to date")
             return 0
+        if args.cmd == "doctor":
+            from bot.doctor import run_doctor
+            return run_doctor(settings, args.webhook)
+        if args.cmd in ("backup", "restore"):
+            return _backup_restore(settings, args)
         if args.cmd == "officials":
             return asyncio.run(_officials(settings, args))
         if args.cmd == "agencies":

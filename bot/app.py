@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from typing import Any
 
@@ -15,13 +15,14 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import HTTPXRequest
 
 from bot import keyboards as kb
+from bot import metrics
 from bot import texts as T
 from bot.callbacks import CallbackCodec
 from bot.clock import Clock
 from bot.env import Env
+from bot.metrics import CountingRequest, Health
 from bot.outbox import OutboxSender, QuietRateLimitFilter
 from bot.services.officials import BASE_COMMANDS
 from bot.settings import MissingSetting, Settings
@@ -46,10 +47,10 @@ def build_calendar(settings: Settings, today: date):  # type: ignore[no-untyped-
 def build_application(settings: Settings, *, token: str) -> Application:
     api = settings.telegram_api_url.rstrip("/")
     # A small pool: httpcore checks every pooled connection for expiry on each request.
-    request = HTTPXRequest(connection_pool_size=8, connect_timeout=settings.request_timeout,
+    request = CountingRequest(connection_pool_size=8, connect_timeout=settings.request_timeout,
                            read_timeout=settings.request_timeout, write_timeout=settings.request_timeout,
                            pool_timeout=settings.request_timeout)
-    get_updates_request = HTTPXRequest(connection_pool_size=2, read_timeout=settings.poll_timeout + 15,
+    get_updates_request = CountingRequest(connection_pool_size=2, read_timeout=settings.poll_timeout + 15,
                                        connect_timeout=settings.request_timeout)
     app = (
         ApplicationBuilder()
@@ -104,6 +105,7 @@ class BotRuntime:
     poller: Poller | None = None
     webhook: WebhookServer | None = None
     env: Env | None = None
+    health: Health | None = None
     # The periodic reminder sweep (and hourly housekeeping). Tests that move a fake clock turn it
     # off and sweep at the moments they choose, so nothing arrives at a moment they did not.
     scheduled_jobs: bool = True
@@ -125,13 +127,14 @@ class BotRuntime:
             self.env.splp = make_adapter(
                 "wso2", base_url=self.settings.splp_base_url, tenant_domain=self.settings.splp_tenant,
                 admin_username=self.settings.splp_admin_username, admin_password=self.settings.splp_admin_password,
-                timeout=self.settings.splp_timeout)
+                timeout=self.settings.splp_timeout, on_call=metrics.splp_call)
         await self.refresh_calendar(force=True)
         owner = self.instance_id or os.environ.get("INSTANCE_ID") or socket.gethostname()
         self.sender = OutboxSender(self.db, self.app.bot, self.clock, owner=owner,
                                    per_chat_rate=self.settings.per_chat_per_second,
                                    per_chat_burst=self.settings.per_chat_burst,
-                                   max_attempts=self.settings.outbox_max_attempts)
+                                   max_attempts=self.settings.outbox_max_attempts,
+                                   lease=timedelta(seconds=self.settings.outbox_lease_seconds))
         self.env.wake_sender = self.sender.wake
         self.processor = UpdateProcessor(self.app, self.db, self.clock, self.sender, on_failure=_apologise,
                                          prefetch=self._prefetch)
@@ -145,12 +148,16 @@ class BotRuntime:
             self.app.job_queue.run_repeating(self._housekeeping, interval=3600, first=60, name="housekeeping")
             self.app.job_queue.run_repeating(self._sweep_job, interval=self.settings.reminder_sweep_seconds,
                                              first=1, name="reminders")
+        self.health = Health(self.db, self.clock.now, max_outbox_age=self.settings.ready_outbox_max_age_seconds)
         if mode == "webhook":
             s = self.settings
             self.webhook = WebhookServer(self.app, self.processor, listen=s.webhook_listen, port=s.webhook_port,
-                                         path=s.webhook_path, secret=s.webhook_secret, public_url=s.webhook_url)
+                                         path=s.webhook_path, secret=s.webhook_secret, public_url=s.webhook_url,
+                                         health=self.health)
             await self.webhook.start()
         else:
+            if self.settings.metrics_port is not None:
+                await self.health.serve("127.0.0.1", self.settings.metrics_port)
             self.poller = Poller(self.app, self.processor, timeout=self.settings.poll_timeout,
                                  concurrency=self.settings.update_concurrency)
             await self.poller.start()
@@ -242,6 +249,7 @@ class BotRuntime:
                 scope = work_scope(s, now)
                 n = await Reminders(scope, self.env).sweep()
                 await scope.outbox.flush()
+            metrics.reminders_sent(scope.cache.get("reminders_sent", ()))
             total += n
             if scope.outbox.rows:
                 self.sender.wake()
@@ -281,6 +289,8 @@ class BotRuntime:
             await self.poller.stop()
         if self.webhook:
             await self.webhook.stop()
+        if self.health:
+            await self.health.stop()
         if self.sender:
             await self.sender.stop()
         if self.env is not None and self.env.splp is not None:

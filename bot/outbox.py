@@ -194,9 +194,13 @@ class OutboxSender:
             where=ChatLock.until < bindparam("now")).returning(ChatLock.chat_id, ChatLock.tokens, ChatLock.sent_at)
         lease = self._lease_stmt.cte("lease")
         # PostgreSQL: take one chat's lease (with its pace) and read its pending rows in one round trip.
+        # FOR UPDATE: the statement's snapshot predates a lease that another instance released (with
+        # its rows marked sent) while the upsert waited for it; locking re-reads those rows, so they
+        # are not sent again.
         self._lease_and_rows_stmt = (select(Outbox, lease.c.tokens, lease.c.sent_at)
                                      .join(lease, lease.c.chat_id == Outbox.chat_id)
-                                     .where(Outbox.status == "pending").order_by(Outbox.id))
+                                     .where(Outbox.status == "pending").order_by(Outbox.id)
+                                     .with_for_update(of=Outbox))
         # Giving a chat back keeps its row: the pace is what the next sender (a restart, another
         # instance) starts from.
         lk = ChatLock.__table__

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflow.machine import ResubmitRoute
@@ -42,6 +43,8 @@ class Settings(BaseSettings):
     outbox_keep_days: int = 30  # delivered messages kept for editing their buttons and for audit
     poll_timeout: int = 25  # getUpdates long-poll seconds
     update_concurrency: int = 16  # updates of different users handled at once
+    # How long an instance holds a chat while sending it (a killed instance's chats are taken over after this)
+    outbox_lease_seconds: float = 120.0
 
     # Webhook mode (several instances behind a load balancer)
     webhook_url: str = ""
@@ -74,12 +77,24 @@ class Settings(BaseSettings):
     sandbox_data_dir: Path = Path("data/sandbox")
 
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line for log shippers
+
+    # Health and metrics: in webhook mode on the webhook port; in polling mode on 127.0.0.1:METRICS_PORT if set
+    metrics_port: int | None = None
+    ready_outbox_max_age_seconds: float = 300.0  # /readyz fails when a due message waited longer
 
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
         ZoneInfo(v)
         return v
+
+    @model_validator(mode="after")
+    def _lease(self) -> Settings:
+        # A Bot API call started near the end of a chat's lease must end before the lease does.
+        if self.outbox_lease_seconds < 2.5 * self.request_timeout:
+            raise ValueError("OUTBOX_LEASE_SECONDS must be at least 2.5 x REQUEST_TIMEOUT")
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

@@ -14,6 +14,7 @@ import asyncio
 import contextvars
 import hmac
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,9 @@ from telegram import Update
 from telegram.error import Conflict, RetryAfter
 from telegram.ext import Application
 
+from bot import metrics
 from bot.clock import Clock
+from bot.logging_setup import log_context
 from bot.outbox import OutboxSender, OutboxWriter
 from storage.db import Database, upsert
 from storage.models import ProcessedUpdate
@@ -83,9 +86,13 @@ class UpdateProcessor:
 
     async def process(self, update: Update) -> bool:
         """Handle ``update`` once. Returns False if it was a duplicate."""
+        started = time.perf_counter()
+        log_context.set({"update_id": update.update_id, "request": None})
         for attempt in range(4):
             try:
-                return await self._process_once(update)
+                outcome = await self._process_once(update)
+                metrics.observe_update(outcome, time.perf_counter() - started)
+                return outcome != "duplicate"
             except (OperationalError, DBAPIError) as e:
                 if attempt == 3:
                     raise
@@ -93,7 +100,7 @@ class UpdateProcessor:
                 await asyncio.sleep(0.05 * 2**attempt)
         return False  # pragma: no cover
 
-    async def _process_once(self, update: Update) -> bool:
+    async def _process_once(self, update: Update) -> str:
         scope: Scope | None = None
         failed: BaseException | None = None
         fast: dict = {}
@@ -102,7 +109,7 @@ class UpdateProcessor:
             async with self.db.transaction() as session:
                 now = self.clock.now()
                 if (await session.execute(self._seen_stmt, {"u": update.update_id, "t": now})).first() is None:
-                    return False
+                    return "duplicate"
                 scope = Scope(session, now, OutboxWriter(session, now), update)
                 scope.cache["prefetch"] = pre
                 token = current_scope.set(scope)
@@ -119,7 +126,7 @@ class UpdateProcessor:
             failed = e.__cause__ or e.args[0]
         if failed is not None:
             await self._record_failure(update, failed)
-            return True
+            return "failed"
         assert scope is not None
         for fn in scope.after_commit:
             try:
@@ -130,7 +137,7 @@ class UpdateProcessor:
             self.sender.dispatch(fast)
         if {r.chat_id for r in scope.outbox.rows} - fast.keys():  # rows the fast path did not take
             self.sender.wake()
-        return True
+        return "handled"
 
     async def _record_failure(self, update: Update, exc: BaseException) -> None:
         """The handler failed: its effects were rolled back; record the update and apologise."""
@@ -169,6 +176,7 @@ class UpdateProcessor:
                     try:
                         await self.process(u)
                     except Exception as e:  # the database kept failing: record it and move on
+                        metrics.UPDATES.labels("failed").inc()
                         await self._record_failure(u, e)
 
         results = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
@@ -272,8 +280,8 @@ class WebhookServer:
     """Receives Telegram's POSTs; answers 200 only after the update committed."""
 
     def __init__(self, app: Application, processor: UpdateProcessor, *, listen: str, port: int, path: str,
-                 secret: str, public_url: str) -> None:
-        self.app, self.processor = app, processor
+                 secret: str, public_url: str, health: metrics.Health | None = None) -> None:
+        self.app, self.processor, self.health = app, processor, health
         self.listen, self.port, self.path, self.secret, self.public_url = listen, port, path, secret, public_url
         self._runner: web.AppRunner | None = None
 
@@ -298,7 +306,10 @@ class WebhookServer:
     async def start(self) -> None:
         webapp = web.Application()
         webapp.router.add_post(self.path, self._post)
-        webapp.router.add_get("/healthz", _healthz)
+        if self.health is not None:
+            self.health.routes(webapp)  # /healthz, /readyz, /metrics
+        else:
+            webapp.router.add_get("/healthz", _healthz)
         self._runner = web.AppRunner(webapp, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.listen, self.port).start()

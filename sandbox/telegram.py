@@ -1008,6 +1008,7 @@ _COUNTED_METHODS = frozenset(
     {"sendmessage", "senddocument", "sendphoto", "editmessagetext", "editmessagereplymarkup",
      "editmessagecaption"}
 )
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
     "is running"
@@ -1037,6 +1038,11 @@ class TelegramEmulator:
     html_strict_ampersand: bool = True
     #: Seconds after which a callback query can no longer be answered (None = never).
     callback_query_ttl: float | None = 15.0
+    #: Accept ``http://`` webhook URLs, as the local Bot API server does (Telegram wants HTTPS).
+    allow_http_webhook: bool = False
+    #: Seconds between failed webhook deliveries of one update (the last repeats), and per POST.
+    webhook_retry_delays: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0)
+    webhook_timeout: float = 10.0
 
     def __init__(
         self,
@@ -1104,6 +1110,14 @@ class TelegramEmulator:
         self.names: dict[str, str] = {}
         self.menu_buttons: dict[int | None, dict] = {}
         self.webhook_url = ""
+        self.webhook_secret = ""
+        self.webhook_max_connections = 40
+        self._webhook_error: tuple[int, str] | None = None  # (date, message) of the last failed delivery
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_wake = asyncio.Event()
+        self._webhook_retry: dict[int, tuple[int, float]] = {}  # update_id -> (failures, not before)
+        #: Every webhook delivery: {"update_id", "status" (None: no HTTP answer), "error"}.
+        self.webhook_deliveries: list[dict] = []
 
         self._sig_any = _Signal()
         self._sig_updates = _Signal()
@@ -1137,12 +1151,20 @@ class TelegramEmulator:
         self._runner = runner
         address = runner.addresses[0]
         self.api_url = f"http://{host}:{address[1]}"
+        self._start_webhook()
 
     async def stop(self) -> None:
         if self._closing is not None:
             self._closing.set()
         self._sig_updates.fire()
         self._sig_any.fire()
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -1258,6 +1280,7 @@ class TelegramEmulator:
         self.changes += 1
         if kind in self._allowed_updates:
             self._updates.append(update)
+            self._webhook_wake.set()
         self._sig_updates.fire()
         self._sig_any.fire()
         return update
@@ -1459,6 +1482,11 @@ class TelegramEmulator:
     @property
     def pending_updates(self) -> int:
         return len(self._updates)
+
+    @property
+    def next_update_id(self) -> int:
+        """The id the next update will get (ids are consecutive)."""
+        return self._next_update_id
 
     def calls_of(self, method: str) -> list[Call]:
         entry = self._methods.get(method.lower())
@@ -2143,26 +2171,136 @@ class TelegramEmulator:
             await self._sig_updates.wait(remaining)
 
     def _m_set_webhook(self, params: dict) -> bool:
-        url = params.get("url") or ""
-        if url and not str(url).lower().startswith("https://"):
+        url = str(params.get("url") or "")
+        scheme = url.lower().partition("://")[0]
+        if url and not (scheme == "https" or (scheme == "http" and self.allow_http_webhook)):
             raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
-        self.webhook_url = str(url)
+        secret = params.get("secret_token")
+        if secret is not None and not _WEBHOOK_SECRET_RE.match(str(secret)):
+            raise _bad("bad webhook: Secret token contains unallowed characters")
+        max_connections = params.get("max_connections")
+        if max_connections is not None and not 1 <= int(max_connections) <= 100:
+            raise _bad("bad webhook: Wrong max_connections specified")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(allowed) if allowed else _DEFAULT_UPDATE_TYPES
+        if url != self.webhook_url:
+            self._webhook_error = None
+        self.webhook_url = url
+        self.webhook_secret = str(secret or "")
+        self.webhook_max_connections = int(max_connections or 40)
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self._start_webhook()
         return True
 
     def _m_delete_webhook(self, params: dict) -> bool:
         self.webhook_url = ""
+        self._webhook_error = None
+        self._webhook_wake.set()
         if params.get("drop_pending_updates"):
             self._updates.clear()
         return True
 
     def _m_get_webhook_info(self, params: dict) -> dict:
-        return {
+        info: dict[str, Any] = {
             "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self.webhook_url:
+            info["max_connections"] = self.webhook_max_connections
+            info["allowed_updates"] = sorted(self._allowed_updates)
+        if self._webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
+
+    # ------------------------------------------------------------------ webhook delivery
+    def _start_webhook(self) -> None:
+        if self.webhook_url and self._runner is not None and (
+                self._webhook_task is None or self._webhook_task.done()):
+            self._webhook_task = asyncio.get_running_loop().create_task(self._webhook_loop())
+        self._webhook_wake.set()
+
+    @staticmethod
+    def _update_chat(update: dict) -> Any:
+        for kind in ("message", "edited_message", "callback_query"):
+            body = update.get(kind)
+            if body:
+                return (body.get("chat") or {}).get("id") or (body.get("from") or {}).get("id")
+        return ("update", update["update_id"])
+
+    async def _webhook_loop(self) -> None:
+        """Telegram's side of a webhook: POST each pending update (with the secret token header) until
+        the server answers 2xx; on anything else record the error and try again later. Up to
+        ``max_connections`` deliveries at once, one at a time per chat so a chat's order holds."""
+        import aiohttp
+
+        loop = asyncio.get_running_loop()
+        inflight: dict[int, asyncio.Task[None]] = {}
+        timeout = aiohttp.ClientTimeout(total=self.webhook_timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            try:
+                while self.webhook_url:
+                    self._webhook_wake.clear()
+                    busy = {self._update_chat(u) for u in self._updates if u["update_id"] in inflight}
+                    wait = 1.0
+                    for update in list(self._updates):
+                        chat = self._update_chat(update)
+                        if chat in busy or len(inflight) >= self.webhook_max_connections:
+                            continue
+                        busy.add(chat)  # later updates of this chat wait for this one
+                        not_before = self._webhook_retry.get(update["update_id"], (0, 0.0))[1]
+                        if not_before > loop.time():
+                            wait = min(wait, not_before - loop.time())
+                            continue
+                        task = loop.create_task(self._deliver_update(http, update))
+                        inflight[update["update_id"]] = task
+                        task.add_done_callback(lambda _t, uid=update["update_id"]: inflight.pop(uid, None))
+                    try:
+                        await asyncio.wait_for(self._webhook_wake.wait(), max(wait, 0.01))
+                    except TimeoutError:
+                        pass
+            finally:
+                for task in list(inflight.values()):
+                    task.cancel()
+                await asyncio.gather(*inflight.values(), return_exceptions=True)
+
+    async def _deliver_update(self, http: Any, update: dict) -> None:
+        import aiohttp
+
+        headers = {"Content-Type": "application/json"}
+        if self.webhook_secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+        status: int | None = None
+        error = ""
+        try:
+            async with http.post(self.webhook_url, data=json.dumps(update, ensure_ascii=False).encode(),
+                                 headers=headers) as resp:
+                status = resp.status
+                await resp.read()
+                if not 200 <= status < 300:
+                    error = f"Wrong response from the webhook: {status} {resp.reason or ''}".rstrip()
+        except TimeoutError:
+            error = "Read timeout expired"
+        except aiohttp.ClientError as e:
+            error = "Connection refused" if isinstance(e, aiohttp.ClientConnectorError) else type(e).__name__
+        finally:
+            self._webhook_wake.set()
+        self.webhook_deliveries.append({"update_id": update["update_id"], "status": status, "error": error})
+        if not error:
+            self._webhook_retry.pop(update["update_id"], None)
+            try:
+                self._updates.remove(update)
+                self.changes += 1
+            except ValueError:
+                pass
+        else:
+            self._webhook_error = (int(self.now()), error)
+            failures = self._webhook_retry.get(update["update_id"], (0, 0.0))[0] + 1
+            delay = self.webhook_retry_delays[min(failures, len(self.webhook_retry_delays)) - 1]
+            self._webhook_retry[update["update_id"]] = (failures, asyncio.get_running_loop().time() + delay)
+        self._sig_any.fire()
 
     def _m_send_message(self, params: dict) -> dict:
         chat_id = self._chat_for_send(params)

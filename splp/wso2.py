@@ -249,7 +249,8 @@ class WSO2Adapter:
     (SCIM role display name, "subscriber"), ``password_flow`` ("initial_password" |
     "ask_password"), ``scim_extension_urn``, ``password_length`` (20), ``client_name_prefix``,
     ``devportal_scopes``, ``devportal_auth`` ("oauth" = DCR + password grant; "basic" = HTTP
-    Basic on each DevPortal call), ``portal_url``, ``verify`` (TLS), ``transport`` (tests).
+    Basic on each DevPortal call), ``portal_url``, ``verify`` (TLS), ``transport`` (tests),
+    ``on_call`` (called with method, path and outcome of every HTTP exchange: metrics).
     """
 
     mode: Literal["manual", "wso2"] = "wso2"
@@ -277,6 +278,7 @@ class WSO2Adapter:
         portal_url: str | None = None,
         verify: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_call: Callable[[str, str, object], None] | None = None,
     ) -> None:
         if not tenant_domain or "@" in tenant_domain:
             raise ValueError("tenant_domain must be a domain such as bogorkota.go.id")
@@ -309,6 +311,7 @@ class WSO2Adapter:
         self.scim_base = (f"{self.base_url}/t/{self.tenant_domain}/scim2" if self.tenant_domain != "carbon.super"
                           else f"{self.base_url}/scim2")
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout), verify=verify, transport=transport)
+        self.on_call = on_call  # (method, path, HTTP status or "timeout"/error) of every exchange: metrics
         self._sessions: dict[str, _Session] = {}
         self._role_id: str | None = None
         self._fp_key = secrets.token_bytes(32)
@@ -387,10 +390,11 @@ class WSO2Adapter:
             return resp, attempt
         raise failure
 
-    @staticmethod
-    def _log(method: str, path: str, outcome: object, attempt: int, started: float) -> None:
+    def _log(self, method: str, path: str, outcome: object, attempt: int, started: float) -> None:
         log.info("SPLP %s %s -> %s (attempt %d, %.0f ms)", method, path, outcome, attempt,
                  (time.monotonic() - started) * 1000)
+        if self.on_call is not None:
+            self.on_call(method, path, outcome)
 
     @staticmethod
     def _transient_error(t: _Transient) -> SPLPError:
@@ -567,6 +571,12 @@ class WSO2Adapter:
             # The account exists and its password is only known here: return it, flagged.
             log.warning("SPLP role assignment failed after user creation: %s (HTTP %s)", e.code, e.status)
             return account
+
+    async def check_admin(self) -> None:
+        """SPLP answers and accepts the tenant admin (and the subscriber role exists): raises
+        `SPLPError` (BadCredentials, Unavailable, Timeout, NotFound) otherwise."""
+        self._role_id = None
+        await self._subscriber_role_id()
 
     async def _subscriber_role_id(self) -> str:
         if self._role_id:

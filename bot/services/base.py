@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +15,8 @@ from bot.updates import Scope
 from storage.models import AuditLog, Official, OfficialRole, Session
 from workflow.machine import Actor
 from workflow.sop import Role
+
+log = logging.getLogger(__name__)
 
 
 class Ctx:
@@ -83,6 +86,7 @@ class Ctx:
     def audit(self, action: str, *, actor_tg: int | None = None, official_id: int | None = None,
               request_id: int | None = None, from_state: str | None = None, to_state: str | None = None,
               **detail: Any) -> None:
+        log.info("audit %s", action)  # the update id and request number come with it in JSON logs
         self.s.add(AuditLog(at=self.now, actor_telegram_id=actor_tg, actor_official_id=official_id,
                             request_id=request_id, action=action, from_state=from_state, to_state=to_state,
                             detail=detail or None))

@@ -118,6 +118,7 @@ class Reminders(Chain):
             text = head + ("\n\nRincian: pesan yang dibalas ini." if card else "\n\nRincian: /tugas")
             extra = {"reply_parameters": {"message_id": card, "allow_sending_without_reply": True}} if card else {}
             self.out.send(off.telegram_id, text, markup, request_id=req.id, live=markup is not None, **extra)
+        self.scope.cache.setdefault("reminders_sent", []).append(kind.value)  # counted after commit (metrics)
         self.audit(f"reminder_{kind.value}", request_id=req.id, from_state=req.stage, to_state=req.stage,
                    step=step.id, share=r.share, day=r.day, recipients=len(holders))
         if kind == Kind.SHARE:

@@ -37,7 +37,7 @@ class Harness:
 
         from cryptography.fernet import Fernet
 
-        self.data_dir = tempfile.mkdtemp(prefix="splp-data-")
+        self.data_dir = settings.pop("data_dir", None) or tempfile.mkdtemp(prefix="splp-data-")
         if "postgres" in db_url:  # the embedded default generates its key file; PostgreSQL needs SECRETS_KEY
             settings.setdefault("secrets_key", Fernet.generate_key().decode())
         settings = {"per_chat_per_second": 0, "rate_limit_per_second": 1000, **settings}
@@ -156,11 +156,12 @@ class Harness:
             return (await s.scalar(select(Official.id).where(Official.telegram_id == telegram_id)))  # type: ignore[return-value]
 
     # --- the requester's form, filled in the ordinary way ---
-    async def fill_form(self, uid: int = REQUESTER, *, phone: str = "0812-3456-7890") -> Msg:
+    async def fill_form(self, uid: int = REQUESTER, *, phone: str = "0812-3456-7890",
+                        letter_date: str = "27-11-2026") -> Msg:
         await self.say(uid, "/ajukan", expect="Perangkat Daerah")
         await self.say(uid, "dinkes", expect="nomor surat")
         await self.say(uid, "000.1/123-Dinkes/2026", expect="tanggal surat")
-        await self.say(uid, "27-11-2026", expect="perihal")
+        await self.say(uid, letter_date, expect="perihal")
         m = self.emu.last_bot_message(uid)
         await self.tap(uid, m, text=self.button(m, "Gunakan"), expect="nama lengkap narahubung")
         await self.say(uid, "Siti Aminah", expect="email")
