@@ -59,9 +59,34 @@ class Ctx:
         return Actor(telegram_id, off.id if off else None, await self.roles_of(off))
 
     async def holders(self, role: Role) -> list[Official]:
-        q = (select(Official).join(OfficialRole, OfficialRole.official_id == Official.id)
-             .where(OfficialRole.role == role.value, Official.active.is_(True)).order_by(Official.id))
-        return list((await self.s.scalars(q)).all())
+        """The active officials holding ``role`` (read once per transaction)."""
+        key = f"holders:{role.value}"
+        if key not in self.scope.cache:
+            q = (select(Official).join(OfficialRole, OfficialRole.official_id == Official.id)
+                 .where(OfficialRole.role == role.value, Official.active.is_(True)).order_by(Official.id))
+            self.scope.cache[key] = list((await self.s.scalars(q)).all())
+        return self.scope.cache[key]
+
+    async def load_officials(self) -> None:
+        """Every active official and their roles in one query, for work that needs many of them
+        (the reminder sweep): fills what ``holders`` and ``roles_of`` would read one by one."""
+        rows = (await self.s.execute(select(Official, OfficialRole.role)
+                                     .join(OfficialRole, OfficialRole.official_id == Official.id)
+                                     .where(Official.active.is_(True)).order_by(Official.id))).all()
+        by_role: dict[str, list[Official]] = {r.value: [] for r in Role}
+        roles: dict[int, set[Role]] = {}
+        for off, role in rows:
+            by_role.setdefault(role, []).append(off)
+            roles.setdefault(off.id, set()).add(Role(role))
+        for role, offs in by_role.items():
+            self.scope.cache[f"holders:{role}"] = offs
+        for oid, rs in roles.items():
+            self.scope.cache[f"roles:{oid}"] = frozenset(rs)
+
+    def forget_officials(self) -> None:
+        """Officials or roles changed in this transaction: read them again."""
+        for key in [k for k in self.scope.cache if k.startswith(("holders:", "roles:", "official:"))]:
+            del self.scope.cache[key]
 
     async def official_name(self, official_id: int | None) -> str:
         if official_id is None:

@@ -50,6 +50,7 @@ class Officials(Ctx):
             "commands": commands_for(roles), "scope": {"type": "chat", "chat_id": telegram_id}})
 
     async def add(self, telegram_id: int, name: str, role: Role, *, by: int | None = None) -> Official:
+        self.forget_officials()
         off = await self.s.scalar(select(Official).where(Official.telegram_id == telegram_id))
         if off is None:
             off = Official(telegram_id=telegram_id, name=name, active=True, created_at=self.now)
@@ -68,6 +69,7 @@ class Officials(Ctx):
         return off
 
     async def deactivate(self, official_id: int, *, by: int | None = None) -> Official | None:
+        self.forget_officials()
         off = await self.s.get(Official, official_id)
         if off is None or not off.active:
             return None

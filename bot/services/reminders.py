@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, func, or_, select, true, update
+from sqlalchemy import and_, case, delete, exists, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from bot import texts as T
@@ -37,7 +37,9 @@ class Reminders(Chain):
         """Send the reminders that are due. Returns how many rows were handled.
 
         Of one step's notices due at the same sweep (the bot was down, or quiet hours held them)
-        only the most advanced goes out; the ones it supersedes are recorded as skipped."""
+        only the most advanced goes out; the ones it supersedes are recorded as skipped. A batch
+        costs a handful of statements whatever its size: the due rows with their requests and
+        steps, the skipped ones, the officials, the cards to reply to, and the inserts."""
         cal = self.env.calendar
         if not cal.is_working_time(self.now):
             return 0  # quiet hours: due rows wait for the next working moment
@@ -45,32 +47,42 @@ class Reminders(Chain):
         superseded = exists().where(
             later.step_id == Reminder.step_id, later.sent_at.is_(None), later.due_at <= self.now,
             or_(later.due_at > Reminder.due_at, and_(later.due_at == Reminder.due_at, later.id > Reminder.id)))
-        q = (select(Reminder).where(Reminder.sent_at.is_(None), Reminder.due_at <= self.now, ~superseded)
+        q = (select(Reminder, Request, RequestStep)
+             .join(Request, Request.id == Reminder.request_id).join(RequestStep, RequestStep.id == Reminder.step_id)
+             .where(Reminder.sent_at.is_(None), Reminder.due_at <= self.now, ~superseded)
              .order_by(Reminder.due_at, Reminder.id).limit(limit))
-        pg = self.s.bind.dialect.name == "postgresql"
-        if pg:
-            q = q.with_for_update(skip_locked=True)  # several instances: each row to one of them
-        rows = (await self.s.scalars(q)).all()
-        for r in rows:
-            r.sent_at, r.outcome = self.now, "sent"
-            # Nobody else selects these (they are superseded), so no lock is contended.
-            skipped = (await self.s.execute(
-                update(Reminder).where(Reminder.step_id == r.step_id, Reminder.sent_at.is_(None),
-                                       Reminder.due_at <= self.now, Reminder.id != r.id)
-                .values(sent_at=self.now, outcome="skipped").returning(Reminder.kind, Reminder.share)
-                .execution_options(synchronize_session=False))).all()
-            # Lock the request: a transition committing meanwhile either happens first (the step is
-            # then done and nothing is sent) or sees this reminder's message and clears its buttons.
-            req = await self.s.get(Request, r.request_id, with_for_update=pg, populate_existing=True)
-            step = await self.s.get(RequestStep, r.step_id, populate_existing=True)
-            if step is None or req is None or step.done_at is not None or req.stage != step.stage:
-                r.outcome = "moot"
-                continue  # the step moved on meanwhile
-            if skipped:
+        if self.s.bind.dialect.name == "postgresql":
+            # Several instances: each row to one of them. The request is locked too: a transition
+            # committing meanwhile either happens first (the step is then done and nothing is sent)
+            # or waits, and then sees this reminder's message and clears its buttons.
+            q = q.with_for_update(of=(Reminder, Request), skip_locked=True)
+        rows = (await self.s.execute(q)).all()
+        if not rows:
+            return 0
+        chosen = [r.id for r, _, _ in rows]
+        # Nobody else selects the superseded rows, so no lock is contended.
+        skipped: dict[int, list[str]] = {}
+        for step_id, kind, share in (await self.s.execute(
+                update(Reminder).where(Reminder.step_id.in_([r.step_id for r, _, _ in rows]),
+                                       Reminder.sent_at.is_(None), Reminder.due_at <= self.now,
+                                       Reminder.id.notin_(chosen))
+                .values(sent_at=self.now, outcome="skipped")
+                .returning(Reminder.step_id, Reminder.kind, Reminder.share)
+                .execution_options(synchronize_session=False))).all():
+            skipped.setdefault(step_id, []).append(kind if share is None else f"{kind}:{share:g}")
+        await self.load_officials()
+        live = [(r, req, step) for r, req, step in rows
+                if step.done_at is None and req.stage == step.stage]  # else the step moved on meanwhile
+        cards = await self._cards([req.id for _, req, _ in live])
+        sent = [r.id for r, _, _ in live]
+        await self.s.execute(update(Reminder).where(Reminder.id.in_(chosen)).values(
+            sent_at=self.now, outcome=case((Reminder.id.in_(sent), "sent"), else_="moot"))
+            .execution_options(synchronize_session=False))
+        for r, req, step in live:
+            if step.id in skipped:
                 self.audit("reminder_skipped", request_id=req.id, from_state=req.stage, to_state=req.stage,
-                           step=step.id, superseded_by=r.kind,
-                           skipped=[k if sh is None else f"{k}:{sh:g}" for k, sh in skipped])
-            await self._send(req, step, r)
+                           step=step.id, superseded_by=r.kind, skipped=skipped[step.id])
+            await self._send(req, step, r, cards)
         return len(rows)
 
     async def _holders(self, req: Request) -> list[Official]:
@@ -78,20 +90,21 @@ class Reminders(Chain):
         if role is None or role == Role.REQUESTER:
             return []
         if req.holder_official_id:
-            off = await self.s.get(Official, req.holder_official_id)
-            return [off] if off and off.active else []
+            return [o for o in await self.holders(role) if o.id == req.holder_official_id]
         return await self.holders(role)
 
-    async def _cards(self, req: Request, chats: list[int]) -> dict[int, int]:
-        """The message in each chat that shows the request's card (its latest with live buttons)."""
+    async def _cards(self, request_ids: list[int]) -> dict[tuple[int, int], int]:
+        """The message showing each request's card in each chat (its latest with live buttons)."""
+        if not request_ids:
+            return {}
         rows = (await self.s.execute(
-            select(Outbox.chat_id, func.max(Outbox.sent_message_id))
-            .where(Outbox.request_id == req.id, Outbox.chat_id.in_(chats), Outbox.live_buttons == true(),
+            select(Outbox.request_id, Outbox.chat_id, func.max(Outbox.sent_message_id))
+            .where(Outbox.request_id.in_(request_ids), Outbox.live_buttons == true(),
                    Outbox.method == "sendMessage", Outbox.sent_message_id.isnot(None))
-            .group_by(Outbox.chat_id))).all()
-        return {c: m for c, m in rows if m is not None}
+            .group_by(Outbox.request_id, Outbox.chat_id))).all()
+        return {(rid, c): m for rid, c, m in rows if m is not None}
 
-    async def _send(self, req: Request, step: RequestStep, r: Reminder) -> None:
+    async def _send(self, req: Request, step: RequestStep, r: Reminder, cards: dict[tuple[int, int], int]) -> None:
         cal, tz = self.env.calendar, self.tz
         assert step.due_at is not None
         kind = Kind(r.kind)
@@ -111,9 +124,8 @@ class Reminders(Chain):
                        else "")
                     + "\nMohon segera ditindaklanjuti.")
         markup = await self.holder_keyboard(req)
-        cards = await self._cards(req, [o.telegram_id for o in holders])
         for off in holders:
-            card = cards.get(off.telegram_id)
+            card = cards.get((req.id, off.telegram_id))
             # Short, pointing to the request's card (a reply to it) rather than repeating it.
             text = head + ("\n\nRincian: pesan yang dibalas ini." if card else "\n\nRincian: /tugas")
             extra = {"reply_parameters": {"message_id": card, "allow_sending_without_reply": True}} if card else {}
