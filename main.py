@@ -90,11 +90,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
-    from storage.db import Database, upgrade_async
+    """The database, migrated and seeded. Migrations run in a child process (`db upgrade`), and only
+    when the database is behind: the bot never carries Alembic in its memory."""
+    from storage.db import Database, current_revision, head_revision
     from storage.repo import seed_agencies_if_empty
 
-    await upgrade_async(settings.database_url)
     db = Database(settings.database_url)
+    if await current_revision(db) != head_revision():
+        await db.dispose()
+        import os
+
+        proc = await asyncio.create_subprocess_exec(sys.executable, str(Path(__file__).resolve()), "db", "upgrade",
+                                                    stdout=asyncio.subprocess.DEVNULL,
+                                                    env={**os.environ, "DATABASE_URL": settings.database_url})
+        if await proc.wait() != 0:
+            raise MissingSetting(f"the database migration failed (python main.py db upgrade exited {proc.returncode})")
+        db = Database(settings.database_url)
     async with db.transaction() as s:
         await seed_agencies_if_empty(s)
     return db

@@ -1,28 +1,38 @@
-"""Throughput and tap latency: splp-bot against a bare PTB echo bot, same machine, same emulator.
+"""Throughput, tap latency, memory and start-up: splp-bot against a bare PTB echo bot, same
+machine, same emulator, same run.
 
     .venv/bin/python bench/run.py                  # SQLite (embedded default)
     .venv/bin/python bench/run.py --db postgres    # PostgreSQL (TEST_PG_URL or local 'test' server)
 
-Each bot runs in its own process against the in-project Bot API emulator
-(sandbox/telegram.py) over HTTP; the emulator and the simulated users run in
-this process. Figures:
-- messages/s: user messages in, until every reply is delivered (splp-bot: the
-  request form, each answer validated, saved and the next question sent);
-- taps/s: button taps in, until every tap is answered and its reply delivered;
+Each bot runs in its own process against the in-project Bot API emulator (sandbox/telegram.py)
+over HTTP; the emulator and the simulated users run in this process. splp-bot's database holds
+``--requests`` (100,000) finished requests besides the bench's own. Figures:
+- start-up: from starting the process to its first getUpdates (ready to poll);
+- memory: resident set size when idle after start-up, and its peak over the whole run;
+- messages/s: user messages in, until every reply is delivered (splp-bot: the request form, each
+  answer validated, saved and the next question sent);
+- taps/s, status: a menu button that reads the user's requests and sends a message;
+- taps/s, dispositions: each user is a Head holding requests; per request «Untuk ditindaklanjuti»
+  (the card is edited to the send options) then «Kirim tanpa catatan» (the request moves to the
+  Head of E-Government: the step closed and opened, reminders planned, the card edited, the
+  scan and the card sent to the next holder, the requester told). Each user's taps go one after
+  the other, a tap once the previous one is answered;
 - tap latency: taps at a steady 50/s, time from the tap to answerCallbackQuery.
+The ratios compare each splp-bot rate with the echo bot's (whose tap is answered and nothing more).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import asyncio
+import contextlib
 import os
-import statistics
+import platform
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,9 +59,37 @@ def stop(p: subprocess.Popen[bytes]) -> None:
         p.kill()
 
 
+def memory(pid: int) -> dict[str, float]:
+    """Resident set size now and its peak (VmHWM), in MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields
+
+
+def profile(p: subprocess.Popen[bytes], phase: str) -> None:
+    """BENCH_PROFILE=/tmp/splp.json [BENCH_PROFILE_PHASE=start|messages|taps|dispositions]: py-spy
+    records the bot from the start of that phase (BENCH_PROFILE_SECONDS, default 20)."""
+    if os.environ.get("BENCH_PROFILE") and os.environ.get("BENCH_PROFILE_PHASE", "start") == phase:
+        subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-o", os.environ["BENCH_PROFILE"],
+                          "-f", os.environ.get("BENCH_PROFILE_FORMAT", "speedscope"), "-p", str(p.pid), "-d",
+                          os.environ.get("BENCH_PROFILE_SECONDS", "20")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+async def started(emu: TelegramEmulator, p: subprocess.Popen[bytes], t0: float) -> tuple[float, float]:
+    """Seconds to the first getUpdates, and the idle RSS a moment later."""
+    await emu.wait_for(lambda: emu.calls_of("getUpdates"), timeout=60)
+    ready = emu.calls_of("getUpdates")[0].t_received - t0
+    await asyncio.sleep(1.0)
+    return ready, memory(p.pid)["VmRSS"]
 
 
 async def wait_replies(emu: TelegramEmulator, users: list[int], per_user: int, timeout: float = 300) -> None:
@@ -66,11 +104,10 @@ async def measure_messages(emu: TelegramEmulator, users: list[int], script: list
     t0 = time.perf_counter()
 
     async def user(u: int) -> None:
-        for i, text in enumerate(script):
+        for text in script:
             before = len(emu.bot_messages(u))
             emu.send_text(u, text)
             await emu.wait_for(lambda: len(emu.bot_messages(u)) > before, timeout=120)
-        del i
 
     await asyncio.gather(*(user(u) for u in users))
     await wait_replies(emu, users, replies)
@@ -93,6 +130,29 @@ async def measure_taps(emu: TelegramEmulator, taps: list[tuple[int, int, str]]) 
     return len(taps) / (time.perf_counter() - t0)
 
 
+async def measure_dispositions(emu: TelegramEmulator, cards: dict[int, list[int]]) -> float:
+    """Per card: the instruction, then «Kirim tanpa catatan» from the edited card (as a Head would)."""
+    t0 = time.perf_counter()
+    n = 0
+
+    def data(u: int, mid: int, label: str) -> str | None:
+        m = emu.message(u, mid)
+        return next((b["callback_data"] for b in (m.buttons if m else []) if label in b["text"]), None)
+
+    async def user(u: int) -> None:
+        nonlocal n
+        for mid in cards[u]:
+            ans = await emu.wait_callback_answer(emu.tap_raw(u, mid, data(u, mid, "Untuk ditindaklanjuti")),
+                                                 timeout=120)
+            send = await emu.wait_for(lambda: data(u, mid, "Kirim tanpa catatan"), timeout=120)
+            ans = await emu.wait_callback_answer(emu.tap_raw(u, mid, send), timeout=120)
+            assert ans["text"] == "Disposisi terkirim.", ans
+            n += 2
+
+    await asyncio.gather(*(user(u) for u in cards))
+    return n / (time.perf_counter() - t0)
+
+
 async def measure_latency(emu: TelegramEmulator, taps: list[tuple[int, int, str]], rate: float) -> list[float]:
     qids = []
     t0 = time.perf_counter()
@@ -105,11 +165,16 @@ async def measure_latency(emu: TelegramEmulator, taps: list[tuple[int, int, str]
     return [a["latency"] * 1000 for a in answers]
 
 
+def figures(lat: list[float]) -> dict[str, float]:
+    return {"p50_ms": pct(lat, .5), "p95_ms": pct(lat, .95), "p99_ms": pct(lat, .99), "max_ms": max(lat)}
+
+
 async def bench_echo(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path) -> dict[str, float]:
     env = {"BOT_TOKEN": emu.token, "TELEGRAM_API_URL": emu.api_url}
+    t0 = time.monotonic()
     p = spawn([sys.executable, "bench/echo_bot.py"], env, tmp / "echo.log")
     try:
-        await emu.wait_for(lambda: emu.calls_of("getUpdates"), timeout=30)
+        ready, idle = await started(emu, p, t0)
         users = list(range(100_000, 100_000 + args.users))
         script = [f"pesan {i}" for i in range(len(FORM))]
         msg_rate = await measure_messages(emu, users, script, len(script))
@@ -119,26 +184,54 @@ async def bench_echo(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path)
         buttons = {u: emu.last_bot_message(u).message_id for u in users}  # type: ignore[union-attr]
         taps = [(u, buttons[u], "tap") for u in users for _ in range(args.taps_per_user)]
         tap_rate = await measure_taps(emu, taps)
-        lat = await measure_latency(emu, [(u, buttons[u], "tap") for u in users][: int(args.latency_seconds * 50)]
-                                    * 1, 50)
+        lat = await measure_latency(emu, [(u, buttons[u], "tap") for u in users][: int(args.latency_seconds * 50)], 50)
+        peak = memory(p.pid)["VmHWM"]
     finally:
         stop(p)
-    return {"messages_per_s": msg_rate, "taps_per_s": tap_rate, "p50_ms": pct(lat, .5),
-            "p95_ms": pct(lat, .95), "p99_ms": pct(lat, .99), "max_ms": max(lat)}
+    return {"ready_s": ready, "rss_idle": idle, "rss_peak": peak, "messages_per_s": msg_rate,
+            "taps_per_s": tap_rate, "dispositions_per_s": tap_rate, **figures(lat)}
+
+
+DIVISION_HEAD, SCANNER, REQUESTERS = 9_000_001, 9_000_002, 300_000
+
+
+async def prepare_splp_db(db_url: str, args: argparse.Namespace, heads: list[int], scan_file_id: str) -> None:
+    """Migrated, with years of finished requests, and the Heads of the disposition phase."""
+    from bench.seed import NOW, seed_heads, seed_requests
+    from storage.db import Database, upgrade
+    from storage.models import DigestRun
+
+    upgrade(db_url)
+    db = Database(db_url)
+    try:
+        await seed_requests(db, args.requests)
+        await seed_heads(db, heads, args.cards_per_user, division_head=DIVISION_HEAD, scan_file_id=scan_file_id,
+                         requester_base=REQUESTERS)
+        async with db.transaction() as s:  # the morning digest is not what is measured here
+            today = date.today()
+            s.add_all([DigestRun(day=today + timedelta(days=d), sent_at=NOW) for d in range(-1, 3)])
+    finally:
+        await db.dispose()
 
 
 async def bench_splp(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path, db_url: str) -> dict[str, float]:
+    users = list(range(200_000, 200_000 + args.users))
+    emu.add_user(DIVISION_HEAD, "Dewi", started=True)
+    emu.add_user(SCANNER, "Pemindai", started=True)  # a letter's scan Telegram knows (its file id)
+    for k in range(len(users)):  # who sent the Heads' requests (told when they move on)
+        emu.add_user(REQUESTERS + k, "Pemohon", started=True)
+    scan = emu.send_document(SCANNER, b"%PDF-1.4\n" + b"0" * 2000 + b"\n%%EOF\n", file_name="surat.pdf",
+                             mime_type="application/pdf")["message"]["document"]["file_id"]
+    await prepare_splp_db(db_url, args, users, scan)
     env = {"BOT_TOKEN": emu.token, "TELEGRAM_API_URL": emu.api_url, "DATABASE_URL": db_url,
            "INSTANCE_ID": "bench", "PER_CHAT_PER_SECOND": "0", "RATE_LIMIT_PER_SECOND": "100000",
-           "LOG_LEVEL": "WARNING", "POLL_TIMEOUT": "10"}
+           "LOG_LEVEL": "WARNING", "POLL_TIMEOUT": "10", "DATA_DIR": str(tmp / "data")}
+    t0 = time.monotonic()
     p = spawn([sys.executable, "main.py", "run"], env, tmp / "splp.log")
-    if os.environ.get("BENCH_PROFILE"):  # e.g. BENCH_PROFILE=/tmp/splp.svg (needs py-spy)
-        subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-o", os.environ["BENCH_PROFILE"],
-                          "-f", os.environ.get("BENCH_PROFILE_FORMAT", "speedscope"), "-p", str(p.pid), "-d", "25"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    profile(p, "start")
     try:
-        await emu.wait_for(lambda: emu.calls_of("getUpdates"), timeout=60)
-        users = list(range(200_000, 200_000 + args.users))
+        ready, idle = await started(emu, p, t0)
+        profile(p, "messages")
         # The phone answer is confirmed in a message of its own: one extra reply.
         msg_rate = await measure_messages(emu, users, FORM, len(FORM) + 1)
         for u in users:
@@ -148,19 +241,33 @@ async def bench_splp(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path,
         status = {u: next(b["callback_data"] for b in m.buttons if "Status" in b["text"])  # type: ignore[union-attr]
                   for u, m in menus.items()}
         taps = [(u, menus[u].message_id, status[u]) for u in users for _ in range(args.taps_per_user)]  # type: ignore[union-attr]
+        profile(p, "taps")
         tap_rate = await measure_taps(emu, taps)
         lat = await measure_latency(emu, [(u, menus[u].message_id, status[u]) for u in users]  # type: ignore[union-attr]
                                     [: int(args.latency_seconds * 50)], 50)
+        # Dispositions: every user is a Head with requests; /tugas shows their cards.
+        before = {u: len(emu.bot_messages(u)) for u in users}
+        for u in users:
+            emu.send_text(u, "/tugas")
+        await emu.wait_for(lambda: all(len([m for m in emu.bot_messages(u)[before[u]:] if m.buttons])
+                                       >= args.cards_per_user for u in users), timeout=300)
+        cards = {u: [m.message_id for m in emu.bot_messages(u)[before[u]:] if m.buttons] for u in users}
+        profile(p, "dispositions")
+        disp_rate = await measure_dispositions(emu, cards)
+        peak = memory(p.pid)["VmHWM"]
+        rss_after = memory(p.pid)["VmRSS"]
     finally:
         stop(p)
-    return {"messages_per_s": msg_rate, "taps_per_s": tap_rate, "p50_ms": pct(lat, .5),
-            "p95_ms": pct(lat, .95), "p99_ms": pct(lat, .99), "max_ms": max(lat)}
+    return {"ready_s": ready, "rss_idle": idle, "rss_peak": peak, "rss_after": rss_after, "messages_per_s": msg_rate,
+            "taps_per_s": tap_rate, "dispositions_per_s": disp_rate, **figures(lat)}
 
 
 async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=200)
     ap.add_argument("--taps-per-user", type=int, default=5)
+    ap.add_argument("--cards-per-user", type=int, default=3, help="requests each Head disposes of")
+    ap.add_argument("--requests", type=int, default=100_000, help="finished requests already in the database")
     ap.add_argument("--latency-seconds", type=float, default=4.0)
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     args = ap.parse_args()
@@ -179,14 +286,21 @@ async def main() -> None:
                 results[name] = await (fn(emu, args, tmp) if fn is bench_echo else fn(emu, args, tmp, db_url))
             finally:
                 await emu.stop()
-    print(f"\n{args.users} users, {len(FORM)} messages and {args.taps_per_user} taps each; database: {args.db}")
-    print(f"{'':22}{'msg/s':>9}{'taps/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    print(f"\n{date.today()} on {platform.node()} ({os.cpu_count()} cores); database: {args.db} with "
+          f"{args.requests:,} finished requests; {args.users} users, {len(FORM)} messages, {args.taps_per_user} "
+          f"status taps and {args.cards_per_user} dispositions (2 taps) each")
+    print(f"{'':22}{'ready s':>8}{'RSS MB':>8}{'peak MB':>8}{'msg/s':>8}{'taps/s':>8}{'disp/s':>8}"
+          f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}")
     for name, r in results.items():
-        print(f"{name:22}{r['messages_per_s']:9.0f}{r['taps_per_s']:9.0f}{r['p50_ms']:9.1f}{r['p95_ms']:9.1f}"
-              f"{r['p99_ms']:9.1f}{r['max_ms']:9.1f}")
+        print(f"{name:22}{r['ready_s']:8.2f}{r['rss_idle']:8.0f}{r['rss_peak']:8.0f}{r['messages_per_s']:8.0f}"
+              f"{r['taps_per_s']:8.0f}{r['dispositions_per_s']:8.0f}{r['p50_ms']:8.1f}{r['p95_ms']:8.1f}"
+              f"{r['p99_ms']:8.1f}")
     e, s = results["echo bot (bare PTB)"], results["splp-bot"]
-    print(f"\nsplp-bot / echo: messages {s['messages_per_s'] / e['messages_per_s']:.0%}, "
-          f"taps {s['taps_per_s'] / e['taps_per_s']:.0%}; tap answer p95 at 50 taps/s: {s['p95_ms']:.1f} ms")
+    print(f"\nsplp-bot / echo bot: messages {s['messages_per_s'] / e['messages_per_s']:.2f}×, "
+          f"status taps {s['taps_per_s'] / e['taps_per_s']:.2f}×, disposition taps "
+          f"{s['dispositions_per_s'] / e['taps_per_s']:.2f}×; memory idle {s['rss_idle'] / e['rss_idle']:.2f}×, "
+          f"peak {s['rss_peak'] / e['rss_peak']:.2f}×; ready in {s['ready_s']:.2f} s; "
+          f"tap answer at 50 taps/s p99 {s['p99_ms']:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -31,17 +32,36 @@ from handlers import admin, applications, calendar, disposition, request_form, r
 from storage.db import Database
 from storage.models import Session
 from workflow.form import MAX_SCAN_BYTES
-from workflow.calendar import default_calendar
+from workflow.calendar import WorkingCalendar, default_calendar, indonesian_holidays
 
 log = logging.getLogger(__name__)
 
 
 def build_calendar(settings: Settings, today: date):  # type: ignore[no-untyped-def]
     """The calendar without the admin-managed days (those come from the database: load_calendar)."""
-    from bot.services.calendar_admin import weekly_from
+    from bot.services.calendar_admin import calendar_years, weekly_from
 
-    years = range(today.year - 1, today.year + 3)
-    return default_calendar(years, weekly=weekly_from(settings), tz=settings.tz)
+    return default_calendar(calendar_years(today), weekly=weekly_from(settings), tz=settings.tz)
+
+
+async def national_holidays(years: range) -> dict[date, str]:
+    """Indonesia's holidays and cuti bersama for ``years``. The ``holidays`` package loads every
+    country's tables (about 10 MB a process keeps): a bot that has not loaded it computes them in a
+    child process, which returns them as JSON and exits."""
+    import sys
+
+    if "holidays" in sys.modules:
+        return indonesian_holidays(years)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from workflow.calendar import indonesian_holidays; "
+            "json.dump({d.isoformat(): n for d, n in indonesian_holidays(range(int(sys.argv[2]), "
+            "int(sys.argv[3]))).items()}, sys.stdout)")
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", code, root, str(years.start), str(years.stop),
+                                                stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"computing the national holidays failed (exit {proc.returncode})")
+    return {date.fromisoformat(d): n for d, n in json.loads(out).items()}
 
 
 def build_application(settings: Settings, *, token: str) -> Application:
@@ -109,14 +129,21 @@ class BotRuntime:
     # The periodic reminder sweep (and hourly housekeeping). Tests that move a fake clock turn it
     # off and sweep at the moments they choose, so nothing arrives at a moment they did not.
     scheduled_jobs: bool = True
+    _national: tuple[range, dict[date, str]] = (range(0), {})  # the national holidays, by the years they cover
 
     async def start(self, *, mode: str = "polling") -> None:
+        from bot.services.calendar_admin import calendar_years, weekly_from
+
         token = self.settings.require_token()
         self.app = build_application(self.settings, token=token)
+        years = calendar_years(self.clock.now().astimezone(self.settings.tz).date())
+        national = asyncio.create_task(national_holidays(years))  # meanwhile, Telegram's getMe
         await self.app.initialize()
         me = self.app.bot.bot
+        self._national = (years, await national)
         self.env = Env(self.settings, CallbackCodec(token), self.clock,
-                       build_calendar(self.settings, self.clock.now().astimezone(self.settings.tz).date()),
+                       WorkingCalendar(tz=self.settings.tz, weekly=weekly_from(self.settings),
+                                       holidays=self._national[1]),
                        bot_username=me.username or "")
         self.app.bot_data["env"] = self.env
         self.env.reload_calendar = self.refresh_calendar
@@ -219,14 +246,18 @@ class BotRuntime:
 
     async def refresh_calendar(self, force: bool = False) -> None:
         """Rebuild the working calendar when an admin changed it (here or on another instance)."""
-        from bot.services.calendar_admin import calendar_version, load_calendar
+        from bot.services.calendar_admin import calendar_version, calendar_years, load_calendar
 
         assert self.env is not None
+        today = self.clock.now().astimezone(self.settings.tz).date()
+        years = calendar_years(today)
+        new_year = years != self._national[0]
+        if new_year:  # the years the calendar covers moved on
+            self._national = (years, await national_holidays(years))
         async with self.db.sessions() as s:
             version = await calendar_version(s)
-            if force or version != self.env.calendar_version:
-                today = self.clock.now().astimezone(self.settings.tz).date()
-                self.env.calendar = await load_calendar(s, self.settings, today)
+            if force or new_year or version != self.env.calendar_version:
+                self.env.calendar = await load_calendar(s, self.settings, today, self._national[1])
                 self.env.calendar_version = version
 
     async def sweep_reminders(self) -> int:

@@ -18,9 +18,8 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
                                disable_created_metrics, generate_latest)
 from sqlalchemy import func, select, text
@@ -30,6 +29,9 @@ from telegram.request import HTTPXRequest
 from storage.db import Database
 from storage.models import Outbox, Request, RequestStep
 from workflow.sop import OPEN_STAGES, Stage
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +133,13 @@ class Health:
         app.router.add_get("/metrics", self.metrics)
 
     async def healthz(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
         return web.Response(text="ok")
 
     def script_head(self) -> str:
         if self._head is None:
-            from alembic.script import ScriptDirectory
-
-            from storage.db import alembic_config
-            self._head = ScriptDirectory.from_config(alembic_config(self.db.url)).get_current_head() or ""
+            from storage.db import head_revision
+            self._head = head_revision()
         return self._head
 
     async def problems(self) -> tuple[list[str], dict[str, Any]]:
@@ -162,6 +163,7 @@ class Health:
         return problems, figures
 
     async def readyz(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
         problems, figures = await self.problems()
         READY.set(0 if problems else 1)
         return web.json_response({"ready": not problems, "problems": problems, **figures},
@@ -182,6 +184,7 @@ class Health:
             BREACHES.set(await s.scalar(open_breaches_query(now)) or 0)
 
     async def metrics(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
         started = time.monotonic()
         try:
             await self.refresh()
@@ -194,6 +197,7 @@ class Health:
 
     async def serve(self, host: str, port: int) -> None:
         """The endpoints on their own port (polling mode: METRICS_PORT)."""
+        from aiohttp import web
         app = web.Application()
         self.routes(app)
         self._runner = web.AppRunner(app, access_log=None)

@@ -19,9 +19,8 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from sqlalchemy import bindparam, delete
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +34,9 @@ from bot.logging_setup import log_context
 from bot.outbox import OutboxSender, OutboxWriter
 from storage.db import Database, upsert
 from storage.models import ProcessedUpdate
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +275,7 @@ class Poller:
 
 
 async def _healthz(_request: web.Request) -> web.Response:
+    from aiohttp import web
     return web.Response(text="ok")
 
 
@@ -286,6 +289,7 @@ class WebhookServer:
         self._runner: web.AppRunner | None = None
 
     async def _post(self, request: web.Request) -> web.Response:
+        from aiohttp import web
         got = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if self.secret and not hmac.compare_digest(got, self.secret):
             return web.Response(status=403)
@@ -304,6 +308,7 @@ class WebhookServer:
         return web.Response(status=200)
 
     async def start(self) -> None:
+        from aiohttp import web
         webapp = web.Application()
         webapp.router.add_post(self.path, self._post)
         if self.health is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -204,6 +205,35 @@ def upgrade(url: str, revision: str = "head") -> None:
 
     with concurrent.futures.ThreadPoolExecutor(1) as ex:
         ex.submit(command.upgrade, alembic_config(url), revision).result()
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([\w]+)?['\"]?", re.M)
+
+
+def head_revision() -> str:
+    """The newest migration, read from the migration files without loading Alembic (which a
+    running bot would otherwise carry in memory only to learn that nothing is to be done)."""
+    revs: dict[str, str | None] = {}
+    for path in Path(migrations_dir(), "versions").glob("*.py"):
+        found = dict(m.groups() for m in _REVISION.finditer(path.read_text(encoding="utf-8")))
+        if found.get("revision"):
+            revs[found["revision"]] = found.get("down_revision")
+    heads = set(revs) - {d for d in revs.values() if d}
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
+
+async def current_revision(db: Database) -> str | None:
+    """The migration the database is at (None: not migrated yet)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        async with db.sessions() as s:
+            return await s.scalar(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError:
+        return None
 
 
 async def upgrade_async(url: str, revision: str = "head") -> None:

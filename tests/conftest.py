@@ -10,6 +10,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+import holidays  # noqa: F401 - loaded here, the bot computes national holidays in this process, not a child's
 import pytest
 
 from storage.db import upgrade

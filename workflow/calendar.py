@@ -57,7 +57,6 @@ from types import MappingProxyType
 from typing import Union
 from zoneinfo import ZoneInfo
 
-import holidays as _holidays_lib
 
 __all__ = [
     "JAKARTA",
@@ -368,7 +367,9 @@ def indonesian_holidays(
     year_list = sorted({int(y) for y in years})
     if not year_list:
         raise ValueError("indonesian_holidays needs at least one year")
-    data = _holidays_lib.country_holidays("ID", years=year_list, categories=categories, language=language)
+    import holidays as holidays_lib  # every country's tables (~10 MB): loaded only where holidays are computed
+
+    data = holidays_lib.country_holidays("ID", years=year_list, categories=categories, language=language)
     return {d: str(name) for d, name in sorted(data.items())}
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 
 from bot import keyboards as kb
 from bot import texts as T
-from bot.report import ReportData, ReportStep, render_report
 from bot.services.chain import REFUSAL_TEXT, Chain, view_of
 from storage.models import Account, Agency, ContactLink, Official, Report, Request, RequestStep, Secret, StoredFile
 from workflow.account import check_initial_password, parse_splp_username
@@ -371,6 +370,8 @@ class Accounts(Chain):
         """The activity report (step 6's output) as of now: while the executor writes it, a preview
         with step 6 running; once sent, steps 1-6 done -- step 7 (the Head forwarding it) comes
         after the report and is not part of it."""
+        from bot.report import ReportData, ReportStep, render_report  # fpdf: loaded when a report is made
+
         rep = await self.s.get(Report, req.id)
         if rep is None:
             rep = Report(request_id=req.id, number="LAP-" + req.number, note=None, created_at=self.now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import delete, select
@@ -9,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards as kb
 from bot import texts as T
-from storage.db import upsert
 from bot.services.base import Ctx
 from bot.settings import Settings
+from storage.db import upsert
 from storage.models import CalendarDay, Counter
-from workflow.calendar import WeeklyHours, WorkingCalendar, default_calendar, parse_intervals
+from workflow.calendar import STANDARD_DAY, WeeklyHours, WorkingCalendar, indonesian_holidays, parse_intervals
 from workflow.calendar_input import days, parse_range, parse_special_hours
 from workflow.form import Invalid
 
@@ -28,12 +29,22 @@ async def calendar_version(s: AsyncSession) -> int:
     return (await s.scalar(select(Counter.value).where(Counter.name == VERSION_KEY))) or 0
 
 
-async def load_calendar(s: AsyncSession, settings: Settings, today: date) -> WorkingCalendar:
+def calendar_years(today: date) -> range:
+    """The years a running bot's calendar covers: last year to two years ahead."""
+    return range(today.year - 1, today.year + 3)
+
+
+async def load_calendar(s: AsyncSession, settings: Settings, today: date,
+                        national: Mapping[date, str] | None = None) -> WorkingCalendar:
+    """The working calendar: the national holidays (``national``, else computed here) and the days
+    an admin manages in the database."""
     rows = (await s.scalars(select(CalendarDay))).all()
     off = {r.day: r.note or "Libur" for r in rows if r.kind == "off"}
     hours = {r.day: parse_intervals(r.hours or "") for r in rows if r.kind == "hours"}
-    return default_calendar(range(today.year - 1, today.year + 3), weekly=weekly_from(settings),
-                            extra_days_off=off, special_hours=hours, tz=settings.tz)
+    return WorkingCalendar(tz=settings.tz, weekly=weekly_from(settings),
+                           holidays=dict(national) if national is not None else indonesian_holidays(
+                               calendar_years(today)),
+                           extra_days_off=off, special_hours=hours, standard_day=STANDARD_DAY)
 
 
 class CalendarAdmin(Ctx):

@@ -491,3 +491,20 @@ def test_property_due_is_monotonic_and_inside_working_day() -> None:
         due = CAL.due_after_working_days(a, 1)
         assert CAL.add_working_days(s.date(), 1) == due.date()
         assert CAL.due_after_working_days(a, 0) == s
+
+
+def test_a_bot_computes_national_holidays_in_a_child_process() -> None:
+    """The running bot does not carry the holidays package (every country's tables): it asks a
+    child process for Indonesia's dates, which match the package's own."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import asyncio, sys; from bot.app import national_holidays; "
+            "h = asyncio.run(national_holidays(range(2026, 2028))); "
+            "print(len(h), h[__import__('datetime').date(2026, 12, 25)], 'holidays' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                         text=True, timeout=60, check=True).stdout.split()
+    expected = indonesian_holidays(range(2026, 2028))
+    assert int(out[0]) == len(expected) and out[-1] == "False"
+    assert " ".join(out[1:-1]) == expected[date(2026, 12, 25)]
