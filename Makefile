@@ -23,5 +23,7 @@ run: $(STAMP)
 sandbox: $(STAMP)
 	$(VENV)/bin/python main.py sandbox
 
+# The order is shuffled every run (pytest-randomly; the header names the seed): repeat an order
+# with `make test PYTEST_ARGS=--randomly-seed=N`.
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
+	$(VENV)/bin/python -m pytest -p no:cacheprovider -rfE $(PYTEST_ARGS)
