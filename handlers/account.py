@@ -13,7 +13,7 @@ from telegram.ext import Application, ContextTypes
 from bot import texts as T
 from bot.callbacks import Callback
 from bot.env import Env
-from bot.services.account import Accounts, _Abort
+from bot.services.account import Accounts, Abort
 from bot.updates import Scope, work_scope
 from handlers.common import answer, in_background, svc, tapped, user_id
 from storage.models import Secret
@@ -45,7 +45,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
             res = await register_wso2(update, context, a, uid, n[0], n[1])
         else:  # "cs": reveal
             res = await reveal(update, context, a, uid, n[0], n[1])
-    except _Abort as e:
+    except Abort as e:
         res = str(e)
     answer(update, res, alert=res in (T.TAP_FORBIDDEN, T.TAP_STALE, T.TAP_CLOSED, T.TAP_NOT_FOUND))
 
@@ -182,7 +182,7 @@ async def register_wso2(update: Update, context: ContextTypes.DEFAULT_TYPE, a: A
                                              password=account.initial_password, mode="wso2",
                                              splp_user_id=account.user_id,
                                              must_change=account.must_change_password)
-                except _Abort as e:
+                except Abort as e:
                     res = str(e)
                 if not account.role_assigned:
                     res += (" Catatan: peran subscriber belum berhasil diberikan; berikan melalui konsol SPLP.")

@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from urllib.parse import urlparse
 
-from workflow.form import Invalid, _clean, _length
+from workflow.form import Invalid, clean_text, within_length
 
 ENVIRONMENTS = ("production", "sandbox")
 _APP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
@@ -26,18 +26,18 @@ OPTIONAL = {AppField.DESCRIPTION, AppField.CALLBACK_URL}
 
 def parse_app_name(text: str | None) -> str:
     """WSO2 application names: at most 100 characters; letters, digits, space, '.', '_' and '-'."""
-    value = _length(_clean(text), 3, 100)
+    value = within_length(clean_text(text), 3, 100)
     if not _APP_NAME.match(value):
         raise Invalid("app_name_format")
     return value
 
 
 def parse_description(text: str | None) -> str:
-    return _length(_clean(text), 3, 512)
+    return within_length(clean_text(text), 3, 512)
 
 
 def parse_callback_url(text: str | None) -> str:
-    value = _clean(text)
+    value = clean_text(text)
     if len(value) > 255:
         raise Invalid("too_long", max=255)
     u = urlparse(value)

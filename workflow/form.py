@@ -53,7 +53,7 @@ class Invalid(ValueError):
         self.params = params
 
 
-def _clean(text: str | None) -> str:
+def clean_text(text: str | None) -> str:
     if text is None:
         raise Invalid("empty")
     text = unicodedata.normalize("NFC", text)
@@ -61,7 +61,7 @@ def _clean(text: str | None) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-def _length(text: str, lo: int, hi: int) -> str:
+def within_length(text: str, lo: int, hi: int) -> str:
     if not text:
         raise Invalid("empty")
     if len(text) < lo:
@@ -75,7 +75,7 @@ _LETTER_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./\-_()&:]*$")
 
 
 def parse_letter_number(text: str | None) -> str:
-    value = _length(_clean(text), 3, 100)
+    value = within_length(clean_text(text), 3, 100)
     if "\n" in value or not _LETTER_NO.match(value) or not re.search(r"\d", value):
         raise Invalid("letter_number_format")
     return value
@@ -92,7 +92,7 @@ _MONTHS = {
 
 def parse_letter_date(text: str | None, today: date) -> date:
     """Accepts 31-12-2026, 31/12/2026, 31.12.2026, 2026-12-31 and "31 Desember 2026"."""
-    value = _clean(text).lower()
+    value = clean_text(text).lower()
     if not value:
         raise Invalid("empty")
     d: date | None = None
@@ -117,7 +117,7 @@ def parse_letter_date(text: str | None, today: date) -> date:
 
 
 def parse_subject(text: str | None) -> str:
-    value = _length(_clean(text), 5, 200)
+    value = within_length(clean_text(text), 5, 200)
     if "\n" in value:
         raise Invalid("single_line")
     return value
@@ -127,14 +127,14 @@ _NAME = re.compile(r"^[^\W\d_]+(?:[ .,'\-]+[^\W\d_]+)*\.?$", re.UNICODE)
 
 
 def parse_person_name(text: str | None) -> str:
-    value = _length(_clean(text), 3, 100)
+    value = within_length(clean_text(text), 3, 100)
     if not _NAME.match(value):
         raise Invalid("name_format")
     return value
 
 
 def parse_email(text: str | None) -> str:
-    value = _clean(text)
+    value = clean_text(text)
     if not value:
         raise Invalid("empty")
     if len(value) > 254 or " " in value:
@@ -151,7 +151,7 @@ _MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberTy
 
 def parse_mobile(text: str | None) -> str:
     """An Indonesian mobile number, returned in E.164 (+62812...)."""
-    value = _clean(text)
+    value = clean_text(text)
     if not value:
         raise Invalid("empty")
     raw = re.sub(r"[\s\-().]", "", value)
@@ -181,14 +181,14 @@ def parse_contact_number(phone: str | None) -> str:
 
 
 def parse_app_name(text: str | None) -> str:
-    value = _length(_clean(text), 3, 100)
+    value = within_length(clean_text(text), 3, 100)
     if "\n" in value:
         raise Invalid("single_line")
     return value
 
 
 def parse_business_process(text: str | None) -> str:
-    value = _length(_clean(text), MIN_BUSINESS_PROCESS_CHARS, 3000)
+    value = within_length(clean_text(text), MIN_BUSINESS_PROCESS_CHARS, 3000)
     if len(re.findall(r"\w+", value)) < MIN_BUSINESS_PROCESS_WORDS:
         raise Invalid("too_few_words", min=MIN_BUSINESS_PROCESS_WORDS)
     return value

@@ -127,7 +127,7 @@ class Accounts(Chain):
         await self.s.flush()
         t = await self.apply(req, Command(Action.REGISTER, req.version), actor)
         if isinstance(t, Refusal):
-            raise _Abort(REFUSAL_TEXT[t])
+            raise Abort(REFUSAL_TEXT[t])
         await self.clear_awaiting(user_id)
         link = await self.contact_link(req)
         if password is not None:
@@ -483,8 +483,8 @@ class Accounts(Chain):
             self.out.send(uid, summary)
 
 
-class _Abort(Exception):
-    pass
+class Abort(Exception):
+    """A step-5 action cannot go on; the message says why (shown to the executor)."""
 
 
 __all__ = ["Accounts", "STAGES", "stage_step"]
