@@ -17,52 +17,25 @@ from __future__ import annotations
 import asyncio
 import json
 import mimetypes
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from aiohttp import web
 
+from sandbox.page import STATIC_DIR, render_page
 from sandbox.render import render_chat, render_reply_keyboard
 
 if TYPE_CHECKING:
     from sandbox.run import Persona, Sandbox
 
 
-STATIC_DIR = Path(__file__).with_name("web")
 _STATIC = {"sandbox.css": "text/css", "sandbox.js": "text/javascript"}
 MAX_UPLOAD = 50 * 1024 * 1024
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 # Files opened inline in the browser; anything else is downloaded (never rendered as a page).
 _INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/gif", "image/webp", "text/plain"})
-
-# The guided tour: one line per step, who acts next (persona key, what to do).
-TOUR_A: tuple[tuple[str, str, str], ...] = (
-    ("1", "requester", "kirim <b>/ajukan</b> dan jawab pertanyaannya (Perangkat Daerah: <i>dinkes</i>; "
-                       "narahubung <i>Siti Aminah</i>, <i>siti.aminah@kotabogor.go.id</i>, "
-                       "<i>0812-3456-7890</i>), unggah pindaian surat (PDF) dengan 📎, lalu <b>Kirim</b>."),
-    ("2", "head", "pilih instruksi disposisi, lalu <b>Kirim tanpa catatan</b>."),
-    ("3", "division", "pilih instruksi, lalu kirim kepada Ketua Tim Aplikasi."),
-    ("3", "team", "pilih pelaksana dan instruksi, lalu kirim."),
-    ("4", "executor", "periksa kelengkapan: <b>Lengkap</b>."),
-    ("5", "executor", "<b>Daftarkan otomatis</b>: akun dibuat di SPLP sandbox."),
-    ("5", "requester", "klik tautan pribadi untuk narahubung dan pilih <b>Siti Aminah</b>."),
-    ("6", "contact", "<b>Bagikan nomor ponsel saya</b>, lalu <b>Tampilkan</b> kredensial (catat kata sandi awal)."),
-    ("6", "executor", "periksa pratinjau laporan kegiatan, kirim ke Kepala."),
-    ("7", "head", "<b>Teruskan kepada pemohon</b>: permohonan <b>Selesai</b>, laporan (PDF) diterima."),
-)
-TOUR_B: tuple[tuple[str, str, str], ...] = (
-    ("B1", "contact", "kirim <b>/aplikasi</b>, pilih akun, isi data aplikasi."),
-    ("B2", "contact", "<b>Mulai</b>, ketik kata sandi akun SPLP, pilih API, <b>Proses</b>."),
-    ("B3", "contact", "<b>Tampilkan</b>: Consumer Key/Secret, API key dan contoh pemakaian."),
-)
-TOUR_CLOCK = ("Jam: <b>+1 hari kerja</b> melewati batas waktu langkah yang sedang berjalan: pemegangnya "
-              "menerima pengingat, atasannya eskalasi; <b>Ke awal hari kerja berikutnya</b> memicu rekap pagi "
-              "untuk Kepala dan Kepala Bidang.")
-
-
 
 def _host_key(host: str | None) -> str:
     """The Host header as compared with the page's own address (case-insensitive)."""
@@ -223,59 +196,10 @@ class SandboxWeb:
                             headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store"})
 
     def render_page(self) -> str:
-        from sandbox.run import BOT_NAME, BOT_USERNAME, PERSONAS
+        from sandbox.run import PERSONAS
 
-        template = (STATIC_DIR / "page.html").read_text("utf-8")
-        clock = self.sb.clock_state()
-        panes = "".join(self._pane_html(p) for p in PERSONAS)
-        names = {p.key: p.name for p in PERSONAS}
-
-        def tour(steps: tuple[tuple[str, str, str], ...]) -> str:
-            return "".join(f'<li><span class="step">{escape(n)}</span> <b class="tour-who">{escape(names[k])}</b>: {what}</li>'
-                           for n, k, what in steps)
-
-        config = {"epoch": self.sb.epoch, "bot": BOT_USERNAME,
-                  "personas": [{"key": p.key, "name": p.name, "title": p.title} for p in PERSONAS]}
-        # JSON in a <script type="application/json"> block: "<" escaped so that it cannot end it.
-        config_json = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
-        return (template
-                .replace("{{config}}", config_json)
-                .replace("{{bot_name}}", escape(BOT_NAME))
-                .replace("{{clock_text}}", escape(clock["text"]))
-                .replace("{{clock_class}}", "on" if clock["working"] else "off")
-                .replace("{{clock_label}}", "jam kerja" if clock["working"] else "di luar jam kerja")
-                .replace("{{tour_a}}", tour(TOUR_A))
-                .replace("{{tour_b}}", tour(TOUR_B))
-                .replace("{{tour_clock}}", TOUR_CLOCK)
-                .replace("{{panes}}", panes))
-
-    def _pane_html(self, p: Persona) -> str:
-        from sandbox.run import BOT_NAME
-
-        st = self.chat_state(p)
-        initials = "".join(w[0] for w in p.name.split()[:2]).upper()
-        menu = "".join(
-            f'<button type="button" class="menu-item" data-cmd="/{escape(c["command"])}">'
-            f'<b>/{escape(c["command"])}</b> {escape(c["description"])}</button>' for c in st["commands"])
-        return f"""
-<section class="pane" id="pane-{p.key}" data-persona="{p.key}" data-last="{st['last']}">
-  <div class="persona"><span class="avatar av-{p.key}">{escape(initials)}</span>
-    <span class="who"><span class="name">{escape(p.name)}</span><span class="title">{escape(p.title)}</span></span></div>
-  <div class="chat-head"><span class="bot-name">{escape(BOT_NAME)}</span><span class="status">bot</span></div>
-  <div class="chat">{st['html']}</div>
-  <div class="start-wrap"{'' if not st['started'] else ' hidden'}><button type="button" class="start">MULAI</button></div>
-  <div class="menu" hidden>{menu}</div>
-  <div class="rkb">{st['keyboard']}</div>
-  <form class="composer" autocomplete="off">
-    <button type="button" class="menu-btn" title="Menu perintah" aria-label="Menu perintah">☰</button>
-    <label class="attach" title="Lampirkan berkas" aria-label="Lampirkan berkas">📎<input type="file" name="file"></label>
-    <button type="button" class="contact-btn" title="Bagikan kontak saya" aria-label="Bagikan kontak saya">👤</button>
-    <input type="text" name="text" class="txt" placeholder="{escape(st['placeholder'] or 'Tulis pesan…')}" maxlength="4096">
-    <button type="submit" class="send" title="Kirim" aria-label="Kirim">➤</button>
-  </form>
-  <div class="toast" hidden></div>
-  <div class="alert" hidden><div class="alert-box"><div class="alert-text"></div><button type="button" class="alert-ok">OK</button></div></div>
-</section>"""
+        return render_page(clock=self.sb.clock_state(), epoch=self.sb.epoch,
+                           states=[(p, self.chat_state(p)) for p in PERSONAS])
 
     async def _static(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
