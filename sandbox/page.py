@@ -9,6 +9,8 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sandbox.icons import icon
+
 if TYPE_CHECKING:
     from sandbox.run import Persona
 
@@ -18,14 +20,17 @@ STATIC_DIR = Path(__file__).with_name("web")
 TOUR_A: tuple[tuple[str, str, str], ...] = (
     ("1", "requester", "kirim <b>/ajukan</b> dan jawab pertanyaannya (Perangkat Daerah: <i>dinkes</i>; "
                        "narahubung <i>Siti Aminah</i>, <i>siti.aminah@kotabogor.go.id</i>, "
-                       "<i>0812-3456-7890</i>), unggah pindaian surat (PDF) dengan 📎, lalu <b>Kirim</b>."),
+                       "<i>0812-3456-7890</i>), unggah pindaian surat (PDF) dengan tombol lampiran "
+                       f"{icon('attach', size=15, label='Lampirkan berkas')}, lalu <b>Kirim</b>."),
     ("2", "head", "pilih instruksi disposisi, lalu <b>Kirim tanpa catatan</b>."),
     ("3", "division", "pilih instruksi, lalu kirim kepada Ketua Tim Aplikasi."),
     ("3", "team", "pilih pelaksana dan instruksi, lalu kirim."),
     ("4", "executor", "periksa kelengkapan: <b>Lengkap</b>."),
     ("5", "executor", "<b>Daftarkan otomatis</b>: akun dibuat di SPLP sandbox."),
     ("5", "requester", "klik tautan pribadi untuk narahubung dan pilih <b>Siti Aminah</b>."),
-    ("6", "contact", "<b>Bagikan nomor ponsel saya</b>, lalu <b>Tampilkan</b> kredensial (catat kata sandi awal)."),
+    ("6", "contact", "<b>Bagikan nomor ponsel saya</b>, lalu <b>Tampilkan</b> kredensial. Salin kata sandi awal "
+                     "sekarang: prosedur B memerlukannya, dan pesannya dihapus setelah 10 menit (waktu sandbox), "
+                     "juga saat jam dimajukan."),
     ("6", "executor", "periksa pratinjau laporan kegiatan, kirim ke Kepala."),
     ("7", "head", "<b>Teruskan kepada pemohon</b>: permohonan <b>Selesai</b>, laporan (PDF) diterima."),
 )
@@ -81,16 +86,34 @@ def pane_html(p: Persona, st: dict[str, Any]) -> str:
     <span class="who"><span class="name">{escape(p.name)}</span><span class="title">{escape(p.title)}</span></span></div>
   <div class="chat-head"><span class="bot-name">{escape(BOT_NAME)}</span><span class="status">bot</span></div>
   <div class="chat">{st['html']}</div>
+  <div class="outbox"></div>
   <div class="start-wrap"{'' if not st['started'] else ' hidden'}><button type="button" class="start">MULAI</button></div>
   <div class="menu" hidden>{menu}</div>
   <div class="rkb">{st['keyboard']}</div>
+  <div class="notice" role="status" hidden></div>
   <form class="composer" autocomplete="off">
-    <button type="button" class="menu-btn" title="Menu perintah" aria-label="Menu perintah">☰</button>
-    <label class="attach" title="Lampirkan berkas" aria-label="Lampirkan berkas">📎<input type="file" name="file"></label>
-    <button type="button" class="contact-btn" title="Bagikan kontak saya" aria-label="Bagikan kontak saya">👤</button>
-    <input type="text" name="text" class="txt" placeholder="{escape(st['placeholder'] or 'Tulis pesan…')}" maxlength="4096">
-    <button type="submit" class="send" title="Kirim" aria-label="Kirim">➤</button>
+    <div class="as">Sebagai <b class="as-name">{escape(p.name)}</b></div>
+    <button type="button" class="menu-btn" title="Menu perintah" aria-label="Menu perintah">{icon('menu')}</button>
+    <button type="button" class="attach" title="Lampirkan berkas" aria-label="Lampirkan berkas">{icon('attach')}</button>
+    <input type="file" name="file" hidden>
+    <button type="button" class="contact-btn" title="Bagikan kontak saya" aria-label="Bagikan kontak saya">{icon('contact')}</button>
+    <input type="text" name="text" class="txt" aria-label="Pesan sebagai {escape(p.name)}" placeholder="{escape(st['placeholder'] or 'Tulis pesan…')}" maxlength="4096">
+    <button type="submit" class="send" title="Kirim" aria-label="Kirim">{icon('send')}</button>
   </form>
   <div class="toast" hidden></div>
   <div class="alert" hidden><div class="alert-box"><div class="alert-text"></div><button type="button" class="alert-ok">OK</button></div></div>
 </section>"""
+
+
+_ERROR_TITLES = {404: "Tidak ditemukan", 503: "Sandbox belum siap"}
+
+
+def error_page(status: int, message: str) -> str:
+    """A short Indonesian page for an address a person opened (a /file/… link) that cannot be served."""
+    title = _ERROR_TITLES.get(status, "Permintaan tidak dapat dilayani")
+    return (f'<!doctype html><html lang="id"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)} — Sandbox SPLP</title>"
+            f'<link rel="stylesheet" href="/static/sandbox.css"></head>'
+            f'<body class="error-page"><main><h1>{escape(title)}</h1><p>{escape(message)}</p>'
+            f'<p><a href="/">Kembali ke sandbox</a></p><p class="code">Kode {status}</p></main></body></html>')
