@@ -57,6 +57,8 @@ from urllib.parse import parse_qs, quote
 import jsonschema
 from aiohttp import web
 
+from sandbox.wso2_portal import is_portal_path, portal_page
+
 __all__ = [
     "API_DUKCAPIL_ID",
     "API_KESEHATAN_ID",
@@ -1179,6 +1181,10 @@ class WSO2Sandbox:
             gw = self._find_gateway_api(path)
             if gw is not None:
                 return self._gateway(request, *gw)
+            if method == "GET" and is_portal_path(path):  # a person opened the portal's address
+                accounts = sum(1 for u in self.users.values() if u.user_name != self._local_name(self.admin_username))
+                return _Reply(200, portal_page(tenant=self.tenant, accounts=accounts,
+                                               apis=(a["name"] for a in self.apis.values())), content_type="text/html")
             if path_known:
                 return _dp_error(405, "Method Not Allowed", f"{method} is not allowed on {path}")
             return _dp_error(404, "Not Found", f"No matching resource found for {method} {path}")
