@@ -10,6 +10,8 @@ One aiohttp server (127.0.0.1, ephemeral port) plays every WSO2 host at once:
   key managers, applications, keys, API keys, subscriptions) with optional approval workflows;
 * a gateway ``/t/{tenant}/{context}/{version}/...`` for every seeded API, checking access
   tokens (``Authorization`` or the API's ``authorizationHeader``) and ``apikey`` JWTs.
+* for a person who opens its address (``/``, ``/devportal/...``: the bot's messages name it as
+  the SPLP portal), an Indonesian page saying that this is the sandbox (``sandbox/wso2_portal.py``).
 
 Contract checking: every request body and every response body of an operation listed in
 ``sandbox/wso2_schemas/`` (JSON Schemas derived from the official WSO2 spec files, see the
