@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
@@ -99,6 +100,16 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def splp_portal_url(self) -> str:
+        """The SPLP portal the bot's messages point to (``SPLP_BASE_URL``; in the sandbox its own)."""
+        return self.splp_base_url.rstrip("/")
+
+    @property
+    def splp_portal_host(self) -> str:
+        """The portal's address without the scheme, as officials type it (``splp.layanan.go.id``)."""
+        return urlsplit(self.splp_portal_url).netloc or self.splp_portal_url
 
     @property
     def shares(self) -> tuple[float, ...]:

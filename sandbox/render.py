@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.texts import DAYS, fmt_date
+from sandbox.icons import icon
 from sandbox.telegram import Msg
 
 __all__ = ["render_chat", "render_message", "render_reply_keyboard", "render_text", "safe_href"]
@@ -213,7 +214,7 @@ def render_message(m: Msg, tz: ZoneInfo) -> str:
         d = m.document
         name = d.file_name or "Berkas"
         parts.append(f'<a class="doc" href="/file/{_attr(d.file_id)}" target="_blank" rel="noopener">'
-                     f'<span class="doc-icon">📄</span><span class="doc-name">{escape(name, quote=False)}</span>'
+                     f'<span class="doc-icon">{icon("document")}</span><span class="doc-name">{escape(name, quote=False)}</span>'
                      f'<span class="doc-size">{_size(d.size)}</span></a>')
     if m.contact:
         c = m.contact

@@ -1083,6 +1083,9 @@ class TelegramEmulator:
         self._messages: dict[tuple[int, int], Msg] = {}
         self._next_message_id = 1
         self._reply_keyboard: dict[int, dict | None] = {}
+        #: (user id, random_id) -> message id of the user's recent text messages: a client's
+        #: retry of a send whose answer it lost is not delivered twice (see :meth:`send_text`).
+        self._random_ids: dict[tuple[int, int], int] = {}
 
         self._updates: deque[dict] = deque()
         self._next_update_id = (
@@ -1290,13 +1293,30 @@ class TelegramEmulator:
         msg = self._new_message(user_id, False, **fields)
         return self._push_update("message", self._message_dict(msg))
 
-    def send_text(self, user_id: int, text: str, *, first_name: str | None = None) -> dict:
-        """The user sends a text message to the bot. Returns the queued Update dict."""
+    #: How many recent ``random_id`` values are remembered (Telegram keeps them for a while).
+    RANDOM_IDS_KEPT = 1000
+
+    def send_text(self, user_id: int, text: str, *, first_name: str | None = None,
+                  random_id: int | None = None) -> dict:
+        """The user sends a text message to the bot. Returns the queued Update dict.
+
+        ``random_id``: the client's own id of this message, as Telegram clients send with
+        ``messages.sendMessage``; check :meth:`sent_with_random_id` first, a repeated id is
+        the same message and must not be sent again."""
         entities = None
         match = _COMMAND_RE.match(text)
         if match:
             entities = [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group(0))}]
-        return self._user_message(user_id, first_name, text=text, entities=entities)
+        update = self._user_message(user_id, first_name, text=text, entities=entities)
+        if random_id is not None:
+            self._random_ids[(user_id, random_id)] = update["message"]["message_id"]
+            while len(self._random_ids) > self.RANDOM_IDS_KEPT:
+                del self._random_ids[next(iter(self._random_ids))]
+        return update
+
+    def sent_with_random_id(self, user_id: int, random_id: int) -> int | None:
+        """The id of the message ``user_id`` sent with ``random_id``, if it was sent."""
+        return self._random_ids.get((user_id, random_id))
 
     def press_reply_button(
         self, user_id: int, text: str, *, phone_number: str | None = None,
@@ -1654,6 +1674,7 @@ class TelegramEmulator:
             ],
             "messages": [self._msg_state(m) for chat in self._chats.values() for m in chat],
             "reply_keyboards": [[c, k] for c, k in self._reply_keyboard.items() if k is not None],
+            "random_ids": [[u, r, m] for (u, r), m in self._random_ids.items()],
             "updates": list(self._updates),
             "allowed_updates": sorted(self._allowed_updates),
             "commands": [[scope, language, cmds] for (scope, language), cmds in self.commands.items()],
@@ -1717,6 +1738,7 @@ class TelegramEmulator:
                 msg.reply_to = messages.get((msg.chat_id, reply_to)) if reply_to is not None else None
                 chats.setdefault(msg.chat_id, []).append(msg)
                 messages[(msg.chat_id, msg.message_id)] = msg
+            random_ids = {(int(u), int(r)): int(m) for u, r, m in state.get("random_ids", [])}
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"cannot restore the Telegram emulator from {path}: {type(exc).__name__}: {exc}") from None
         self.users = users
@@ -1728,6 +1750,7 @@ class TelegramEmulator:
         self._files_by_path = {rec.file_path: rec for rec in files.values() if rec.file_path}
         self._file_seq = itertools.count(len(files) + 1)
         self._reply_keyboard = {int(c): k for c, k in state["reply_keyboards"]}
+        self._random_ids = random_ids
         self._updates = deque(state["updates"])
         self._next_message_id = int(state["next_message_id"]) + self.RESTORE_ID_GAP
         self._next_update_id = int(state["next_update_id"]) + self.RESTORE_ID_GAP

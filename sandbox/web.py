@@ -1,9 +1,10 @@
 """The sandbox's web page: every persona's Telegram chat side by side, a clock bar, a reset
 button and a short guided tour.
 
-Plain server-rendered HTML (``sandbox/render.py`` renders the chats) and one small script
-(``sandbox/web/sandbox.js``). Changes are streamed with server-sent events (``/events``); the
-page then fetches the changed pane. Everything a persona does goes through the emulator's
+Plain server-rendered HTML (``sandbox/page.py``; ``sandbox/render.py`` renders the chats) and
+small scripts (``sandbox/web/``). Changes are streamed with server-sent events (``/events``),
+one stream for all of a browser's tabs (a SharedWorker relays it), or polled from
+``/api/events`` where there is no SharedWorker; the page then fetches the changed pane. Everything a persona does goes through the emulator's
 user-side interface (``send_text``, ``tap``, ``press_reply_button``, ``send_document`` ...), so
 the bot sees exactly what real Telegram would send it.
 
@@ -17,56 +18,39 @@ from __future__ import annotations
 import asyncio
 import json
 import mimetypes
-from html import escape
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from aiohttp import web
 
+from sandbox.page import STATIC_DIR, error_page, render_page
 from sandbox.render import render_chat, render_reply_keyboard
 
 if TYPE_CHECKING:
     from sandbox.run import Persona, Sandbox
 
 
-STATIC_DIR = Path(__file__).with_name("web")
-_STATIC = {"sandbox.css": "text/css", "sandbox.js": "text/javascript"}
+_STATIC = {"sandbox.css": "text/css", "sandbox.js": "text/javascript", "live.js": "text/javascript",
+           "outbox.js": "text/javascript", "events-worker.js": "text/javascript"}
+EVENT_LOG = 1000  # events kept for pages that poll (/api/events); one further behind resynchronises
+RANDOM_ID_MAX = 2**63 - 1  # a client's message id (int64, as Telegram's random_id)
 MAX_UPLOAD = 50 * 1024 * 1024
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 # Files opened inline in the browser; anything else is downloaded (never rendered as a page).
 _INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/gif", "image/webp", "text/plain"})
 
-# The guided tour: one line per step, who acts next (persona key, what to do).
-TOUR_A: tuple[tuple[str, str, str], ...] = (
-    ("1", "requester", "kirim <b>/ajukan</b> dan jawab pertanyaannya (Perangkat Daerah: <i>dinkes</i>; "
-                       "narahubung <i>Siti Aminah</i>, <i>siti.aminah@kotabogor.go.id</i>, "
-                       "<i>0812-3456-7890</i>), unggah pindaian surat (PDF) dengan 📎, lalu <b>Kirim</b>."),
-    ("2", "head", "pilih instruksi disposisi, lalu <b>Kirim tanpa catatan</b>."),
-    ("3", "division", "pilih instruksi, lalu kirim kepada Ketua Tim Aplikasi."),
-    ("3", "team", "pilih pelaksana dan instruksi, lalu kirim."),
-    ("4", "executor", "periksa kelengkapan: <b>Lengkap</b>."),
-    ("5", "executor", "<b>Daftarkan otomatis</b>: akun dibuat di SPLP sandbox."),
-    ("5", "requester", "klik tautan pribadi untuk narahubung dan pilih <b>Siti Aminah</b>."),
-    ("6", "contact", "<b>Bagikan nomor ponsel saya</b>, lalu <b>Tampilkan</b> kredensial (catat kata sandi awal)."),
-    ("6", "executor", "periksa pratinjau laporan kegiatan, kirim ke Kepala."),
-    ("7", "head", "<b>Teruskan kepada pemohon</b>: permohonan <b>Selesai</b>, laporan (PDF) diterima."),
-)
-TOUR_B: tuple[tuple[str, str, str], ...] = (
-    ("B1", "contact", "kirim <b>/aplikasi</b>, pilih akun, isi data aplikasi."),
-    ("B2", "contact", "<b>Mulai</b>, ketik kata sandi akun SPLP, pilih API, <b>Proses</b>."),
-    ("B3", "contact", "<b>Tampilkan</b>: Consumer Key/Secret, API key dan contoh pemakaian."),
-)
-TOUR_CLOCK = ("Jam: <b>+1 hari kerja</b> melewati batas waktu langkah yang sedang berjalan: pemegangnya "
-              "menerima pengingat, atasannya eskalasi; <b>Ke awal hari kerja berikutnya</b> memicu rekap pagi "
-              "untuk Kepala dan Kepala Bidang.")
-
-
-
 def _host_key(host: str | None) -> str:
     """The Host header as compared with the page's own address (case-insensitive)."""
     return (host or "").strip().lower()
+
+
+def _is_api(path: str) -> bool:
+    """Paths the page's script calls (answered in JSON); the rest are pages a person opens."""
+    return path.startswith("/api/") or path == "/events"
+
 
 class _Rejected(Exception):
     def __init__(self, status: int, message: str) -> None:
@@ -84,6 +68,8 @@ class SandboxWeb:
         self._runner: web.AppRunner | None = None
         self._clients: set[asyncio.Queue[dict | None]] = set()
         self._allowed_hosts: set[str] = set()
+        self._seq = 0  # numbers every broadcast event (for pages that poll)
+        self._log: deque[tuple[int, dict]] = deque(maxlen=EVENT_LOG)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, host: str, port: int) -> None:
@@ -94,6 +80,7 @@ class SandboxWeb:
         r.add_get("/", self._page)
         r.add_get("/static/{name}", self._static)
         r.add_get("/events", self._events)
+        r.add_get("/api/events", self._poll)
         r.add_get("/api/chat/{persona}", self._chat)
         r.add_get("/api/clock", self._clock)
         r.add_post("/api/send", self._send)
@@ -138,8 +125,15 @@ class SandboxWeb:
             q.put_nowait({"type": "resync"} if event is not None else None)
 
     def broadcast(self, event: dict) -> None:
+        self._seq += 1
+        self._log.append((self._seq, event))
         for q in list(self._clients):
             self._offer(q, event)
+
+    @property
+    def live_streams(self) -> int:
+        """Open event streams (one per browser when its tabs share it)."""
+        return len(self._clients)
 
     def on_emulator_event(self, event: dict) -> None:
         from sandbox.run import PERSONA_BY_ID
@@ -163,16 +157,29 @@ class SandboxWeb:
     @web.middleware
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if _host_key(request.host) not in self._allowed_hosts:
-            return web.Response(status=421, text="This sandbox answers only on its own address.")
+            return web.Response(status=421, text=f"Sandbox ini hanya melayani alamatnya sendiri: {self.url}/")
         if request.method == "POST" and request.headers.get("X-Sandbox") != "1":
-            return web.Response(status=403, text="Missing X-Sandbox header.")
+            return web.json_response({"ok": False, "error": "Permintaan tanpa header X-Sandbox."}, status=403)
         try:
             resp = await handler(request)
         except _Rejected as e:
-            resp = web.json_response({"ok": False, "error": e.message}, status=e.status)
+            resp = self._error(request, e.status, e.message)
+        except web.HTTPException as e:  # no such route or method: said in Indonesian, as the page is
+            if e.status < 400:
+                raise
+            resp = self._error(request, e.status, "Alamat ini tidak ada di sandbox." if e.status == 404
+                               else "Permintaan ini tidak dapat dilayani.")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
         return resp
+
+    @staticmethod
+    def _error(request: web.Request, status: int, message: str) -> web.Response:
+        """JSON for the page's script, a short Indonesian page for a person (a /file/… link)."""
+        if _is_api(request.path):
+            return web.json_response({"ok": False, "error": message}, status=status)
+        return web.Response(status=status, text=error_page(status, message), content_type="text/html",
+                            headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store"})
 
     def _ready(self) -> None:
         if not self.sb.ready or self.sb.emu is None:
@@ -223,59 +230,10 @@ class SandboxWeb:
                             headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store"})
 
     def render_page(self) -> str:
-        from sandbox.run import BOT_NAME, BOT_USERNAME, PERSONAS
+        from sandbox.run import PERSONAS
 
-        template = (STATIC_DIR / "page.html").read_text("utf-8")
-        clock = self.sb.clock_state()
-        panes = "".join(self._pane_html(p) for p in PERSONAS)
-        names = {p.key: p.name for p in PERSONAS}
-
-        def tour(steps: tuple[tuple[str, str, str], ...]) -> str:
-            return "".join(f'<li><span class="step">{escape(n)}</span> <b class="tour-who">{escape(names[k])}</b>: {what}</li>'
-                           for n, k, what in steps)
-
-        config = {"epoch": self.sb.epoch, "bot": BOT_USERNAME,
-                  "personas": [{"key": p.key, "name": p.name, "title": p.title} for p in PERSONAS]}
-        # JSON in a <script type="application/json"> block: "<" escaped so that it cannot end it.
-        config_json = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
-        return (template
-                .replace("{{config}}", config_json)
-                .replace("{{bot_name}}", escape(BOT_NAME))
-                .replace("{{clock_text}}", escape(clock["text"]))
-                .replace("{{clock_class}}", "on" if clock["working"] else "off")
-                .replace("{{clock_label}}", "jam kerja" if clock["working"] else "di luar jam kerja")
-                .replace("{{tour_a}}", tour(TOUR_A))
-                .replace("{{tour_b}}", tour(TOUR_B))
-                .replace("{{tour_clock}}", TOUR_CLOCK)
-                .replace("{{panes}}", panes))
-
-    def _pane_html(self, p: Persona) -> str:
-        from sandbox.run import BOT_NAME
-
-        st = self.chat_state(p)
-        initials = "".join(w[0] for w in p.name.split()[:2]).upper()
-        menu = "".join(
-            f'<button type="button" class="menu-item" data-cmd="/{escape(c["command"])}">'
-            f'<b>/{escape(c["command"])}</b> {escape(c["description"])}</button>' for c in st["commands"])
-        return f"""
-<section class="pane" id="pane-{p.key}" data-persona="{p.key}" data-last="{st['last']}">
-  <div class="persona"><span class="avatar av-{p.key}">{escape(initials)}</span>
-    <span class="who"><span class="name">{escape(p.name)}</span><span class="title">{escape(p.title)}</span></span></div>
-  <div class="chat-head"><span class="bot-name">{escape(BOT_NAME)}</span><span class="status">bot</span></div>
-  <div class="chat">{st['html']}</div>
-  <div class="start-wrap"{'' if not st['started'] else ' hidden'}><button type="button" class="start">MULAI</button></div>
-  <div class="menu" hidden>{menu}</div>
-  <div class="rkb">{st['keyboard']}</div>
-  <form class="composer" autocomplete="off">
-    <button type="button" class="menu-btn" title="Menu perintah" aria-label="Menu perintah">☰</button>
-    <label class="attach" title="Lampirkan berkas" aria-label="Lampirkan berkas">📎<input type="file" name="file"></label>
-    <button type="button" class="contact-btn" title="Bagikan kontak saya" aria-label="Bagikan kontak saya">👤</button>
-    <input type="text" name="text" class="txt" placeholder="{escape(st['placeholder'] or 'Tulis pesan…')}" maxlength="4096">
-    <button type="submit" class="send" title="Kirim" aria-label="Kirim">➤</button>
-  </form>
-  <div class="toast" hidden></div>
-  <div class="alert" hidden><div class="alert-box"><div class="alert-text"></div><button type="button" class="alert-ok">OK</button></div></div>
-</section>"""
+        return render_page(clock=self.sb.clock_state(), epoch=self.sb.epoch,
+                           states=[(p, self.chat_state(p)) for p in PERSONAS])
 
     async def _static(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -308,6 +266,23 @@ class SandboxWeb:
             self._clients.discard(q)
         return resp
 
+    async def _poll(self, request: web.Request) -> web.Response:
+        """The events after ``after`` (a number this gave before), for a page without a shared
+        event stream; ``resync`` when they are no longer kept. Without ``after``: none, and the
+        number to start from."""
+        self._ready()
+        after = request.query.get("after", "")
+        events: list[dict] = []
+        if after.isdigit():
+            n = int(after)
+            oldest = self._log[0][0] if self._log else self._seq + 1
+            if n > self._seq or n < oldest - 1:
+                events = [{"type": "resync"}]
+            else:
+                events = [e for seq, e in self._log if seq > n]
+        return web.json_response({"epoch": self.sb.epoch, "last": self._seq, "events": events},
+                                 headers={"Cache-Control": "no-store"})
+
     async def _chat(self, request: web.Request) -> web.Response:
         self._ready()
         return web.json_response(self.chat_state(self._persona(request.match_info["persona"])))
@@ -326,8 +301,16 @@ class SandboxWeb:
             raise _Rejected(400, "Pesan kosong.")
         if len(text) > 4096:
             raise _Rejected(400, "Pesan terlalu panjang (maksimal 4096 karakter).")
-        assert self.sb.emu is not None
-        self.sb.emu.send_text(p.user_id, text)
+        # The page's own id of the message: a send it retries after losing the answer is the
+        # same message (the emulator keeps the ids with the chats, across restarts).
+        random_id = body.get("random_id")
+        if random_id is not None and (type(random_id) is not int or not 0 < random_id <= RANDOM_ID_MAX):
+            raise _Rejected(400, "Permintaan tidak valid.")
+        emu = self.sb.emu
+        assert emu is not None
+        if random_id is not None and emu.sent_with_random_id(p.user_id, random_id) is not None:
+            return web.json_response({"ok": True, "duplicate": True})
+        emu.send_text(p.user_id, text, random_id=random_id)
         return web.json_response({"ok": True})
 
     async def _tap(self, request: web.Request) -> web.Response:
@@ -417,7 +400,8 @@ class SandboxWeb:
         assert self.sb.emu is not None
         rec = self.sb.emu.file(request.match_info["file_id"])
         if rec is None:
-            raise web.HTTPNotFound()
+            raise _Rejected(404, "Berkas ini tidak ada di sandbox (mungkin sandbox telah diatur ulang sejak "
+                                 "berkas dikirim).")
         ctype = rec.mime_type or ("image/jpeg" if rec.kind == "photo" else "application/octet-stream")
         if rec.content.startswith(b"%PDF-"):
             ctype = "application/pdf"

@@ -10,6 +10,8 @@ One aiohttp server (127.0.0.1, ephemeral port) plays every WSO2 host at once:
   key managers, applications, keys, API keys, subscriptions) with optional approval workflows;
 * a gateway ``/t/{tenant}/{context}/{version}/...`` for every seeded API, checking access
   tokens (``Authorization`` or the API's ``authorizationHeader``) and ``apikey`` JWTs.
+* for a person who opens its address (``/``, ``/devportal/...``: the bot's messages name it as
+  the SPLP portal), an Indonesian page saying that this is the sandbox (``sandbox/wso2_portal.py``).
 
 Contract checking: every request body and every response body of an operation listed in
 ``sandbox/wso2_schemas/`` (JSON Schemas derived from the official WSO2 spec files, see the
@@ -56,6 +58,8 @@ from urllib.parse import parse_qs, quote
 
 import jsonschema
 from aiohttp import web
+
+from sandbox.wso2_portal import is_portal_path, portal_page
 
 __all__ = [
     "API_DUKCAPIL_ID",
@@ -1179,6 +1183,10 @@ class WSO2Sandbox:
             gw = self._find_gateway_api(path)
             if gw is not None:
                 return self._gateway(request, *gw)
+            if method == "GET" and is_portal_path(path):  # a person opened the portal's address
+                accounts = sum(1 for u in self.users.values() if u.user_name != self._local_name(self.admin_username))
+                return _Reply(200, portal_page(tenant=self.tenant, accounts=accounts,
+                                               apis=(a["name"] for a in self.apis.values())), content_type="text/html")
             if path_known:
                 return _dp_error(405, "Method Not Allowed", f"{method} is not allowed on {path}")
             return _dp_error(404, "Not Found", f"No matching resource found for {method} {path}")

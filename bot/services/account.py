@@ -38,7 +38,7 @@ class Accounts(Chain):
             ("Ponsel", req.contact_phone), ("Aplikasi", req.app_name),
         ]
         card = "\n".join(f"{k}: {v}" for k, v in rows)
-        return (f"<b>Kartu data untuk portal SPLP</b> (salin ke splp.layanan.go.id, tenant "
+        return (f"<b>Kartu data untuk portal SPLP</b> (salin ke {T.e(self.settings.splp_portal_host)}, tenant "
                 f"<code>{T.e(self.settings.splp_tenant)}</code>):\n<pre>{T.e(card)}</pre>\n"
                 f"<b>Proses bisnis:</b>\n<pre>{T.e(req.business_process[:1500])}</pre>")
 
@@ -292,7 +292,7 @@ class Accounts(Chain):
         password = self.env.vault.decrypt(sec.ciphertext)
         text = (f"🔐 <b>Kredensial awal akun SPLP</b>\nNama pengguna: <code>{T.e(acct.username if acct else '')}</code>\n"
                 f"Kata sandi awal: <tg-spoiler><code>{T.e(password)}</code></tg-spoiler>\n\nMasuk di "
-                "https://splp.layanan.go.id dan segera ganti kata sandi. Pesan ini akan dihapus dalam "
+                f"{T.e(self.settings.splp_portal_url)} dan segera ganti kata sandi. Pesan ini akan dihapus dalam "
                 f"{self.settings.secret_message_minutes} menit.")
         return [text], None
 

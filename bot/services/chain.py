@@ -138,8 +138,8 @@ class Chain(Ctx):
             if self.settings.splp_mode == "wso2":
                 lines.append("\nDaftarkan akun secara otomatis melalui API SPLP, atau catat bila sudah didaftarkan.")
             else:
-                lines.append("\nDaftarkan akun di https://splp.layanan.go.id untuk unit kerja pemohon, lalu catat "
-                             "hasilnya di sini (langkah 5).")
+                lines.append(f"\nDaftarkan akun di {T.e(self.settings.splp_portal_url)} untuk unit kerja pemohon, "
+                             "lalu catat hasilnya di sini (langkah 5).")
         elif st == Stage.REPORT:
             lines.append("\nPratinjau laporan kegiatan terlampir. Tambahkan catatan bila perlu, lalu kirim kepada "
                          "Kepala Diskominfo (langkah 6).")

@@ -1,13 +1,24 @@
-// The sandbox page: live panes (server-sent events), taps, sending, uploads, the clock bar.
-// The server renders every chat (escaped); this script only swaps in those fragments and
-// sends what a persona does to the emulator's user-side interface.
+// The sandbox page: live panes, taps, sending, uploads, the clock bar, the tour. The server
+// renders every chat (escaped); this script only swaps in those fragments and sends what a
+// persona does to the emulator's user-side interface. Live updates come through live.js (one
+// event stream shared by all tabs), texts go out through outbox.js (kept while the sandbox is
+// down, sent once when it is back).
 (function () {
   "use strict";
   const cfg = JSON.parse(document.getElementById("sandbox-config").textContent);
   const paneState = {};
   const MAX_UPLOAD = 50 * 1024 * 1024;  // as sandbox/web.py accepts
+  const OFFLINE = "Sandbox tidak dapat dihubungi. Pastikan sandbox masih berjalan (python main.py sandbox).";
 
   function pane(key) { return document.getElementById("pane-" + key); }
+
+  // A failed request, in Indonesian; "retry" when the sandbox was not reached or not ready (the
+  // browser's own "Failed to fetch" is never shown).
+  function failure(message, retry) {
+    const e = new Error(message);
+    e.retry = retry;
+    return e;
+  }
 
   async function post(url, body) {
     const init = { method: "POST", headers: { "X-Sandbox": "1" } };
@@ -17,11 +28,26 @@
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body || {});
     }
-    const r = await fetch(url, init);
+    let r;
+    try {
+      r = await fetch(url, init);
+    } catch (e) {
+      throw failure(OFFLINE, true);
+    }
     let data = {};
     try { data = await r.json(); } catch (e) { /* not JSON */ }
-    if (!r.ok) throw new Error(data.error || "Permintaan gagal (HTTP " + r.status + ").");
+    if (!r.ok) {
+      const retry = r.status === 502 || r.status === 503 || r.status === 504;
+      throw failure(data.error || (retry ? OFFLINE : "Permintaan gagal (HTTP " + r.status + ")."), retry);
+    }
     return data;
+  }
+
+  // A notice under the top bar for what is not any pane's own (the clock, the connection).
+  function notice(text) {
+    const n = document.getElementById("notice");
+    n.textContent = text || "";
+    n.hidden = !text;
   }
 
   // ------------------------------------------------------------------ panes
@@ -115,6 +141,44 @@
     } catch (e) { /* retried by the timer */ }
   }
 
+  // ------------------------------------------------------------------ sending text
+  // Texts go through the outbox (outbox.js): kept while the sandbox cannot be reached, shown as
+  // waiting under the chat with a notice, sent once when it is back.
+  const WAITING = "Sandbox tidak dapat dihubungi. Pesan Anda disimpan dan akan dikirim otomatis setelah " +
+    "sandbox aktif kembali.";
+  const outbox = SandboxOutbox.create({
+    send: (m) => post("/api/send", { persona: m.persona, text: m.text, random_id: m.id }),
+    onChange: showOutbox,
+    onRefused: (m, e) => toast(m.persona, e.message, false),
+  });
+
+  function showOutbox(items) {
+    cfg.personas.forEach((p) => {
+      const el = pane(p.key);
+      if (!el) return;
+      const waiting = items.filter((m) => m.persona === p.key && m.waiting);
+      el.querySelector(".outbox").replaceChildren(...waiting.map((m) => {
+        const msg = document.createElement("div");
+        msg.className = "msg me queued";
+        const text = document.createElement("div");
+        text.className = "text pending";
+        text.textContent = m.text;
+        const meta = document.createElement("div");
+        meta.className = "meta";
+        meta.textContent = "menunggu sandbox";
+        msg.append(text, meta);
+        return msg;
+      }));
+      const note = el.querySelector(".notice");
+      note.hidden = waiting.length === 0;
+      note.textContent = waiting.length ? WAITING : "";
+    });
+  }
+
+  function sendText(key, text) {
+    outbox.add(key, text);
+  }
+
   // ------------------------------------------------------------------ acting
   async function act(key, fn) {
     try {
@@ -122,10 +186,6 @@
     } catch (e) {
       toast(key, e.message, false);
     }
-  }
-
-  function sendText(key, text) {
-    return act(key, () => post("/api/send", { persona: key, text: text }));
   }
 
   function startPayload(href) {
@@ -200,6 +260,10 @@
     const spoiler = el.closest(".spoiler");
     if (spoiler) { spoiler.classList.toggle("shown"); return; }
     if (el.closest(".start")) { sendText(key, "/start"); return; }
+    if (el.closest(".attach")) {
+      p.querySelector('.composer input[type="file"]').click();
+      return;
+    }
     if (el.closest(".contact-btn")) {
       act(key, () => post("/api/contact", { persona: key }));
       return;
@@ -247,8 +311,9 @@
         buttons.forEach((x) => { x.disabled = true; });
         try {
           showClock(await post("/api/clock", { action: b.dataset.advance }));
+          notice("");
         } catch (e) {
-          alert(e.message);
+          notice(e.message);
         } finally {
           buttons.forEach((x) => { x.disabled = false; });
         }
@@ -259,7 +324,7 @@
       try {
         await post("/api/reset", {});
       } catch (e) {
-        alert(e.message);
+        notice(e.message);
         return;
       }
       location.reload();
@@ -270,17 +335,25 @@
   // ------------------------------------------------------------------ live updates
   function connect() {
     const conn = document.getElementById("conn");
-    const es = new EventSource("/events");
     let first = true;
-    es.onmessage = (m) => {
-      const ev = JSON.parse(m.data);
+    SandboxLive.connect((ev) => {
       switch (ev.type) {
         case "hello":
-          if (ev.epoch !== cfg.epoch) { location.reload(); return; }
+          if (ev.epoch !== cfg.epoch) { location.reload(); return; }  // restarted or reset: kept texts stay
           conn.classList.add("live");
+          conn.title = "Terhubung: pembaruan langsung";
           document.body.dataset.live = "1";
-          if (!first) refreshAll();  // reconnected: something may have been missed
+          notice("");
+          // Reconnected, or joined a stream already running: something may have been missed.
+          if (!first || ev.replay) refreshAll();
           first = false;
+          outbox.flush();
+          break;
+        case "down":
+          conn.classList.remove("live");
+          conn.title = "Terputus: menyambung kembali…";
+          document.body.dataset.live = "";
+          if (!first) notice("Sandbox tidak dapat dihubungi. Menyambung kembali…");
           break;
         case "chat": refreshPane(ev.persona); break;
         case "toast": toast(ev.persona, ev.text, ev.alert); break;
@@ -289,11 +362,28 @@
         case "reset": location.reload(); break;
         case "resync": refreshAll(); break;
       }
-    };
-    es.onerror = () => {
-      conn.classList.remove("live");
-      document.body.dataset.live = "";
-    };
+    });
+  }
+
+  // The bar's height, for the CSS that fits a pane below it (it wraps on narrow screens).
+  function trackBar() {
+    const bar = document.getElementById("topbar");
+    const set = () => document.documentElement.style.setProperty("--bar-h", bar.offsetHeight + "px");
+    set();
+    if (window.ResizeObserver) new ResizeObserver(set).observe(bar);
+  }
+
+  // The tour is open on the first visit only (remembered in this browser).
+  function setupTour() {
+    const TOUR_KEY = "splp-sandbox:tour-seen";
+    try {
+      if (!localStorage.getItem(TOUR_KEY)) {
+        document.getElementById("tour").open = true;
+        localStorage.setItem(TOUR_KEY, "1");
+      }
+    } catch (e) {
+      document.getElementById("tour").open = true;  // nothing remembered: always shown
+    }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -304,8 +394,11 @@
     document.getElementById("open-as-cancel").addEventListener("click", () => {
       document.getElementById("open-as").hidden = true;
     });
+    trackBar();
+    setupTour();
     document.querySelectorAll(".pane .chat").forEach((c) => { c.scrollTop = c.scrollHeight; });
     setupClock();
+    showOutbox(outbox.items);  // texts kept from before a reload: shown, and sent once the sandbox answers
     connect();
   });
 })();

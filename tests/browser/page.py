@@ -20,8 +20,18 @@ class SandboxPage:
 
     @classmethod
     async def open(cls, browser: Any, url: str) -> SandboxPage:
+        """A tab in a browser context of its own (its own storage, its own connections)."""
         sp = cls(await browser.new_page(viewport=VIEWPORT))
         await sp.page.goto(url)
+        await sp.live()
+        return sp
+
+    @classmethod
+    async def open_in(cls, context: Any, url: str, *, timeout: float = TIMEOUT) -> SandboxPage:
+        """Another tab of ``context``: tabs of one context share storage and the browser's
+        connections to the sandbox (at most six at a time over HTTP/1.1)."""
+        sp = cls(await context.new_page())
+        await sp.page.goto(url, timeout=timeout)
         await sp.live()
         return sp
 

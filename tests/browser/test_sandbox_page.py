@@ -86,6 +86,16 @@ async def test_procedure_a_by_clicking_through_the_panes(browser, sandbox: Sandb
     await expect(sp.pane("contact").locator(".rkb .rb")).to_have_count(0)  # a one-time keyboard
     await sp.tap("contact", "Tampilkan", "Tampilkan", expect_text="Kata sandi awal")
     await sp.screenshot(artifacts / "a3-credentials.png")
+    # "Masuk di …" points to the sandbox's own SPLP, whose page says it is the sandbox.
+    portal = sp.bot_messages("contact", "Kata sandi awal").last.locator(f'a[href^="{sandbox.splp.base_url}"]')
+    await expect(portal).to_have_count(1)
+    assert "splp.layanan.go.id" not in await sp.bot_messages("contact", "Kata sandi awal").last.inner_text()
+    page = await sp.page.request.get(await portal.get_attribute("href") or "")
+    assert page.ok and "Ini bukan portal SPLP yang sebenarnya" in await page.text()
+    # The message goes after 10 sandbox minutes: moving the clock passes them at once (the README's
+    # tour says to copy the password before).
+    await sp.advance("hour")
+    await expect(sp.bot_messages("contact", "Kata sandi awal")).to_have_count(0, timeout=TIMEOUT)
 
     # Steps 6-7: the report goes to the Head, who forwards it: Selesai, the PDF opens.
     await sp.tap("executor", "Pratinjau laporan kegiatan terlampir", "Kirim ke Kepala")

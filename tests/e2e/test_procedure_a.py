@@ -23,6 +23,8 @@ async def _to_registration(h: Harness):  # type: ignore[no-untyped-def]
     ex = await to_executor(h)
     await h.tap(EXEC1, ex, text=h.button(ex, "Lengkap"))
     reg = await h.wait_msg(EXEC1, "Kartu data untuk portal SPLP")
+    # The default SPLP_BASE_URL: the production portal, as the executor types it.
+    assert "salin ke splp.layanan.go.id," in reg.text and "Daftarkan akun di https://splp.layanan.go.id " in reg.text
     return number, reg
 
 
@@ -91,6 +93,7 @@ async def test_procedure_a_to_selesai(h: Harness, caplog: pytest.LogCaptureFixtu
     assert ans["text"] == "Kredensial ditampilkan."
     shown = await h.wait_msg(CONTACT, "Kata sandi awal", after=offer.message_id)
     assert PASSWORD in shown.text and "dinkes.simpus@kotabogor.go.id" in shown.text
+    assert "Masuk di https://splp.layanan.go.id dan segera ganti" in shown.text  # the default SPLP_BASE_URL
     await h.emu.wait_for(lambda: not h.emu.message(CONTACT, offer.message_id).buttons)
     assert "✅ Ditampilkan pada" in h.emu.message(CONTACT, offer.message_id).text
     ans = await h.tap_data(CONTACT, offer, show)

@@ -43,6 +43,7 @@ async def test_wso2_registration_and_credentials_work(emu, db_url, splp) -> None
     h = await _h(emu, db_url, splp)
     try:
         number, reg = await _to_registration(h)
+        assert f"salin ke {splp.base_url.removeprefix('http://')}," in reg.text  # the configured portal
         ans = await h.tap(EXEC1, reg, text=h.button(reg, "Daftarkan otomatis"))
         assert ans["text"] == "Mendaftarkan akun di SPLP…"
         done = await h.wait_msg(EXEC1, "Nama pengguna:", after=reg.message_id)
@@ -62,6 +63,8 @@ async def test_wso2_registration_and_credentials_work(emu, db_url, splp) -> None
         await h.tap(CONTACT, offer, text="👁 Tampilkan")
         shown = await h.wait_msg(CONTACT, "Kata sandi awal", after=offer.message_id)
         password = shown.text.split("Kata sandi awal:", 1)[1].split()[0]
+        assert f"Masuk di {splp.base_url} dan segera ganti" in shown.text  # SPLP_BASE_URL, not production's
+        assert "splp.layanan.go.id" not in shown.text
         # The password the contact person saw really logs in to SPLP.
         async with httpx.AsyncClient() as c:
             r = await c.post(splp.dcr_url, auth=(f"{USERNAME}@kotabogor.go.id", password),

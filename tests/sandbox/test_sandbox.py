@@ -245,3 +245,68 @@ def test_command_line_without_token_starts_the_sandbox(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
         errors.close()
+
+
+async def test_a_send_retried_after_a_lost_answer_is_delivered_once_also_after_a_restart(tmp_path: Path) -> None:
+    """The page gives each text an id of its own (random_id, as Telegram clients do): a retry of
+    a send whose answer was lost, even after the sandbox was stopped and started again, is the
+    same message."""
+    data = tmp_path / "sb"
+    body = {"persona": "requester", "text": "/ajukan", "random_id": 2**53 - 7}
+    sb = Sandbox(data, port=0, start_at=MONDAY_9, settings=SANDBOX_TEST_SETTINGS)
+    await sb.start()
+    try:
+        assert sb.emu is not None
+        async with httpx.AsyncClient(base_url=sb.url, timeout=10) as c:
+            assert (await c.post("/api/send", headers=HEADERS, json=body)).json() == {"ok": True}
+            assert (await c.post("/api/send", headers=HEADERS, json=body)).json() == {"ok": True, "duplicate": True}
+            for bad in (True, 0, -1, 2**63, "1", 1.5):
+                r = await c.post("/api/send", headers=HEADERS, json={**body, "random_id": bad})
+                assert r.status_code == 400, bad
+        await sb.emu.wait_bot_message(REQ, contains="Perangkat Daerah")
+    finally:
+        await sb.stop()
+    again = Sandbox(data, port=0, settings=SANDBOX_TEST_SETTINGS)
+    await again.start()
+    try:
+        assert again.emu is not None
+        async with httpx.AsyncClient(base_url=again.url, timeout=10) as c:
+            assert (await c.post("/api/send", headers=HEADERS, json=body)).json() == {"ok": True, "duplicate": True}
+            other = {**body, "text": "dinkes", "random_id": 1}
+            assert (await c.post("/api/send", headers=HEADERS, json=other)).json() == {"ok": True}
+            assert (await c.post("/api/send", headers=HEADERS, json=other)).json() == {"ok": True, "duplicate": True}
+        await again.emu.wait_bot_message(REQ, contains="nomor surat")
+        assert [m.text for m in again.emu.chat(REQ) if not m.from_bot] == ["/ajukan", "dinkes"]
+    finally:
+        await again.stop()
+
+
+async def test_events_by_polling_for_pages_without_a_shared_stream(sandbox: Sandbox) -> None:
+    assert sandbox.emu is not None
+    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10) as c:
+        start = (await c.get("/api/events")).json()
+        assert start["epoch"] == sandbox.epoch and start["events"] == []
+        sandbox.emu.send_text(REQ, "/ajukan")
+        await sandbox.emu.wait_bot_message(REQ, contains="Perangkat Daerah")
+        since = (await c.get(f"/api/events?after={start['last']}")).json()
+        assert {"type": "chat", "persona": "requester"} in since["events"] and since["last"] > start["last"]
+        assert (await c.get(f"/api/events?after={since['last']}")).json()["events"] == []
+        # Too far behind (or from before a restart): everything is fetched again.
+        for behind in (since["last"] + 5, 0):
+            if behind == 0:
+                for _ in range(1001):
+                    sandbox.web.broadcast({"type": "typing", "persona": "admin"})
+            assert (await c.get(f"/api/events?after={behind}")).json()["events"] == [{"type": "resync"}]
+
+
+async def test_addresses_that_do_not_exist_answer_in_indonesian(sandbox: Sandbox) -> None:
+    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10) as c:
+        for path in ("/file/nothing", "/nothing"):
+            r = await c.get(path)
+            assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+            assert '<html lang="id">' in r.text and "Not Found" not in r.text
+            assert "tidak ada di sandbox" in r.text and 'href="/"' in r.text
+        r = await c.get("/api/nothing")  # the page's script gets JSON
+        assert r.status_code == 404 and r.json() == {"ok": False, "error": "Alamat ini tidak ada di sandbox."}
+        r = await c.post("/", headers=HEADERS)
+        assert r.status_code == 405 and "Not Allowed" not in r.text

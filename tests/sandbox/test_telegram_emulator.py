@@ -537,6 +537,23 @@ async def test_state_survives_a_restart(emu, bot, tmp_path):
         TelegramEmulator().load_state(tmp_path)
 
 
+async def test_random_id_names_a_users_message_across_a_restart(tmp_path):
+    """As Telegram clients send messages.sendMessage with random_id: the id of a message already
+    sent is known, per user, also after the state was saved and restored; old ids are forgotten."""
+    emu = TelegramEmulator()
+    emu.add_user(USER, "Rina")
+    sent = emu.send_text(USER, "/ajukan", random_id=42)["message"]["message_id"]
+    assert emu.sent_with_random_id(USER, 42) == sent
+    assert emu.sent_with_random_id(USER, 43) is None and emu.sent_with_random_id(USER + 1, 42) is None
+    emu.save_state(tmp_path)
+    again = TelegramEmulator()
+    assert again.load_state(tmp_path)
+    assert again.sent_with_random_id(USER, 42) == sent
+    for i in range(TelegramEmulator.RANDOM_IDS_KEPT):
+        again.send_text(USER, "x", random_id=1000 + i)
+    assert again.sent_with_random_id(USER, 42) is None and again.sent_with_random_id(USER, 1000) is not None
+
+
 async def test_call_log_can_be_bounded(emu, bot):
     emu.max_calls = 5
     emu.send_text(USER, "hi")

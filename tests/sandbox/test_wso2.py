@@ -697,3 +697,21 @@ def test_schema_files_are_self_contained_and_loadable():
         walk(doc["responses"])
     scim_error = json.loads((SCHEMA_DIR / "scim2.POST.Users.json").read_text())["responses"]["400"]
     assert "schemas" in scim_error["required"] and "schema" not in scim_error["required"]
+
+
+async def test_the_portal_address_says_it_is_the_sandbox(sb: WSO2Sandbox, client: httpx.AsyncClient):
+    """The bot's messages point to SPLP_BASE_URL (splp.layanan.go.id in production); in the sandbox
+    a person who opens it reads, in Indonesian, that this is the sandbox's SPLP."""
+    sb.create_user("dinkes.simpus", "Rahasia#2026")
+    for path in ("/", "/devportal/apis?tenant=" + TENANT):
+        r = await client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
+        page = r.text
+        assert '<html lang="id">' in page and "Portal SPLP — sandbox" in page
+        assert "Ini bukan portal SPLP yang sebenarnya" in page and "splp.layanan.go.id" in page
+        assert f"Tenant: <b>{TENANT}</b>" in page and "terdaftar: <b>1</b>" in page
+        assert all(api["name"] in page for api in sb.apis.values())
+    r = await client.get("/nothing")  # the API server's other addresses answer as WSO2 does
+    assert r.status_code == 404 and r.json()["message"] == "Not Found"
+    assert (await client.post("/", json={})).status_code == 404
+    assert not sb.violations
