@@ -37,7 +37,9 @@ class Harness:
 
         from cryptography.fernet import Fernet
 
-        self.data_dir = settings.pop("data_dir", None) or tempfile.mkdtemp(prefix="splp-data-")
+        given = settings.pop("data_dir", None)
+        self.data_dir = given or tempfile.mkdtemp(prefix="splp-data-")
+        self._own_data_dir = given is None  # removed by close()
         if "postgres" in db_url:  # the embedded default generates its key file; PostgreSQL needs SECRETS_KEY
             settings.setdefault("secrets_key", Fernet.generate_key().decode())
         settings = {"per_chat_per_second": 0, "rate_limit_per_second": 1000, **settings}
@@ -68,6 +70,9 @@ class Harness:
     async def close(self) -> None:
         await self.stop()
         await self.db.dispose()
+        if self._own_data_dir:
+            import shutil
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
     async def add_official(self, telegram_id: int, name: str, *roles: Role) -> None:
         from bot.outbox import OutboxWriter

@@ -7,7 +7,6 @@ import asyncio
 import os
 import sys
 import tarfile
-import tempfile
 import uuid
 from asyncio.subprocess import PIPE
 from datetime import datetime
@@ -99,7 +98,8 @@ async def test_backup_while_running_and_restore(emu, db_url: str, tmp_path: Path
         assert code == 1 and "is not empty" in out and "--force" in out, out
 
         # A fresh database (and, on SQLite, a fresh data directory: the key file comes back from the backup).
-        data_dir = tempfile.mkdtemp(prefix="splp-restored-")
+        data_dir = str(tmp_path / "restored-data")
+        os.makedirs(data_dir)
         if "postgres" in db_url:
             fresh_pg = f"splp_r_{uuid.uuid4().hex[:12]}"
             await pg(f'CREATE DATABASE "{fresh_pg}"')
