@@ -1,0 +1,512 @@
+"""An SOP as a document: the YAML file an office maintains, validated into the model the bot runs.
+
+Pure: the file's text comes in, a :class:`Sop` or a :class:`SopInvalid` (every problem with the
+file, the line and what is wrong, in Indonesian and English) comes out. The schema is pydantic's;
+the rules between fields (a step whose actor is not a role, a chain with a gap, a pre-check the
+bot does not provide, ...) are checked after it. The format is documented in the README
+("Another Pemda's SOP").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+REQUESTER, ADMIN = "requester", "admin"  # built-in roles: any Telegram user; the bot's admin
+SLUG = re.compile(r"^[a-z][a-z0-9_]{1,19}$")  # role and stage codes (the database stores up to 20)
+
+
+class Kind(StrEnum):
+    """What the bot does at a step: the fixed set of behaviours the code provides."""
+
+    REQUEST = "request"  # A: the requester's letter (the form)
+    DISPOSITION = "disposition"  # A: a hop (or several) of the disposition chain
+    COMPLETENESS_CHECK = "completeness_check"  # A: the executor checks the items
+    REGISTRATION = "registration"  # A: the SPLP account is registered
+    REPORT = "report"  # A: the activity report is written
+    FORWARD = "forward"  # A: the report goes to the requester; the request is done
+    PORTAL = "portal"  # B: sign in to the user portal
+    APPLICATION_DATA = "application_data"  # B: the application's data
+    CREDENTIALS = "credentials"  # B: OAuth2 keys, token, API key
+
+
+A_ORDER = (Kind.REQUEST, Kind.DISPOSITION, Kind.COMPLETENESS_CHECK, Kind.REGISTRATION, Kind.REPORT, Kind.FORWARD)
+B_ORDER = (Kind.PORTAL, Kind.APPLICATION_DATA, Kind.CREDENTIALS)
+
+
+class Precheck(StrEnum):
+    """Automatic pre-checks of a completeness item (the executor still decides)."""
+
+    CONTACT_NAME = "contact_name"
+    CONTACT_EMAIL = "contact_email"
+    CONTACT_PHONE = "contact_phone"
+    BUSINESS_PROCESS = "business_process"
+    LETTER_SCAN = "letter_scan"
+    NONE = "none"
+
+
+class SystemStage(StrEnum):
+    """Stages that exist in every SOP; the disposition chain's stages come from the file."""
+
+    COMPLETENESS = "completeness"
+    RETURNED = "returned"  # back with the requester (step 1 again); the officials' clock paused
+    REGISTRATION = "registration"
+    REPORT = "report"
+    FORWARD = "forward"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+# --------------------------------------------------------------------------- the schema
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Limit(_Strict):
+    """An SOP time limit: working days or working hours on the working calendar, or minutes of
+    clock time (procedure B)."""
+
+    working_days: int | None = Field(default=None, gt=0)
+    working_hours: float | None = Field(default=None, gt=0)
+    minutes: int | None = Field(default=None, gt=0)
+
+    def model_post_init(self, _ctx: Any) -> None:
+        if sum(v is not None for v in (self.working_days, self.working_hours, self.minutes)) != 1:
+            raise ValueError("limit: give exactly one of working_days, working_hours, minutes")
+
+    @property
+    def as_timedelta(self) -> timedelta:
+        """A minute limit as a duration (working limits need the calendar)."""
+        if self.minutes is None:
+            raise ValueError("a working-time limit has no fixed duration; use the working calendar")
+        return timedelta(minutes=self.minutes)
+
+    def label(self) -> str:
+        if self.working_days:
+            return f"{self.working_days} hari kerja"
+        if self.working_hours:
+            return f"{self.working_hours:g} jam kerja"
+        return f"{self.minutes} menit"
+
+
+class Step(_Strict):
+    code: str = Field(pattern=r"^[A-Z][0-9]{1,2}$")
+    kind: Kind
+    actor: str
+    label: str = Field(min_length=3, max_length=60)  # short, for timelines and buttons
+    title: str = Field(min_length=3, max_length=300)  # the SOP's own wording
+    limit: Limit
+    requirement: str | None = None
+    output: str | None = None
+    number: int = 0  # its place in the procedure (1, 2, ...), set by the loader
+
+
+class Hop(_Strict):
+    stage: str
+    step: str
+    role: str
+    label: str = Field(min_length=3, max_length=60)
+
+
+class Item(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,29}$")
+    label: str = Field(min_length=3, max_length=80)
+    precheck: Precheck = Precheck.NONE
+
+
+class Identity(_Strict):
+    number: str
+    reference: str
+    title: str
+    pemda: str
+    office: str
+    office_short: str
+    place: str
+    signed_by: str
+    effective: date
+    revision: int = Field(ge=0)
+    service_name: str
+    legal_basis: tuple[str, ...] = ()
+
+
+class Reminders(_Strict):
+    shares: tuple[float, ...] = (0.5, 0.9)
+
+    @field_validator("shares")
+    @classmethod
+    def _fractions(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 < x < 1 for x in v):
+            raise ValueError("each share must be between 0 and 1, e.g. 0.5")
+        return tuple(sorted(set(v)))
+
+
+class Report(_Strict):
+    letterhead: tuple[str, ...] = Field(min_length=1, max_length=4)
+    title: str
+    signatory: str
+
+
+class Splp(_Strict):
+    tenant: str = Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+
+
+class DayOff(_Strict):
+    date: date
+    note: str = "Libur"
+
+
+class SopSchema(_Strict):
+    identity: Identity
+    roles: dict[str, str] = Field(min_length=1)
+    procedure_a: tuple[Step, ...]
+    chain: tuple[Hop, ...] = Field(min_length=1, max_length=5)
+    procedure_b: tuple[Step, ...]
+    completeness: tuple[Item, ...] = Field(min_length=1, max_length=8)  # each a bit of a button's mask
+    instructions: tuple[str, ...] = Field(min_length=1, max_length=8)
+    escalation: dict[str, str] = {}
+    reminders: Reminders = Reminders()
+    digest_to: tuple[str, ...] = ()
+    oversight: tuple[str, ...] = ()
+    report: Report
+    splp: Splp
+    working_hours: str | None = None  # "mon-thu=07:30-12:00,13:00-16:00;fri=..."; none: the settings'
+    days_off: tuple[DayOff, ...] = ()
+
+
+# --------------------------------------------------------------------------- the model the bot runs
+
+@dataclass(frozen=True)
+class StageInfo:
+    stage: str
+    step: str  # the SOP step the stage belongs to
+    holder: str | None  # the role holding a request in this stage (None: nobody, it is closed)
+    label: str
+
+
+class Sop:
+    """A validated SOP: the document, and what the bot derives from it."""
+
+    def __init__(self, doc: SopSchema, *, source: str) -> None:
+        self.doc, self.source = doc, source
+        self.identity = doc.identity
+        a = [s.model_copy(update={"number": i + 1}) for i, s in enumerate(doc.procedure_a)]
+        b = [s.model_copy(update={"number": i + 1}) for i, s in enumerate(doc.procedure_b)]
+        self.procedure_a: tuple[Step, ...] = tuple(a)
+        self.procedure_b: tuple[Step, ...] = tuple(b)
+        self.steps: dict[str, Step] = {s.code: s for s in a + b}
+        by_kind = {s.kind: s for s in a}
+        self.request_step = by_kind[Kind.REQUEST]
+        self.check_step = by_kind[Kind.COMPLETENESS_CHECK]
+        self.registration_step = by_kind[Kind.REGISTRATION]
+        self.report_step = by_kind[Kind.REPORT]
+        self.forward_step = by_kind[Kind.FORWARD]
+        self.roles: dict[str, str] = dict(doc.roles)  # code -> title, the officials' roles
+        self.executor = self.check_step.actor
+        self.forwarder = self.forward_step.actor
+        self.chain: tuple[str, ...] = tuple(h.stage for h in doc.chain)
+        self.assigner = self.chain[-1]  # the last hop names the executor
+        stages = [StageInfo(h.stage, h.step, h.role, h.label) for h in doc.chain] + [
+            StageInfo(SystemStage.COMPLETENESS, self.check_step.code, self.executor, self.check_step.label),
+            StageInfo(SystemStage.RETURNED, self.request_step.code, REQUESTER, "Dikembalikan kepada pemohon"),
+            StageInfo(SystemStage.REGISTRATION, self.registration_step.code, self.executor,
+                      self.registration_step.label),
+            StageInfo(SystemStage.REPORT, self.report_step.code, self.executor, self.report_step.label),
+            StageInfo(SystemStage.FORWARD, self.forward_step.code, self.forwarder, self.forward_step.label),
+            StageInfo(SystemStage.DONE, self.forward_step.code, None, "Selesai"),
+            StageInfo(SystemStage.CANCELLED, self.request_step.code, None, "Dibatalkan"),
+        ]
+        self.stages: dict[str, StageInfo] = {s.stage: s for s in stages}
+        self.open_stages = frozenset(self.chain) | {SystemStage.COMPLETENESS, SystemStage.REGISTRATION,
+                                                    SystemStage.REPORT, SystemStage.FORWARD}
+        self.items: tuple[Item, ...] = doc.completeness
+        self.instructions = doc.instructions
+        self.escalation = dict(doc.escalation)
+        self.shares = doc.reminders.shares
+        self.digest_to = doc.digest_to
+        self.oversight = doc.oversight
+        canonical = json.dumps(doc.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        self.version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        self.revision = doc.identity.revision
+
+    # --- reading ---
+    def official_roles(self) -> tuple[str, ...]:
+        return (*self.roles, ADMIN)
+
+    def role_title(self, role: str | None) -> str:
+        if role == REQUESTER:
+            return "Pemohon"
+        if role == ADMIN:
+            return "Admin"
+        return self.roles.get(role or "", role or "—")
+
+    def stage_step(self, stage: str) -> Step:
+        return self.steps[self.stages[stage].step]
+
+    def next_stage(self, stage: str) -> str:
+        """The stage after a disposition hop (the last hop's next is the completeness check)."""
+        i = self.chain.index(stage)
+        return self.chain[i + 1] if i + 1 < len(self.chain) else SystemStage.COMPLETENESS
+
+    def official_days(self) -> float:
+        """Procedure A's officials' limits in working days (hours counted against a standard day)."""
+        return sum((s.limit.working_days or 0) for s in self.procedure_a if s.actor != REQUESTER)
+
+    @property
+    def label(self) -> str:
+        return f"SOP {self.identity.number} rev. {self.revision} ({self.version[:8]})"
+
+    def to_json(self) -> str:
+        return json.dumps(self.doc.model_dump(mode="json"), ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- loading
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    where: str  # e.g. "procedure_a[3].actor"
+    id: str  # Indonesian
+    en: str  # English
+
+    def render(self, source: str) -> str:
+        at = f"{source}:{self.line}" if self.line else source
+        return f"{at}: {self.where}: {self.id} / {self.en}"
+
+
+class SopInvalid(ValueError):
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source, self.problems = source, problems
+        super().__init__("\n".join(p.render(source) for p in problems))
+
+
+def load(path: str | Path) -> Sop:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise SopInvalid(str(p), [Problem(None, "file", f"berkas tidak dapat dibaca ({e.strerror})",
+                                          f"cannot read the file ({e.strerror})")]) from None
+    return parse(text, str(p))
+
+
+def parse(text: str, source: str = "<sop>") -> Sop:
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise SopInvalid(source, [Problem(mark.line + 1 if mark else None, "YAML",
+                                          f"bukan YAML yang sah: {getattr(e, 'problem', e)}",
+                                          f"not valid YAML: {getattr(e, 'problem', e)}")]) from None
+    if node is None:
+        raise SopInvalid(source, [Problem(None, "file", "berkas kosong", "the file is empty")])
+    lines: dict[tuple[Any, ...], int] = {}
+    data = _plain(node, (), lines)
+
+    def line(loc: tuple[Any, ...]) -> int | None:
+        while loc:
+            if loc in lines:
+                return lines[loc]
+            loc = loc[:-1]
+        return lines.get(())
+
+    try:
+        doc = SopSchema.model_validate(data)
+    except ValidationError as e:
+        raise SopInvalid(source, [_schema_problem(err, line) for err in e.errors()]) from None
+    problems = [Problem(line(loc), _where(loc), id_, en) for loc, id_, en in _rules(doc)]
+    if problems:
+        raise SopInvalid(source, problems)
+    return Sop(doc, source=source)
+
+
+def from_json(text: str, source: str) -> Sop:
+    """A version stored in the database (validated when it was loaded from its file)."""
+    return Sop(SopSchema.model_validate_json(text), source=source)
+
+
+def _plain(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> Any:
+    """The YAML node as plain data, remembering the line of every key and item."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for k, v in node.value:
+            key = yaml.safe_load(yaml.serialize(k)) if not isinstance(k, yaml.ScalarNode) else k.value
+            lines[(*path, key)] = k.start_mark.line + 1
+            out[key] = _plain(v, (*path, key), lines)
+            lines[(*path, key)] = k.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(v, (*path, i), lines) for i, v in enumerate(node.value)]
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "file"
+
+
+_SCHEMA_ID = {
+    "missing": "wajib diisi", "extra_forbidden": "kolom tidak dikenal", "string_type": "harus berupa teks",
+    "int_type": "harus berupa bilangan bulat", "int_parsing": "harus berupa bilangan bulat",
+    "float_parsing": "harus berupa bilangan", "greater_than": "harus lebih dari 0",
+    "greater_than_equal": "tidak boleh negatif", "string_pattern_mismatch": "format tidak sesuai",
+    "string_too_short": "terlalu pendek", "string_too_long": "terlalu panjang", "too_short": "terlalu sedikit",
+    "too_long": "terlalu banyak", "enum": "bukan salah satu pilihan yang tersedia", "date_from_datetime_parsing":
+    "tanggal tidak sah (YYYY-MM-DD)", "date_parsing": "tanggal tidak sah (YYYY-MM-DD)",
+    "dict_type": "harus berupa pemetaan (kunci: nilai)", "tuple_type": "harus berupa daftar",
+    "value_error": "nilai tidak sah",
+}
+
+
+def _schema_problem(err: dict[str, Any], line: Any) -> Problem:
+    loc = tuple(err["loc"])
+    en = err["msg"]
+    if err["type"] == "enum":
+        en += ""  # pydantic names the allowed values
+    id_ = _SCHEMA_ID.get(err["type"], "nilai tidak sah")
+    if err["type"] == "enum":
+        id_ += f" ({err.get('ctx', {}).get('expected', '')})"
+    if err["type"] == "value_error":
+        id_ += f": {en.removeprefix('Value error, ')}"
+    return Problem(line(loc), _where(loc), id_, en)
+
+
+def _rules(doc: SopSchema) -> list[tuple[tuple[Any, ...], str, str]]:
+    """The rules between fields; each problem with where it is."""
+    out: list[tuple[tuple[Any, ...], str, str]] = []
+    add = out.append
+    roles = set(doc.roles)
+    for code, title in doc.roles.items():
+        if not SLUG.match(code) or code in (REQUESTER, ADMIN):
+            add((("roles", code), f"kode peran «{code}» tidak sah (huruf kecil, angka, _; 2-20; bukan requester/admin)",
+                 f"role code {code!r} is invalid (lower case, digits, _; 2-20 long; not requester/admin)"))
+        if not str(title).strip():
+            add((("roles", code), "nama jabatan kosong", "empty role title"))
+
+    def check_steps(steps: tuple[Step, ...], name: str, order: tuple[Kind, ...], single: set[Kind]) -> None:
+        codes = [s.code for s in steps]
+        for i, s in enumerate(steps):
+            where = (name, i)
+            if codes.count(s.code) > 1:
+                add(((*where, "code"), f"kode langkah {s.code} ganda", f"step code {s.code} appears twice"))
+            if s.kind not in order:
+                add(((*where, "kind"), f"jenis «{s.kind}» tidak berlaku di {name}",
+                     f"kind {s.kind!r} does not belong in {name}"))
+            if s.kind in (Kind.REQUEST, *B_ORDER):
+                if s.actor != REQUESTER:
+                    add(((*where, "actor"), f"pelaku langkah {s.code} harus requester",
+                         f"the actor of step {s.code} must be requester"))
+            elif s.actor not in roles:
+                add(((*where, "actor"), f"pelaku «{s.actor}» bukan peran yang didefinisikan di roles",
+                     f"actor {s.actor!r} is not a role defined under roles"))
+            if name == "procedure_b" and s.limit.minutes is None:
+                add(((*where, "limit"), "batas waktu prosedur B dalam menit", "procedure B limits are in minutes"))
+            if name == "procedure_a" and s.limit.minutes is not None:
+                add(((*where, "limit"), "batas waktu prosedur A dalam hari kerja atau jam kerja",
+                     "procedure A limits are in working days or working hours"))
+        kinds = [s.kind for s in steps if s.kind in order]
+        for k in single:
+            if kinds.count(k) != 1:
+                add(((name,), f"{name} harus memiliki tepat satu langkah berjenis {k}",
+                     f"{name} must have exactly one step of kind {k}"))
+        ranks = [order.index(k) for k in kinds]
+        if ranks != sorted(ranks):
+            add(((name,), "urutan langkah: " + " → ".join(order), "step order must be: " + " → ".join(order)))
+
+    check_steps(doc.procedure_a, "procedure_a", A_ORDER, set(A_ORDER) - {Kind.DISPOSITION})
+    if not any(s.kind == Kind.DISPOSITION for s in doc.procedure_a):
+        add((("procedure_a",), "minimal satu langkah disposisi", "at least one disposition step is needed"))
+    check_steps(doc.procedure_b, "procedure_b", B_ORDER, set(B_ORDER))
+    a_actor = {s.kind: s.actor for s in doc.procedure_a}
+    execs = {s.actor for s in doc.procedure_a if s.kind in (Kind.COMPLETENESS_CHECK, Kind.REGISTRATION, Kind.REPORT)}
+    if len(execs) > 1:
+        add((("procedure_a",), "pemeriksaan, pendaftaran dan laporan dilakukan oleh satu peran pelaksana",
+             "the completeness check, registration and report must have one executor role"))
+
+    # The chain: its hops cover the disposition steps in order, without a gap.
+    dispo = [s for s in doc.procedure_a if s.kind == Kind.DISPOSITION]
+    stages: set[str] = set()
+    hop_steps = []
+    for i, h in enumerate(doc.chain):
+        where = ("chain", i)
+        if not SLUG.match(h.stage) or h.stage in set(SystemStage):
+            add(((*where, "stage"), f"kode tahap «{h.stage}» tidak sah atau sudah dipakai sistem",
+                 f"stage code {h.stage!r} is invalid or reserved"))
+        if h.stage in stages:
+            add(((*where, "stage"), f"kode tahap «{h.stage}» ganda", f"stage code {h.stage!r} appears twice"))
+        stages.add(h.stage)
+        if h.role not in roles:
+            add(((*where, "role"), f"peran «{h.role}» tidak didefinisikan di roles",
+                 f"role {h.role!r} is not defined under roles"))
+        if h.step not in {s.code for s in dispo}:
+            add(((*where, "step"), f"{h.step} bukan langkah disposisi", f"{h.step} is not a disposition step"))
+        hop_steps.append(h.step)
+    expected = [s.code for s in dispo]
+    collapsed = [c for j, c in enumerate(hop_steps) if j == 0 or hop_steps[j - 1] != c]
+    if collapsed != expected:
+        add((("chain",), f"rantai disposisi terputus: langkah {', '.join(expected)} harus dilalui berurutan "
+                         f"(tertulis: {', '.join(hop_steps) or '-'})",
+             f"the disposition chain has a gap: steps {', '.join(expected)} must be covered in order "
+             f"(given: {', '.join(hop_steps) or '-'})"))
+    for s in dispo:
+        first = next((h for h in doc.chain if h.step == s.code), None)
+        if first is not None and first.role != s.actor:
+            add((("chain",), f"hop pertama langkah {s.code} harus oleh pelakunya ({s.actor})",
+                 f"the first hop of step {s.code} must be its actor's ({s.actor})"))
+    if doc.chain and doc.chain[-1].role == a_actor.get(Kind.COMPLETENESS_CHECK):
+        add((("chain",), "hop terakhir menugaskan pelaksana; pelaksana sendiri bukan hop",
+             "the last hop assigns the executor; the executor is not a hop"))
+
+    codes = [i.code for i in doc.completeness]
+    for i, item in enumerate(doc.completeness):
+        if codes.count(item.code) > 1:
+            add((("completeness", i, "code"), f"kode butir «{item.code}» ganda", f"item code {item.code!r} twice"))
+    for i, ins in enumerate(doc.instructions):
+        if not 2 <= len(ins) <= 40:
+            add((("instructions", i), "instruksi 2-40 karakter (teks tombol)", "instructions are 2-40 characters"))
+    for who, sup in doc.escalation.items():
+        for r in (who, sup):
+            if r not in roles:
+                add((("escalation", who), f"peran «{r}» tidak didefinisikan di roles", f"role {r!r} is not defined"))
+    seen_cycle = set()
+    for start in doc.escalation:
+        path, r = [start], doc.escalation.get(start)
+        while r is not None and r not in path:
+            path.append(r)
+            r = doc.escalation.get(r)
+        if r is not None and start not in seen_cycle:
+            seen_cycle.update(path)
+            add((("escalation",), f"eskalasi berputar: {' → '.join(path + [r])}",
+                 f"the escalation ladder loops: {' → '.join(path + [r])}"))
+    for field in ("digest_to", "oversight"):
+        for i, r in enumerate(getattr(doc, field)):
+            if r not in roles:
+                add(((field, i), f"peran «{r}» tidak didefinisikan di roles", f"role {r!r} is not defined"))
+    if doc.report.signatory not in roles:
+        add((("report", "signatory"), f"peran «{doc.report.signatory}» tidak didefinisikan di roles",
+             f"role {doc.report.signatory!r} is not defined"))
+    if doc.working_hours:
+        from workflow.calendar import WeeklyHours
+        try:
+            WeeklyHours.parse(doc.working_hours)
+        except ValueError as e:
+            add((("working_hours",), f"jam kerja tidak sah: {e}", f"invalid working hours: {e}"))
+    return out
+
+
+DEFAULT_SOP = Path(__file__).resolve().parents[1] / "sop" / "kota-bogor-038.yaml"
+
+__all__ = ["ADMIN", "DEFAULT_SOP", "Hop", "Item", "Kind", "Limit", "Precheck", "Problem", "REQUESTER", "Sop",
+           "SopInvalid", "StageInfo", "Step", "SystemStage", "from_json", "load", "parse"]
