@@ -175,7 +175,10 @@ class Request(Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_request_stage_holder", "stage", "holder_role"),)
+    __table_args__ = (Index("ix_request_stage_holder", "stage", "holder_role"),
+                      Index("ix_request_submitted", "submitted_at"),
+                      Index("ix_request_closed", "closed_at", "stage", postgresql_where=text("closed_at IS NOT NULL"),
+                            sqlite_where=text("closed_at IS NOT NULL")))
 
 
 class RequestStep(Base):
@@ -197,6 +200,23 @@ class RequestStep(Base):
     done_at: Mapped[datetime | None]
     done_by_official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id"))
     outcome: Mapped[str | None] = mapped_column(String(20))
+    # Working time on the calendar, written when the hop closes (oversight figures aggregate these
+    # in SQL): this hop's, and -- on the hop that ends a passage of its SOP step (step A3 has two
+    # hops) -- the whole passage's.
+    work_seconds: Mapped[int | None] = mapped_column(Integer)
+    step_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        # Per-step figures: passages of a step in order of working time, filtered by when they ended.
+        Index("ix_request_step_passage", "step_code", "step_seconds", "done_at",
+              postgresql_where=text("step_seconds IS NOT NULL"), sqlite_where=text("step_seconds IS NOT NULL")),
+        # Hops closed in a period (per holder, returns, the inspector's rows).
+        Index("ix_request_step_done", "done_at", postgresql_where=text("done_at IS NOT NULL"),
+              sqlite_where=text("done_at IS NOT NULL")),
+        # What is open now, by deadline (ageing, the morning digest).
+        Index("ix_request_step_open", "due_at", postgresql_where=text("done_at IS NULL"),
+              sqlite_where=text("done_at IS NULL")),
+    )
 
 
 class Reminder(Base):
@@ -312,6 +332,9 @@ class AppStep(Base):
     due_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
 
+    __table_args__ = (Index("ix_app_step_done", "done_at", postgresql_where=text("done_at IS NOT NULL"),
+                            sqlite_where=text("done_at IS NOT NULL")),)
+
 
 class CalendarDay(Base):
     """Admin-managed calendar data: an extra day off, or dated special hours (e.g. Ramadan)."""
@@ -332,6 +355,45 @@ class DigestRun(Base):
     sent_at: Mapped[datetime]
 
 
+class OversightJob(Base):
+    """A report being produced (``/rekap``'s summary and files, the monthly report): durable, so a
+    crash does not lose it. A worker claims it (``claimed_until``) and renders it outside any write
+    transaction; the transaction that marks it done also queues its messages, so it is delivered
+    once. The monthly report of a month is one row (unique), claimed like the morning digest."""
+
+    __tablename__ = "oversight_job"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # summary | pdf | xlsx | csv | monthly
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)  # who asked; None: the monthly report
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # inclusive
+    status: Mapped[str] = mapped_column(String(10))  # pending | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_oversight_job_pending", "claimed_until", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+        Index("uq_oversight_job_monthly", "period_start", unique=True, postgresql_where=text("kind = 'monthly'"),
+              sqlite_where=text("kind = 'monthly'")),
+    )
+
+
+class OversightAction(Base):
+    """The action to take for an SOP step (the monitoring form's *Tindakan yang harus diambil*),
+    typed by the Head for a period before the PDF is produced."""
+
+    __tablename__ = "oversight_action"
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    period_end: Mapped[date] = mapped_column(Date, primary_key=True)
+    step_code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id"))
+    updated_at: Mapped[datetime]
+
+
 class AuditLog(Base):
     """Append-only: who did what, from which state to which, when. No personal data, no secrets."""
 
@@ -345,6 +407,13 @@ class AuditLog(Base):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str | None] = mapped_column(String(20))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),  # the audit log of a period (the inspector's CSV)
+        # Returns and escalations in a period (oversight figures); only those rows are indexed.
+        Index("ix_audit_log_oversight", "action", "at", postgresql_where=text("action IN ('return', 'escalated')"),
+              sqlite_where=text("action IN ('return', 'escalated')")),
+    )
 
 
 class ProcessedUpdate(Base):
@@ -397,6 +466,6 @@ __all__ = [
     "Agency", "AuditLog", "Base", "ChatLock", "Counter", "Draft", "Invite", "Official",
     "OfficialRole", "Outbox", "ProcessedUpdate", "Reminder", "CalendarDay", "DigestRun", "Account",
     "Secret", "ContactLink", "Report", "Application", "AppStep", "Request", "RequestStep", "Session",
-    "StoredFile",
+    "StoredFile", "OversightJob", "OversightAction",
     "UniqueConstraint",
 ]

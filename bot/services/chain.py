@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, true, update
+from sqlalchemy import func, select, true, update
 
 from bot import keyboards as kb
 from bot import texts as T
@@ -23,6 +23,7 @@ from workflow.machine import (
     Transition,
     decide,
 )
+from workflow.oversight import earlier_hops, ends_passage, working_seconds
 from workflow.sop import REQUIRED_ITEMS, STAGES, RequiredItem, Role, Stage, stage_step
 
 REFUSAL_TEXT = {
@@ -238,6 +239,20 @@ class Chain(Ctx):
             Outbox.chat_id == chat_id, Outbox.sent_message_id == message_id, Outbox.method == "sendMessage"
         ).order_by(Outbox.id.desc()).limit(1))
 
+    async def record_working_time(self, hop: RequestStep, to_stage: Stage) -> None:
+        """Store the closing hop's working time, and its SOP step's passage's when the hop ends it
+        (the oversight figures aggregate these in SQL)."""
+        hop.work_seconds = working_seconds(self.env.calendar, hop.received_at, self.now)
+        if not ends_passage(hop.stage, to_stage):
+            return
+        earlier = earlier_hops(hop.stage)
+        before = 0
+        if earlier:  # the passage's first hops (step A3: the Head of E-Government's disposition)
+            before = await self.s.scalar(select(func.coalesce(func.sum(RequestStep.work_seconds), 0)).where(
+                RequestStep.request_id == hop.request_id, RequestStep.cycle == hop.cycle,
+                RequestStep.stage.in_([st.value for st in earlier]))) or 0
+        hop.step_seconds = hop.work_seconds + before
+
     # --- time limits (bot/services/reminders.py) ---
     def plan_reminders(self, step: RequestStep) -> None:
         from bot.services.reminders import Reminders
@@ -281,9 +296,10 @@ class Chain(Ctx):
         self.s.add(req)
         await self.s.flush()
         # Step 1 (the requester's letter) is done now; step 2 starts with the Head.
+        letter = working_seconds(self.env.calendar, draft_created, self.now)
         self.s.add(RequestStep(request_id=req.id, cycle=1, stage=Stage.RETURNED.value, step_code="A1",
                                holder_role=Role.REQUESTER.value, received_at=draft_created, due_at=None,
-                               done_at=self.now, outcome="submitted"))
+                               done_at=self.now, outcome="submitted", work_seconds=letter, step_seconds=letter))
         step = self.open_step_row(req, Stage.HEAD_REVIEW, due=self.due_for(Stage.HEAD_REVIEW, self.now),
                                   from_official=None)
         await self.s.flush()
@@ -326,6 +342,7 @@ class Chain(Ctx):
         inherited_due = prev.due_at if prev else None
         if prev is not None:
             prev.done_at, prev.done_by_official_id, prev.outcome = self.now, actor.official_id, t.action.value
+            await self.record_working_time(prev, t.to_stage)
             await self.cancel_reminders(prev.id)
         step: RequestStep | None = None
         if t.to_stage not in (Stage.DONE, Stage.CANCELLED):
