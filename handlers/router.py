@@ -9,10 +9,14 @@ from bot import texts as T
 from bot.services.dispose import Dispose
 from bot.services.form import Form
 from bot.services.officials import Officials
-from handlers import account, admin, applications, calendar, disposition, request_form
+from handlers import account, admin, applications, calendar, disposition, oversight, request_form
 from handlers.common import answer, decoded, svc, user_id
 from workflow.form import Field
 from workflow.sop import Role
+
+# Which module's ``on_button`` handles each callback action (each module lists its ACTIONS).
+BUTTONS = {a: m.on_button for m in (disposition, admin, applications, account, calendar, oversight)
+           for a in m.ACTIONS}
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -27,16 +31,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await request_form.on_form_button(update, context, cb)
         elif cb.action == "m":
             await request_form.on_menu_button(update, context, cb)
-        elif cb.action in disposition.ACTIONS:
-            await disposition.on_button(update, context, cb)
-        elif cb.action in admin.ACTIONS:
-            await admin.on_button(update, context, cb)
-        elif cb.action in applications.ACTIONS:
-            await applications.on_button(update, context, cb)
-        elif cb.action in account.ACTIONS:
-            await account.on_button(update, context, cb)
-        elif cb.action in calendar.ACTIONS:
-            await calendar.on_button(update, context, cb)
+        elif cb.action in BUTTONS:
+            await BUTTONS[cb.action](update, context, cb)
         else:
             answer(update, T.TAP_INVALID)
     except (ValueError, IndexError):  # well-signed but malformed arguments
@@ -86,6 +82,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await ag.add(uid, text)
         else:
             await ag.clear_awaiting(uid)
+    elif awaiting == "rekap_range":
+        await oversight.range_typed(update, context, text)
+    elif awaiting == "rekap_action":
+        await oversight.action_typed(update, context, text, sess.context)  # type: ignore[union-attr]
     elif awaiting == "invite_name":
         await admin.invite_name_typed(svc(context, Officials), uid, text, sess.context)  # type: ignore[union-attr]
     else:
