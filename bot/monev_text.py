@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot import texts as T
 from workflow.monev import AGE_BUCKETS, Assessment, OversightReport, StepReport
 from workflow.oversight import Period
-from workflow.sop import OPEN_STAGES, STAGES, RequiredItem, Role, Stage, Step
+from workflow.sop import OPEN_STAGES, PROCEDURE_A, STAGES, RequiredItem, Role, Stage, Step
 
 ASSESSMENT = {Assessment.GOOD: "Berjalan dengan baik", Assessment.NOT_GOOD: "Tidak berjalan dengan baik"}
 MARK = {Assessment.GOOD: "✅", Assessment.NOT_GOOD: "⚠️", None: "▫️"}
@@ -21,9 +21,12 @@ WAITING_LABEL = "Menunggu perbaikan pemohon"
 
 
 def step_label(step: Step) -> str:
-    """A short name of an SOP step: its stages' labels (step A3 has two hops), else its SOP title."""
+    """A short name of an SOP step: its stages' labels (step A3 has two hops); the requester's step
+    of procedure A by its output (the letter); procedure B's steps by their SOP title."""
     labels = [STAGES[st].label for st in Stage if STAGES[st].step == step.code and st in OPEN_STAGES]
-    return " / ".join(labels) if labels else step.title
+    if labels:
+        return " / ".join(labels)
+    return step.output if step in PROCEDURE_A and step.output else step.title
 
 
 def limit_text(step: Step) -> str:
@@ -127,7 +130,7 @@ def summary_html(r: OversightReport, tz: ZoneInfo) -> str:
                      f"({percent(r.return_rate)})")
         if r.missing:
             lines.append(f"Paling sering kurang: {e(missing_text(r))}")
-    lines += ["", "<b>Waktu kerja per langkah</b>", "<i>jumlah · median · p90 · tepat waktu</i>"]
+    lines += ["", "<b>Waktu kerja per langkah</b> (batas SOP)"]
     for sr in r.steps_a:
         lines += _step_lines(sr, day)
     t = r.total
@@ -138,8 +141,11 @@ def summary_html(r: OversightReport, tz: ZoneInfo) -> str:
         lines.append("Belum ada permohonan yang selesai.")
     lines.append(f"Batas SOP {r.total_limit_seconds // day} hari kerja · tepat waktu {percent(t.on_time_share)}")
     lines += ["", "<b>Prosedur B</b>"]
-    for sr in r.steps_b:
-        lines += _step_lines(sr, day)
+    if any(sr.dist.n for sr in r.steps_b):
+        for sr in r.steps_b:
+            lines += _step_lines(sr, day)
+    else:
+        lines.append("Belum ada pelaksanaan dalam periode ini.")
     if r.holders is not None:
         lines += ["", "<b>Per pejabat</b>", "<i>jumlah · median · tepat waktu</i>"]
         if not r.holders:
@@ -161,19 +167,18 @@ def summary_html(r: OversightReport, tz: ZoneInfo) -> str:
 
 
 def _step_lines(sr: StepReport, day: int) -> list[str]:
+    """Three short lines per step (a phone's width): what and its limit; how many and how
+    punctual; how long (median and 90th percentile of working time)."""
     d = sr.dist
-    head = f"{MARK[sr.assessment]} <b>{sr.code}</b> {T.e(step_label(sr.step))} — batas {limit_text(sr.step)}"
+    head = f"{MARK[sr.assessment]} <b>{sr.code}</b> {T.e(step_label(sr.step))} ({limit_text(sr.step)})"
     if not d.n:
-        return [head, "   belum ada pelaksanaan"]
-    tail = f"{d.n}× · {duration(d.median, day)} · {duration(d.p90, day)} · {percent(d.on_time_share)}"
-    extra = []
+        return [f"{head} — belum ada"]
+    count = f"{d.n}× · tepat waktu {percent(d.on_time_share)}"
     if d.late:
-        extra.append(f"{d.late} terlambat")
+        count += f" · {d.late} terlambat"
     if sr.escalations:
-        extra.append(f"{sr.escalations} eskalasi")
-    if extra:
-        tail += " · " + ", ".join(extra)
-    return [head, f"   {tail}"]
+        count += f" · {sr.escalations} eskalasi"
+    return [head, f"   {count}", f"   median {duration(d.median, day)} · p90 {duration(d.p90, day)}"]
 
 
 def generated_text(at: datetime, tz: ZoneInfo) -> str:
