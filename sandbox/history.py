@@ -8,7 +8,7 @@ at a moment or after some working time. :func:`write_story` checks every move wi
 machine (``workflow.machine.decide``), and writes what ``bot/services/chain.py`` writes for it:
 the ``request`` row, one ``request_step`` per hop (deadline from the SOP's limit on the working
 calendar, A3's second hop inheriting the first's; working time and passage time on close), the
-audit rows (each move, the missing items of a return, the escalations the reminder sweep would
+days' tallies, the audit rows (each move, the missing items of a return, the escalations the reminder sweep would
 have made while a hop was overdue). No messages are queued: it is the past.
 """
 
@@ -22,12 +22,13 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.figures import add_tallies
 from storage.models import Agency, AuditLog, Counter, Official, OfficialRole, Request, RequestStep
 from workflow.calendar import WorkingCalendar
 from workflow.machine import Action, Actor, Command, RequestView, ResubmitRoute, Transition, decide
-from workflow.oversight import earlier_hops, ends_passage, working_seconds
+from workflow.oversight import Tally, earlier_hops, ends_passage, hop_tally, passage_tally, working_seconds
 from workflow.reminders import escalates_to, next_overdue
-from workflow.sop import CLOSED_STAGES, STAGES, RequiredItem, Role, Stage, stage_step
+from workflow.sop import CLOSED_STAGES, STAGES, STEPS, RequiredItem, Role, Stage, stage_step
 
 INSTRUCTION = "Untuk ditindaklanjuti"
 
@@ -79,6 +80,7 @@ class _Batch:
     requests: list[dict[str, Any]] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    tallies: list[Tally] = field(default_factory=list)
 
 
 def _due(cal: WorkingCalendar, stage: Stage, received: datetime) -> datetime | None:
@@ -184,8 +186,13 @@ def plan_story(cal: WorkingCalendar, story: Story, request_id: int, batch: _Batc
         scan={"kind": "pdf", "file_id": "demo", "file_name": "surat.pdf"}, stage=stage.value, version=version,
         cycle=cycle, holder_role=STAGES[stage].holder.value if STAGES[stage].holder else None,
         holder_official_id=holder_official, executor_official_id=executor, return_info=return_info,
-        created_at=story.drafted, submitted_at=story.submitted, updated_at=last, closed_at=closed_at))
+        created_at=story.drafted, submitted_at=story.submitted, updated_at=last, closed_at=closed_at,
+        work_seconds=sum(h.work or 0 for h in hops) if stage == Stage.DONE else None))
     for h in hops:
+        if h.done is not None and h.done_by is not None and h.holder_role is not None:
+            batch.tallies.append(hop_tally(h.done_by, h.holder_role.value, h.done, h.due, h.work or 0, cal))
+        if h.done is not None and h.passage is not None:
+            batch.tallies.append(passage_tally(STEPS[STAGES[h.stage].step], h.done, h.due, h.passage, h.outcome, cal))
         batch.steps.append(dict(
             request_id=request_id, cycle=h.cycle, stage=h.stage.value, step_code=STAGES[h.stage].step,
             holder_role=h.holder_role.value if h.holder_role else None, holder_official_id=h.holder_official_id,
@@ -207,6 +214,7 @@ async def write_stories(s: AsyncSession, cal: WorkingCalendar, stories: list[Sto
     for table, rows in ((Request, batch.requests), (RequestStep, batch.steps), (AuditLog, batch.audit)):
         for k in range(0, len(rows), 2000):
             await s.execute(insert(table), rows[k:k + 2000])
+    await add_tallies(s, batch.tallies)
     seqs: dict[str, int] = {}
     for st in stories:
         _, year, seq = st.number.split("-")

@@ -1,23 +1,29 @@
 """The oversight figures of a period, computed in SQL (one query per figure family).
 
-Each family is an aggregate over ``request_step`` / ``app_step`` / ``request`` / ``audit_log``
-read through an index on the period's bounds. Working time is never computed here: it was
-stored on each hop when it closed (``work_seconds``, ``step_seconds``; see
-``workflow/oversight.py``), so SQL only counts, sums and ranks. Percentiles come from window
-functions (``row_number`` / ``count`` over the step, ordered by working time): the query returns
-only the two to four rows per step at the ranks the percentiles need, and
-``workflow.oversight.percentile`` interpolates them. SQLite and PostgreSQL run the same
-statements (bar the JSON expansion of missing items and epoch arithmetic), so both give exactly
-the same numbers.
+Working time is never computed here: it was stored when each hop closed (``work_seconds`` and
+``step_seconds`` on ``request_step``, ``work_seconds`` on a finished ``request``; see
+``workflow/oversight.py``), so SQL only counts, sums and ranks. Each family is two statements at
+most, both read from an index alone:
+
+* the aggregates (count, within the limit, worst) grouped by step, official or month, summed from
+  the days' tallies (``oversight_day``, kept when each hop closes) -- a few rows per day;
+* the order statistics the percentiles need, as one ``UNION ALL`` of ``ORDER BY value LIMIT 2
+  OFFSET k`` over the index that holds the values in order (``ix_request_step_passage``,
+  ``ix_request_step_official``, ``ix_request_finished``): the database walks the index up to the
+  rank and returns two rows, never the whole period; ``workflow.oversight.percentile`` interpolates.
+
+SQLite and PostgreSQL run the same statements (bar the JSON expansion of missing items), so both
+give exactly the same numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, cast, func, literal, or_, select, text
+from sqlalchemy import and_, bindparam, case, func, literal, literal_column, or_, select, text, union_all
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -28,140 +34,168 @@ from storage.models import (
     AppStep,
     AuditLog,
     Official,
+    OversightDay,
     Request,
     RequestStep,
 )
 from workflow.calendar import WorkingCalendar
 from workflow.monev import AGE_BUCKETS, NOTES_PER_STEP, OLDEST_SHOWN, Figures, HolderRow, MonthRow, OpenRow, \
     age_thresholds, official_steps, total_limit_seconds
-from workflow.oversight import PERCENTILES, Distribution, Period, limit_seconds
-from workflow.sop import PROCEDURE_A, Role, Stage
+from workflow.oversight import PERCENTILES, Distribution, Period, Tally
+from workflow.sop import STAGES, Role, Stage
 
 rs = RequestStep.__table__
 rq = Request.__table__
 ap = AppStep.__table__
 al = AuditLog.__table__
+od = OversightDay.__table__
 
 
-def _rank_filter(rn: Any, n: Any) -> Any:
-    """``rn`` (1-based) is one of the ranks the percentiles need: floor or ceil of (n-1)*p."""
-    terms = []
-    for p in PERCENTILES:
-        terms.append(rn - 1 == ((n - 1) * p) // 100)
-        terms.append(rn - 1 == ((n - 1) * p + 99) // 100)
-    return or_(*terms)
+async def _order_stats(s: AsyncSession, counts: dict[Hashable, int], value: Any,
+                       where: Callable[[Hashable], Any]) -> dict[Hashable, dict[int, int]]:
+    """The values at the ranks the percentiles need, for each key with ``counts[key]`` rows
+    (``where(key)`` selects them): one statement, each part walking an index to ``OFFSET k``."""
+    parts, keys = [], list(counts)
+    for i, key in enumerate(keys):
+        n = counts[key]
+        for lo in sorted({(n - 1) * p // 100 for p in PERCENTILES} if n else set()):
+            hi = min(lo + 1, n - 1)
+            q = select(value.label("v")).where(where(key))
+            if lo < n // 2:  # walk from the smallest value ...
+                q = q.order_by(value).limit(hi - lo + 1).offset(lo)
+            else:  # ... or from the largest, whichever is nearer (the 90th percentile: a tenth of the way)
+                q = q.order_by(value.desc()).limit(hi - lo + 1).offset(n - 1 - hi)
+            sub = q.subquery()
+            parts.append(select(literal(i).label("k"), literal(lo).label("lo"), func.min(sub.c.v).label("a"),
+                                func.max(sub.c.v).label("b")).select_from(sub))
+    out: dict[Hashable, dict[int, int]] = {k: {} for k in keys}
+    if not parts:
+        return out
+    for i, lo, a, b in (await s.execute(union_all(*parts) if len(parts) > 1 else parts[0])).all():
+        ranks = out[keys[i]]
+        ranks[lo] = a
+        if lo + 1 < counts[keys[i]]:
+            ranks[lo + 1] = b
+    return out
 
 
-async def _distributions(s: AsyncSession, key: Sequence[Any], value: Any, on_time: Any,
-                         where: Any = None) -> dict[tuple, Distribution]:
-    """Count, on time, worst and the order statistics of ``value`` per ``key`` (all rows when
-    ``key`` is empty), in one query that returns only the rows at the needed ranks."""
-    part = list(key) or None
-    inner = select(*[k.label(f"k{i}") for i, k in enumerate(key)], value.label("v"),
-                   func.row_number().over(partition_by=part, order_by=value).label("rn"),
-                   func.count().over(partition_by=part).label("n"),
-                   func.sum(on_time).over(partition_by=part).label("ok"),
-                   func.max(value).over(partition_by=part).label("worst"))
-    if where is not None:
-        inner = inner.where(where)
-    sub = inner.subquery()
-    rows = (await s.execute(select(sub).where(_rank_filter(sub.c.rn, sub.c.n)))).all()
-    out: dict[tuple, tuple[int, int, int, dict[int, int]]] = {}
-    for r in rows:
-        k = tuple(getattr(r, f"k{i}") for i in range(len(key)))
-        d = out.setdefault(k, (r.n, int(r.ok or 0), r.worst, {}))
-        d[3][r.rn - 1] = r.v
-    return {k: Distribution(n, ok, worst, ranks) for k, (n, ok, worst, ranks) in out.items()}
+async def add_tallies(s: AsyncSession, tallies: Iterable[Tally]) -> None:
+    """Add finished passages and hops to their days' tallies (in the caller's transaction)."""
+    sums: dict[tuple[date, str, str], list[int]] = {}
+    for t in tallies:
+        acc = sums.setdefault((t.day, t.kind, t.key), [0, 0, 0, 0])
+        acc[0] += 1
+        acc[1] += t.on_time
+        acc[2] += t.returned
+        acc[3] = max(acc[3], t.seconds)
+    if not sums:
+        return
+    dialect = s.bind.dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(od)
+    greatest = func.greatest if dialect == "postgresql" else func.max  # SQLite's max() of two is a scalar
+    stmt = ins.on_conflict_do_update(index_elements=[od.c.day, od.c.kind, od.c.key], set_={
+        "n": od.c.n + ins.excluded.n, "on_time": od.c.on_time + ins.excluded.on_time,
+        "returns": od.c.returns + ins.excluded.returns, "worst": greatest(od.c.worst, ins.excluded.worst)})
+    rows = [dict(day=d, kind=k, key=key, n=v[0], on_time=v[1], returns=v[2], worst=v[3])
+            for (d, k, key), v in sums.items()]
+    for i in range(0, len(rows), 1000):
+        await s.execute(stmt, rows[i:i + 1000])
 
 
 def _ts(name: str, value: datetime) -> Any:
     return bindparam(name, value, type_=TS)
 
 
-def _b_seconds(dialect: str) -> Any:
-    """Elapsed seconds of a procedure-B step (its limit is in minutes, not working days)."""
-    if dialect == "postgresql":
-        return cast(func.floor(func.extract("epoch", func.date_trunc("second", ap.c.done_at))
-                               - func.extract("epoch", func.date_trunc("second", ap.c.started_at))), Integer)
-    return (cast(func.strftime("%s", ap.c.done_at), Integer) - cast(func.strftime("%s", ap.c.started_at), Integer))
-
-
 async def load_figures(s: AsyncSession, period: Period, *, cutoff: datetime, cal: WorkingCalendar,
                        with_holders: bool = True) -> Figures:
     p0, p1 = period.bounds(cal.tz)
     dialect = s.bind.dialect.name
-    in_period = and_(rs.c.done_at >= p0, rs.c.done_at < p1)
+    in_period = and_(rs.c.done_at >= p0, rs.c.done_at < p1)  # hops that closed in the period
 
     # 1. Requests received, finished, withdrawn, open at the cutoff.
-    def count(*where: Any) -> Any:
-        return select(func.count()).select_from(rq).where(*where).scalar_subquery()
+    def count(*where: Any, what: Any = None) -> Any:
+        return select(func.count() if what is None else func.sum(what)).select_from(rq).where(*where).scalar_subquery()
+
+    def closed(stage: Stage) -> Any:  # counted over the closed requests' index (closed_at, stage)
+        return case((rq.c.stage == stage.value, 1), else_=0)
     c = (await s.execute(select(
         count(rq.c.submitted_at >= p0, rq.c.submitted_at < p1),
-        count(rq.c.closed_at >= p0, rq.c.closed_at < p1, rq.c.stage == Stage.DONE.value),
-        count(rq.c.closed_at >= p0, rq.c.closed_at < p1, rq.c.stage == Stage.CANCELLED.value),
+        count(rq.c.closed_at >= p0, rq.c.closed_at < p1, what=closed(Stage.DONE)),
+        count(rq.c.closed_at >= p0, rq.c.closed_at < p1, what=closed(Stage.CANCELLED)),
         count(rq.c.submitted_at < cutoff) - count(rq.c.closed_at < cutoff)))).one()
 
-    # 2. Completeness checks and returns (step A4), and the items most often missing.
-    chk = (await s.execute(select(func.count(), func.coalesce(func.sum(case((rs.c.outcome == "return", 1), else_=0)), 0))
-                           .where(in_period, rs.c.stage == Stage.COMPLETENESS.value))).one()
+    # 2. Passages per SOP step: count, within the limit, worst, returns (the days' tallies); the order
+    #    statistics of working time from the hops (walking ix_request_step_passage).
+    days = and_(od.c.day >= period.start, od.c.day <= period.end)
+    agg = {r[0]: r[1:] for r in (await s.execute(
+        select(od.c.key, func.sum(od.c.n), func.sum(od.c.on_time), func.max(od.c.worst), func.sum(od.c.returns))
+        .where(od.c.kind == "passage", days).group_by(od.c.key))).all()}
+    passages = and_(rs.c.step_seconds.is_not(None), in_period)
+    a = [k for k in agg if not k.startswith("B")]
+    ranks = await _order_stats(s, {k: agg[k][0] for k in a}, rs.c.step_seconds,
+                               lambda code: and_(rs.c.step_code == code, passages))
+    steps = {k: Distribution(agg[k][0], agg[k][1], agg[k][2], ranks[k]) for k in a}
+    check = STAGES[Stage.COMPLETENESS].step  # returns happen at the completeness check
+    checks, returns = (agg[check][0], agg[check][3]) if check in agg else (0, 0)
+    # (Procedure B's steps are in the same tallies; their times are on app_step.)
+    b_done = and_(ap.c.seconds.is_not(None), ap.c.done_at >= p0, ap.c.done_at < p1)
+    b = [k for k in agg if k.startswith("B")]
+    b_ranks = await _order_stats(s, {k: agg[k][0] for k in b}, ap.c.seconds,
+                                 lambda code: and_(ap.c.step_code == code, b_done))
+    steps.update({k: Distribution(agg[k][0], agg[k][1], agg[k][2], b_ranks[k]) for k in b})
+
+    # 3. The items most often missing when a request was returned.
     if dialect == "postgresql":
         sql = ("SELECT m AS item, count(*) AS n FROM audit_log AS a "
                "CROSS JOIN LATERAL json_array_elements_text(a.detail -> 'missing') AS m "
                "WHERE a.action = 'return' AND a.at >= :p0 AND a.at < :p1 GROUP BY m")
     else:
-        sql = ("SELECT j.value AS item, count(*) AS n FROM audit_log AS a, json_each(a.detail, '$.missing') AS j "
+        sql = ("SELECT j.value AS item, count(*) AS n FROM audit_log AS a INDEXED BY ix_audit_log_returned, "
+               "json_each(a.detail, '$.missing') AS j "
                "WHERE a.action = 'return' AND a.at >= :p0 AND a.at < :p1 GROUP BY j.value")
     missing = {r.item: r.n for r in (await s.execute(text(sql).bindparams(_ts("p0", p0), _ts("p1", p1)))).all()}
 
-    # 3. Passages per SOP step: count, on time, order statistics of working time.
-    limits = {st.code: limit_seconds(st, cal.standard_day) for st in PROCEDURE_A}
-    limit_of = case(limits, value=rs.c.step_code, else_=None)
-    on_time = case((rs.c.due_at.is_not(None), case((rs.c.done_at <= rs.c.due_at, 1), else_=0)),
-                   else_=case((rs.c.step_seconds <= limit_of, 1), else_=0))
-    steps = {k[0]: d for k, d in (await _distributions(
-        s, [rs.c.step_code], rs.c.step_seconds, on_time, and_(rs.c.step_seconds.is_not(None), in_period))).items()}
-    b_secs = _b_seconds(dialect)
-    b_on_time = case((ap.c.done_at <= ap.c.due_at, 1), else_=0)
-    steps.update({k[0]: d for k, d in (await _distributions(
-        s, [ap.c.step_code], b_secs, b_on_time, and_(ap.c.done_at >= p0, ap.c.done_at < p1))).items()})
-
     # 4. Escalations in the period, by the stage escalated.
-    esc = dict((await s.execute(select(al.c.from_state, func.count()).where(
-        al.c.action == "escalated", al.c.at >= p0, al.c.at < p1).group_by(al.c.from_state))).all())
+    esc = dict((await s.execute(select(al.c.from_state, func.count()).where(  # a literal: the partial index's
+        al.c.action == literal_column("'escalated'"), al.c.at >= p0, al.c.at < p1)  # condition, ix_audit_log_escalated
+        .group_by(al.c.from_state))).all())
 
-    # 5. Per official: hops closed, on time, median working time.
+    # 5. Per official (and role held): hops closed, on time (the days' tallies), median working time.
     holders: list[HolderRow] = []
     if with_holders:
-        hop_on_time = case((rs.c.done_at <= rs.c.due_at, 1), else_=0)
-        dists = await _distributions(
-            s, [rs.c.done_by_official_id, rs.c.holder_role], rs.c.work_seconds, hop_on_time,
-            and_(in_period, rs.c.done_by_official_id.is_not(None), rs.c.work_seconds.is_not(None),
-                 rs.c.holder_role != Role.REQUESTER.value))
+        h_agg = {k: v for k, *v in (await s.execute(
+            select(od.c.key, func.sum(od.c.n), func.sum(od.c.on_time), func.max(od.c.worst))
+            .where(od.c.kind == "hop", days).group_by(od.c.key))).all()}
+        hops = and_(rs.c.work_seconds.is_not(None), in_period)
+
+        def of(key: str) -> tuple[int, str]:
+            oid, _, role = key.partition(":")
+            return int(oid), role
+        h_ranks = await _order_stats(s, {k: v[0] for k, v in h_agg.items()}, rs.c.work_seconds,
+                                     lambda k: and_(rs.c.done_by_official_id == of(k)[0],
+                                                    rs.c.holder_role == of(k)[1], hops))
         names = dict((await s.execute(select(Official.id, Official.name).where(
-            Official.id.in_({k[0] for k in dists})))).all()) if dists else {}
-        holders = [HolderRow(k[0], names.get(k[0], "—"), k[1], d) for k, d in dists.items()]
+            Official.id.in_({of(k)[0] for k in h_agg})))).all()) if h_agg else {}
+        holders = [HolderRow(of(k)[0], names.get(of(k)[0], "—"), of(k)[1], Distribution(n, ok, worst, h_ranks[k]))
+                   for k, (n, ok, worst) in h_agg.items()]
 
-    # 6. Letter -> account: the working time of every finished request (all its hops).
-    tot = (select(rs.c.request_id, func.sum(rs.c.work_seconds).label("secs"))
-           .join(rq, rq.c.id == rs.c.request_id)
-           .where(rq.c.closed_at >= p0, rq.c.closed_at < p1, rq.c.stage == Stage.DONE.value)
-           .group_by(rs.c.request_id).subquery())
+    # 6. Letter -> account: finished requests' working time (stored when they finished).
+    closed_at = func.coalesce(rq.c.closed_at, rq.c.closed_at)  # not an index bound: walk ix_request_finished
+    finished = and_(rq.c.work_seconds.is_not(None), closed_at >= p0, closed_at < p1)
     total_limit = total_limit_seconds(cal.standard_day)
-    total = (await _distributions(s, [], tot.c.secs, case((tot.c.secs <= total_limit, 1), else_=0))).get(
-        (), Distribution())
+    n, ok, worst = (await s.execute(select(func.count(), func.sum(case((rq.c.work_seconds <= total_limit, 1),
+                                                                       else_=0)), func.max(rq.c.work_seconds))
+                                    .where(finished))).one()
+    t_ranks = await _order_stats(s, {"total": n}, rq.c.work_seconds, lambda _: finished)
+    total = Distribution(n, int(ok or 0), worst, t_ranks["total"])
 
-    # 7. On-time share per month (steps held by officials), over the trend's months.
+    # 7. On-time share per month (steps held by officials), over the trend's months (the days' tallies).
     months = period.trend_months()
-    edges = [datetime.combine(m, datetime.min.time(), tzinfo=cal.tz) for m in months[1:]]
-    t0 = datetime.combine(months[0], datetime.min.time(), tzinfo=cal.tz)
-    bucket = case(*[(rs.c.done_at < e, i) for i, e in enumerate(edges)], else_=len(edges)) if edges else literal(0)
-    codes = [st.code for st in official_steps()]
-    mrows = (await s.execute(select(bucket.label("b"), func.count(), func.sum(case((rs.c.done_at <= rs.c.due_at, 1),
-                                                                                  else_=0)))
-                             .where(rs.c.step_seconds.is_not(None), rs.c.step_code.in_(codes),
-                                    rs.c.due_at.is_not(None), rs.c.done_at >= t0, rs.c.done_at < p1)
-                             .group_by(bucket))).all()
-    month_rows = [MonthRow(months[b], n, int(ok or 0)) for b, n, ok in mrows]
+    bucket = case(*[(od.c.day < m, i) for i, m in enumerate(months[1:])], else_=len(months) - 1)
+    mrows = (await s.execute(select(bucket.label("b"), func.sum(od.c.n), func.sum(od.c.on_time)).where(
+        od.c.kind == "passage", od.c.key.in_([st.code for st in official_steps()]), od.c.day >= months[0],
+        od.c.day <= period.end).group_by(bucket))).all()
+    month_rows = [MonthRow(months[b], n, ok) for b, n, ok in mrows]
 
     # 8. Open at the cutoff, by how late (working days past the deadline), and the oldest ones.
     if cutoff < p1:  # the period runs until now: what is open now
@@ -188,21 +222,25 @@ async def load_figures(s: AsyncSession, period: Period, *, cutoff: datetime, cal
                   .where(open_at, RequestStep.due_at.is_not(None))
                   .order_by(RequestStep.due_at, RequestStep.id).limit(OLDEST_SHOWN))).all()]
 
-    # 9. Officials' notes written when handing over a passage that was late.
+    # 9. Officials' notes written when handing over a passage that was late: read from the notes
+    #    written in the period (few; ix_request_step_noted), each checked against the hop it closed.
     late = aliased(RequestStep)
     nxt = aliased(RequestStep)
-    nq = (select(late.step_code.label("code"), nxt.note.label("note"),
-                 func.row_number().over(partition_by=late.step_code,
-                                        order_by=(late.done_at.desc(), late.id.desc())).label("rn"))
-          .join(nxt, and_(nxt.request_id == late.request_id, nxt.received_at == late.done_at,
-                          nxt.from_official_id == late.done_by_official_id, nxt.note.is_not(None)))
-          .where(late.step_seconds.is_not(None), late.due_at.is_not(None), late.done_at > late.due_at,
-                 late.done_at >= p0, late.done_at < p1).subquery())
+    late_code = (select(late.step_code).where(
+        late.request_id == nxt.request_id, late.done_at == nxt.received_at,
+        late.done_by_official_id == nxt.from_official_id, late.step_seconds.is_not(None), late.due_at.is_not(None),
+        late.done_at > late.due_at).limit(1).scalar_subquery())
+    noted = (select(late_code.label("code"), nxt.note.label("note"), nxt.received_at.label("at"), nxt.id.label("id"))
+             .where(nxt.note.is_not(None), nxt.received_at >= p0, nxt.received_at < p1).subquery())
+    nq = select(noted.c.code, noted.c.note, func.row_number().over(
+        partition_by=noted.c.code, order_by=(noted.c.at.desc(), noted.c.id.desc())).label("rn")).where(
+        noted.c.code.is_not(None)).subquery()
     notes: dict[str, list[str]] = {}
-    for code, note, _ in (await s.execute(select(nq).where(nq.c.rn <= NOTES_PER_STEP).order_by(nq.c.code, nq.c.rn))).all():
+    for code, note, _ in (await s.execute(select(nq).where(nq.c.rn <= NOTES_PER_STEP)
+                                          .order_by(nq.c.code, nq.c.rn))).all():
         notes.setdefault(code, []).append(note)
 
-    return Figures(received=c[0], finished=c[1], withdrawn=c[2], in_progress=c[3], checks=chk[0], returns=int(chk[1]),
+    return Figures(received=c[0], finished=c[1], withdrawn=c[2], in_progress=c[3], checks=checks, returns=returns,
                    missing=missing, steps=steps, escalations=esc, holders=holders, total=total, months=month_rows,
                    ageing=ageing, waiting_requester=waiting, oldest=oldest, notes=notes)
 
@@ -228,10 +266,9 @@ async def step_rows(s: AsyncSession, period: Period, tz: Any, chunk: int = 2000)
          .order_by(Request.id, RequestStep.id))
     async for part in (await s.stream(q.execution_options(yield_per=chunk))).partitions(chunk):
         yield list(part)
-    b_secs = _b_seconds(s.bind.dialect.name)
     qb = (select(Request.number, Agency.short_name, AppStep.step_code, literal(None), Application.data["name"].as_string(),
                  literal(None), literal(Role.REQUESTER.value), AppStep.started_at, AppStep.done_at, AppStep.due_at,
-                 case((AppStep.done_at.is_not(None), b_secs), else_=None), literal(None), literal(None))
+                 AppStep.seconds, literal(None), literal(None))
           .join(Application, Application.id == AppStep.application_id)
           .join(Request, Request.id == Application.request_id).join(Agency, Agency.id == Request.agency_id)
           .where(AppStep.started_at < p1, or_(AppStep.done_at.is_(None), AppStep.done_at >= p0))

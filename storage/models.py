@@ -174,11 +174,17 @@ class Request(Base):
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Working time from the letter (step A1) to Selesai, written when the request is finished.
+    work_seconds: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_request_stage_holder", "stage", "holder_role"),
                       Index("ix_request_submitted", "submitted_at"),
                       Index("ix_request_closed", "closed_at", "stage", postgresql_where=text("closed_at IS NOT NULL"),
-                            sqlite_where=text("closed_at IS NOT NULL")))
+                            sqlite_where=text("closed_at IS NOT NULL")),
+                      # Letter to account: finished requests in order of working time.
+                      Index("ix_request_finished", "work_seconds", "closed_at",
+                            postgresql_where=text("work_seconds IS NOT NULL"),
+                            sqlite_where=text("work_seconds IS NOT NULL")))
 
 
 class RequestStep(Base):
@@ -207,10 +213,18 @@ class RequestStep(Base):
     step_seconds: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
-        # Per-step figures: passages of a step in order of working time, filtered by when they ended.
+        # Percentiles per SOP step, read from the index alone: a step's passages in order of working
+        # time, walked to a rank (ORDER BY ... OFFSET k), skipping those outside the period.
         Index("ix_request_step_passage", "step_code", "step_seconds", "done_at",
               postgresql_where=text("step_seconds IS NOT NULL"), sqlite_where=text("step_seconds IS NOT NULL")),
-        # Hops closed in a period (per holder, returns, the inspector's rows).
+        # Likewise per official (and role held): their hops in order of working time.
+        Index("ix_request_step_official", "done_by_official_id", "holder_role", "work_seconds", "done_at",
+              postgresql_where=text("done_by_official_id IS NOT NULL"),
+              sqlite_where=text("done_by_official_id IS NOT NULL")),
+        # Hand-over notes (the officials' word on a late passage), by when they were written.
+        Index("ix_request_step_noted", "received_at", postgresql_where=text("note IS NOT NULL"),
+              sqlite_where=text("note IS NOT NULL")),
+        # Hops closed in a period (the inspector's rows).
         Index("ix_request_step_done", "done_at", postgresql_where=text("done_at IS NOT NULL"),
               sqlite_where=text("done_at IS NOT NULL")),
         # What is open now, by deadline (ageing, the morning digest).
@@ -331,9 +345,15 @@ class AppStep(Base):
     started_at: Mapped[datetime]
     due_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+    # Seconds it took, written when the step is completed (not when an abandoned application's open
+    # step is closed): the oversight figures count these.
+    seconds: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_app_step_done", "done_at", postgresql_where=text("done_at IS NOT NULL"),
-                            sqlite_where=text("done_at IS NOT NULL")),)
+                            sqlite_where=text("done_at IS NOT NULL")),
+                      # Percentiles per step, like ix_request_step_passage.
+                      Index("ix_app_step_passage", "step_code", "seconds", "done_at",
+                            postgresql_where=text("seconds IS NOT NULL"), sqlite_where=text("seconds IS NOT NULL")))
 
 
 class CalendarDay(Base):
@@ -381,6 +401,23 @@ class OversightJob(Base):
     )
 
 
+class OversightDay(Base):
+    """Daily tallies of the oversight figures, kept in the transaction that closes each hop: per SOP
+    step (``kind`` "passage", ``key`` the step code) and per official and role (``kind`` "hop",
+    ``key`` "official_id:role"), on the office's calendar day. A period's counts, on-time counts and
+    worst times are sums over its days, so they never scan a year of hops; the percentiles still come
+    from the hops themselves (``storage/figures.py``)."""
+
+    __tablename__ = "oversight_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+    returns: Mapped[int] = mapped_column(Integer)
+    worst: Mapped[int] = mapped_column(Integer)
+
+
 class OversightAction(Base):
     """The action to take for an SOP step (the monitoring form's *Tindakan yang harus diambil*),
     typed by the Head for a period before the PDF is produced."""
@@ -410,9 +447,11 @@ class AuditLog(Base):
 
     __table_args__ = (
         Index("ix_audit_log_at", "at"),  # the audit log of a period (the inspector's CSV)
-        # Returns and escalations in a period (oversight figures); only those rows are indexed.
-        Index("ix_audit_log_oversight", "action", "at", postgresql_where=text("action IN ('return', 'escalated')"),
-              sqlite_where=text("action IN ('return', 'escalated')")),
+        # Escalations and returns in a period (oversight figures); only those rows are indexed.
+        Index("ix_audit_log_escalated", "at", "from_state", postgresql_where=text("action = 'escalated'"),
+              sqlite_where=text("action = 'escalated'")),
+        Index("ix_audit_log_returned", "at", postgresql_where=text("action = 'return'"),
+              sqlite_where=text("action = 'return'")),
     )
 
 
@@ -466,6 +505,6 @@ __all__ = [
     "Agency", "AuditLog", "Base", "ChatLock", "Counter", "Draft", "Invite", "Official",
     "OfficialRole", "Outbox", "ProcessedUpdate", "Reminder", "CalendarDay", "DigestRun", "Account",
     "Secret", "ContactLink", "Report", "Application", "AppStep", "Request", "RequestStep", "Session",
-    "StoredFile", "OversightJob", "OversightAction",
+    "StoredFile", "OversightJob", "OversightAction", "OversightDay",
     "UniqueConstraint",
 ]

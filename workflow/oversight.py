@@ -11,9 +11,10 @@ How a step's time is recorded (the bot calls these when a hop of the timeline cl
   Head of E-Government, then the Team Lead), which share one limit; every other step has one.
   Because hops are contiguous, a passage's working time is the sum of its hops' working times.
 
-The figures (``workflow/monev.py``) aggregate those stored numbers in SQL; percentiles come from
-a handful of order statistics (``ranks_for`` / ``percentile``), so the database never returns
-every row.
+When a hop closes the bot also adds it to the day's tallies (:class:`Tally`: per step, per
+official), so a period's counts are sums over days. The figures (``workflow/monev.py``) aggregate
+those in SQL; percentiles come from a handful of order statistics (``ranks_for`` /
+``percentile``) that the database finds by walking an index, so it never returns every row.
 """
 
 from __future__ import annotations
@@ -64,6 +65,38 @@ def earlier_hops(stage: Stage | str) -> tuple[Stage, ...]:
         i -= 1
         out.insert(0, DISPOSITION_CHAIN[i])
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One finished passage of an SOP step, or one official's hop, as the daily tallies count it
+    (``oversight_day``): on the office's calendar day it finished."""
+
+    day: date
+    kind: str  # "passage" | "hop"
+    key: str  # the step code | "official_id:role"
+    on_time: bool
+    returned: bool
+    seconds: int
+
+
+def passage_tally(step: Step, done: datetime, due: datetime | None, seconds: int, outcome: str | None,
+                  cal: WorkingCalendar) -> Tally:
+    """A passage keeps its limit when it ends by its deadline; the requester's own step has none
+    and keeps it when its working time is within the limit."""
+    ok = done <= due if due is not None else seconds <= limit_seconds(step, cal.standard_day)
+    return Tally(done.astimezone(cal.tz).date(), "passage", step.code, ok, outcome == "return", seconds)
+
+
+def elapsed_seconds(started: datetime, done: datetime) -> int:
+    """A procedure-B step's time: its limit is minutes of the clock, not working time."""
+    return int((done - started).total_seconds())
+
+
+def hop_tally(official_id: int, role: str, done: datetime, due: datetime | None, seconds: int,
+              cal: WorkingCalendar) -> Tally:
+    return Tally(done.astimezone(cal.tz).date(), "hop", f"{official_id}:{role}", due is None or done <= due, False,
+                 seconds)
 
 
 def limit_seconds(step: Step, standard_day: timedelta) -> int:

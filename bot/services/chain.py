@@ -12,6 +12,7 @@ from bot import keyboards as kb
 from bot import texts as T
 from bot.outbox import _upsert
 from bot.services.base import Ctx
+from storage.figures import add_tallies
 from storage.models import Agency, Counter, Official, Outbox, Report, Request, RequestStep
 from workflow.form import precheck
 from workflow.machine import (
@@ -23,8 +24,8 @@ from workflow.machine import (
     Transition,
     decide,
 )
-from workflow.oversight import earlier_hops, ends_passage, working_seconds
-from workflow.sop import REQUIRED_ITEMS, STAGES, RequiredItem, Role, Stage, stage_step
+from workflow.oversight import earlier_hops, ends_passage, hop_tally, passage_tally, working_seconds
+from workflow.sop import REQUIRED_ITEMS, STAGES, STEPS, RequiredItem, Role, Stage, stage_step
 
 REFUSAL_TEXT = {
     Refusal.STALE: T.TAP_STALE,
@@ -239,19 +240,30 @@ class Chain(Ctx):
             Outbox.chat_id == chat_id, Outbox.sent_message_id == message_id, Outbox.method == "sendMessage"
         ).order_by(Outbox.id.desc()).limit(1))
 
-    async def record_working_time(self, hop: RequestStep, to_stage: Stage) -> None:
-        """Store the closing hop's working time, and its SOP step's passage's when the hop ends it
-        (the oversight figures aggregate these in SQL)."""
-        hop.work_seconds = working_seconds(self.env.calendar, hop.received_at, self.now)
-        if not ends_passage(hop.stage, to_stage):
-            return
-        earlier = earlier_hops(hop.stage)
-        before = 0
-        if earlier:  # the passage's first hops (step A3: the Head of E-Government's disposition)
-            before = await self.s.scalar(select(func.coalesce(func.sum(RequestStep.work_seconds), 0)).where(
-                RequestStep.request_id == hop.request_id, RequestStep.cycle == hop.cycle,
-                RequestStep.stage.in_([st.value for st in earlier]))) or 0
-        hop.step_seconds = hop.work_seconds + before
+    async def record_working_time(self, req: Request, hop: RequestStep, to_stage: Stage) -> None:
+        """Store the closing hop's working time, its SOP step's passage's when the hop ends it, and
+        the request's (letter to Selesai) when it finishes, and add the hop and the passage to their
+        day's tallies: the oversight figures aggregate these in SQL."""
+        cal = self.env.calendar
+        hop.work_seconds = working_seconds(cal, hop.received_at, self.now)
+        tallies = []
+        if hop.done_by_official_id is not None and hop.holder_role:
+            tallies.append(hop_tally(hop.done_by_official_id, hop.holder_role, self.now, hop.due_at, hop.work_seconds,
+                                     cal))
+        if to_stage == Stage.DONE:  # the hops are contiguous: their sum is the whole
+            before_hop = await self.s.scalar(select(func.coalesce(func.sum(RequestStep.work_seconds), 0)).where(
+                RequestStep.request_id == req.id, RequestStep.id != hop.id))
+            req.work_seconds = (before_hop or 0) + hop.work_seconds
+        if ends_passage(hop.stage, to_stage):
+            earlier = earlier_hops(hop.stage)
+            before = 0
+            if earlier:  # the passage's first hops (step A3: the Head of E-Government's disposition)
+                before = await self.s.scalar(select(func.coalesce(func.sum(RequestStep.work_seconds), 0)).where(
+                    RequestStep.request_id == hop.request_id, RequestStep.cycle == hop.cycle,
+                    RequestStep.stage.in_([st.value for st in earlier]))) or 0
+            hop.step_seconds = hop.work_seconds + before
+            tallies.append(passage_tally(STEPS[hop.step_code], self.now, hop.due_at, hop.step_seconds, hop.outcome, cal))
+        await add_tallies(self.s, tallies)
 
     # --- time limits (bot/services/reminders.py) ---
     def plan_reminders(self, step: RequestStep) -> None:
@@ -300,6 +312,7 @@ class Chain(Ctx):
         self.s.add(RequestStep(request_id=req.id, cycle=1, stage=Stage.RETURNED.value, step_code="A1",
                                holder_role=Role.REQUESTER.value, received_at=draft_created, due_at=None,
                                done_at=self.now, outcome="submitted", work_seconds=letter, step_seconds=letter))
+        await add_tallies(self.s, [passage_tally(STEPS["A1"], self.now, None, letter, "submitted", self.env.calendar)])
         step = self.open_step_row(req, Stage.HEAD_REVIEW, due=self.due_for(Stage.HEAD_REVIEW, self.now),
                                   from_official=None)
         await self.s.flush()
@@ -342,7 +355,7 @@ class Chain(Ctx):
         inherited_due = prev.due_at if prev else None
         if prev is not None:
             prev.done_at, prev.done_by_official_id, prev.outcome = self.now, actor.official_id, t.action.value
-            await self.record_working_time(prev, t.to_stage)
+            await self.record_working_time(req, prev, t.to_stage)
             await self.cancel_reminders(prev.id)
         step: RequestStep | None = None
         if t.to_stage not in (Stage.DONE, Stage.CANCELLED):
