@@ -17,6 +17,13 @@ GOOD, BAD, GREY, LIMIT, P90, MEDIAN = "#2e7d32", "#c62828", "#9e9e9e", "#000000"
 SHORT_MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 
 
+def warm_up() -> None:
+    """Import matplotlib ahead of a report (about 0.7 s the first time): called in a worker thread
+    while the reader picks a period, so the chart does not wait for it."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
+
 def _figure(width: float, height: float) -> Any:
     from matplotlib.figure import Figure
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,7 +30,11 @@ async def _run(env: Env, job: int) -> None:
 
 
 async def rekap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await svc(context, Oversight).menu(user_id(update))
+    o = svc(context, Oversight)
+    if await o.menu(user_id(update)):
+        from bot.charts import warm_up
+
+        o.scope.after_commit.append(in_background(lambda: asyncio.to_thread(warm_up)))
 
 
 async def _period(o: Oversight, context: Any, uid: int, kind: str) -> str | None:

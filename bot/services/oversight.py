@@ -53,13 +53,14 @@ class Oversight(Ctx):
     def today(self) -> date:
         return self.now.astimezone(self.tz).date()
 
-    async def menu(self, user_id: int) -> None:
+    async def menu(self, user_id: int) -> bool:
         if not await self.roles(user_id):
             await self.refuse(user_id, "rekap")
             self.out.send(user_id, FORBIDDEN)
-            return
+            return False
         self.out.send(user_id, "📊 <b>Rekapitulasi pelaksanaan SOP</b>\nPilih periode (tanggal dalam WIB):",
                       self.period_keyboard())
+        return True
 
     def period_keyboard(self) -> dict:
         buttons = [kb.btn(label, self.cb("op", kind.value)) for kind, label in PERIOD_BUTTONS]
