@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from sandbox.history import Move, Story, write_stories
+from storage.figures import add_tallies
 from storage.models import Application, AppStep, Official, OfficialRole
 from workflow.calendar import default_calendar
 from workflow.machine import Action as A
-from workflow.oversight import Period
-from workflow.sop import RequiredItem, Role
+from workflow.oversight import Period, passage_tally
+from workflow.sop import STEPS, RequiredItem, Role
 
 W = ZoneInfo("Asia/Jakarta")
 HEAD, DIV, TEAM, EXE = 1, 2, 3, 4  # official ids
@@ -116,8 +117,9 @@ async def seed(s, *, officials: bool = True) -> None:  # type: ignore[no-untyped
     app = (await s.execute(insert(Application).values(
         request_id=ids[0], owner_telegram_id=6200, data={"name": "simpus"}, mode="manual", status="done",
         created_at=t(12, 8, 9), updated_at=t(12, 8, 10)).returning(Application.id))).scalar_one()
-    await s.execute(insert(AppStep), [
-        dict(application_id=app, step_code="B1", started_at=t(12, 8, 9), due_at=t(12, 8, 9, 10),
-             done_at=t(12, 8, 9, 4)),
-        dict(application_id=app, step_code="B1", started_at=t(12, 9, 9), due_at=t(12, 9, 9, 10),
-             done_at=t(12, 9, 9, 15))])
+    b = [dict(application_id=app, step_code="B1", started_at=t(12, 8, 9), due_at=t(12, 8, 9, 10),
+              done_at=t(12, 8, 9, 4), seconds=240),
+         dict(application_id=app, step_code="B1", started_at=t(12, 9, 9), due_at=t(12, 9, 9, 10),
+              done_at=t(12, 9, 9, 15), seconds=900)]
+    await s.execute(insert(AppStep), b)
+    await add_tallies(s, [passage_tally(STEPS["B1"], x["done_at"], x["due_at"], x["seconds"], None, CAL) for x in b])

@@ -163,3 +163,47 @@ def test_roles_constant_matches_menu() -> None:
 
     for role in Role:
         assert ("rekap" in [c["command"] for c in commands_for(frozenset({role}))]) == (role in OVERSIGHT_ROLES)
+
+
+async def test_the_bot_records_what_the_figures_read(h) -> None:  # type: ignore[no-untyped-def]
+    """Real transitions store each hop's working time, the passage's, and the days' tallies."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from storage.figures import load_figures
+    from storage.models import OversightDay, RequestStep
+    from tests.e2e.flows import division_disposes, head_disposes, team_assigns
+    from workflow.oversight import Period
+
+    w = D.W
+    await h.submit()  # Monday 30 November 09:00 (drafted and sent at once)
+    h.clock.set(datetime(2026, 11, 30, 10, 30, tzinfo=w))
+    await head_disposes(h)  # A2: 1.5 h
+    h.clock.set(datetime(2026, 11, 30, 11, 0, tzinfo=w))
+    await division_disposes(h)  # A3, first hop: 0.5 h
+    h.clock.set(datetime(2026, 11, 30, 13, 30, tzinfo=w))
+    await team_assigns(h)  # A3, second hop: 1 h before lunch + 0.5 h after; the passage 2 h
+    h.clock.set(datetime(2026, 12, 1, 8, 0, tzinfo=w))
+    check = await h.wait_msg(EXEC1, "Pemeriksaan kelengkapan")
+    await h.tap(EXEC1, check, text=h.button(check, "Lengkap"), expect="Kartu data")  # A4: 2.5 h + 0.5 h
+    async with h.db.sessions() as s:
+        hops = [(r.stage, r.work_seconds, r.step_seconds) for r in (await s.scalars(
+            select(RequestStep).order_by(RequestStep.id))).all()]
+        tallies = {(r.day, r.kind, r.key): (r.n, r.on_time, r.worst) for r in (await s.scalars(
+            select(OversightDay))).all()}
+        env = h.runtime.env  # type: ignore[union-attr]
+        fig = await load_figures(s, Period(date(2026, 11, 30), date(2026, 12, 1)),
+                                 cutoff=h.clock.now(), cal=env.calendar)
+    assert hops == [("returned", 0, 0), ("head_review", 5400, 5400), ("division_review", 1800, None),
+                    ("team_assign", 5400, 7200), ("completeness", 10800, 10800), ("registration", None, None)]
+    mon, tue = date(2026, 11, 30), date(2026, 12, 1)
+    ids = {u: await h.official_id(u) for u in (HEAD, DIVISION, TEAM, EXEC1)}
+    assert tallies == {
+        (mon, "passage", "A1"): (1, 1, 0), (mon, "passage", "A2"): (1, 1, 5400), (mon, "passage", "A3"): (1, 1, 7200),
+        (tue, "passage", "A4"): (1, 1, 10800),
+        (mon, "hop", f"{ids[HEAD]}:head"): (1, 1, 5400), (mon, "hop", f"{ids[DIVISION]}:division_head"): (1, 1, 1800),
+        (mon, "hop", f"{ids[TEAM]}:team_lead"): (1, 1, 5400), (tue, "hop", f"{ids[EXEC1]}:executor"): (1, 1, 10800)}
+    assert {k: (d.n, d.median) for k, d in fig.steps.items()} == {
+        "A1": (1, 0), "A2": (1, 5400), "A3": (1, 7200), "A4": (1, 10800)}
+    assert fig.in_progress == 1 and fig.received == 1 and fig.ageing == {0: 1}
