@@ -242,7 +242,10 @@ class BotRuntime:
             if n < 100:
                 break
         from bot.services.oversight_jobs import OversightJobs
-        await OversightJobs(self.env).sweep()  # the monthly report when due; report jobs a crash left behind
+        try:  # the monthly report when due; report jobs a crash left behind
+            await OversightJobs(self.env).sweep()
+        except Exception:  # logged by type and place; the SPLP checks below still run
+            log.exception("oversight sweep failed")
         if self.env.splp is not None:  # applications awaiting SPLP's approval, when their check is due
             from bot.services.apps_wso2 import AppsWso2
             apps = AppsWso2(self.env)

@@ -33,7 +33,8 @@ ACTION_LABELS = {
     "forward": "Laporan diteruskan kepada pemohon", "reminder_share": "Pengingat batas waktu",
     "reminder_breach": "Batas waktu terlampaui", "reminder_overdue": "Pengingat keterlambatan",
     "escalated": "Eskalasi kepada atasan", "digest": "Ringkasan harian", "refused": "Tindakan ditolak",
-    "forged_tap": "Tombol tidak sah", "monev_monthly": "Laporan monev bulanan", "monev_action": "Tindakan monev",
+    "forged_tap": "Tombol tidak sah", "monev_monthly": "Laporan monitoring bulanan dikirim",
+    "monev_action": "Tindakan monitoring dicatat", "monev_request": "Rekapitulasi diminta",
 }
 
 

@@ -26,7 +26,8 @@ from storage.figures import add_tallies
 from storage.models import Agency, AuditLog, Counter, Official, OfficialRole, Request, RequestStep
 from workflow.calendar import WorkingCalendar
 from workflow.machine import Action, Actor, Command, RequestView, ResubmitRoute, Transition, decide
-from workflow.oversight import Tally, earlier_hops, ends_passage, hop_tally, passage_tally, working_seconds
+from workflow.oversight import Tally, earlier_hops, ends_passage, hop_tally, missing_tallies, passage_tally, \
+    working_seconds
 from workflow.reminders import escalates_to, next_overdue
 from workflow.sop import CLOSED_STAGES, STAGES, STEPS, RequiredItem, Role, Stage, stage_step
 
@@ -160,6 +161,7 @@ def plan_story(cal: WorkingCalendar, story: Story, request_id: int, batch: _Batc
         if t.action == Action.RETURN:
             detail["missing"] = list(t.notes["missing"])  # type: ignore[arg-type]
             return_info = dict(t.notes)
+            batch.tallies += missing_tallies(detail["missing"], now, cal)
         audit.append(dict(at=now, actor_telegram_id=story.requester_id if mv.by is None else telegram_ids.get(mv.by),
                           actor_official_id=mv.by, request_id=request_id, action=t.action.value,
                           from_state=t.from_stage.value, to_state=t.to_stage.value, detail=detail or None))

@@ -5,15 +5,15 @@ Working time is never computed here: it was stored when each hop closed (``work_
 ``workflow/oversight.py``), so SQL only counts, sums and ranks. Each family is two statements at
 most, both read from an index alone:
 
-* the aggregates (count, within the limit, worst) grouped by step, official or month, summed from
-  the days' tallies (``oversight_day``, kept when each hop closes) -- a few rows per day;
+* the aggregates (count, within the limit, worst; the items missing at returns) grouped by step,
+  official, item or month, summed from the days' tallies (``oversight_day``, kept when each hop
+  closes) -- a few rows per day;
 * the order statistics the percentiles need, as one ``UNION ALL`` of ``ORDER BY value LIMIT 2
   OFFSET k`` over the index that holds the values in order (``ix_request_step_passage``,
   ``ix_request_step_official``, ``ix_request_finished``): the database walks the index up to the
   rank and returns two rows, never the whole period; ``workflow.oversight.percentile`` interpolates.
 
-SQLite and PostgreSQL run the same statements (bar the JSON expansion of missing items), so both
-give exactly the same numbers.
+SQLite and PostgreSQL run the same statements, so both give exactly the same numbers.
 """
 
 from __future__ import annotations
@@ -22,13 +22,12 @@ from collections.abc import AsyncIterator, Callable, Hashable, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, literal, literal_column, or_, select, text, union_all
+from sqlalchemy import and_, case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
-    TS,
     Agency,
     Application,
     AppStep,
@@ -102,14 +101,9 @@ async def add_tallies(s: AsyncSession, tallies: Iterable[Tally]) -> None:
         await s.execute(stmt, rows[i:i + 1000])
 
 
-def _ts(name: str, value: datetime) -> Any:
-    return bindparam(name, value, type_=TS)
-
-
 async def load_figures(s: AsyncSession, period: Period, *, cutoff: datetime, cal: WorkingCalendar,
                        with_holders: bool = True) -> Figures:
     p0, p1 = period.bounds(cal.tz)
-    dialect = s.bind.dialect.name
     in_period = and_(rs.c.done_at >= p0, rs.c.done_at < p1)  # hops that closed in the period
 
     # 1. Requests received, finished, withdrawn, open at the cutoff.
@@ -144,16 +138,9 @@ async def load_figures(s: AsyncSession, period: Period, *, cutoff: datetime, cal
                                  lambda code: and_(ap.c.step_code == code, b_done))
     steps.update({k: Distribution(agg[k][0], agg[k][1], agg[k][2], b_ranks[k]) for k in b})
 
-    # 3. The items most often missing when a request was returned.
-    if dialect == "postgresql":
-        sql = ("SELECT m AS item, count(*) AS n FROM audit_log AS a "
-               "CROSS JOIN LATERAL json_array_elements_text(a.detail -> 'missing') AS m "
-               "WHERE a.action = 'return' AND a.at >= :p0 AND a.at < :p1 GROUP BY m")
-    else:
-        sql = ("SELECT j.value AS item, count(*) AS n FROM audit_log AS a INDEXED BY ix_audit_log_returned, "
-               "json_each(a.detail, '$.missing') AS j "
-               "WHERE a.action = 'return' AND a.at >= :p0 AND a.at < :p1 GROUP BY j.value")
-    missing = {r.item: r.n for r in (await s.execute(text(sql).bindparams(_ts("p0", p0), _ts("p1", p1)))).all()}
+    # 3. The items most often missing when a request was returned (the days' tallies).
+    missing = dict((await s.execute(select(od.c.key, func.sum(od.c.n)).where(od.c.kind == "missing", days)
+                                    .group_by(od.c.key))).all())
 
     # 4. Escalations in the period, by the stage escalated.
     esc = dict((await s.execute(select(al.c.from_state, func.count()).where(  # a literal: the partial index's

@@ -392,6 +392,8 @@ class OversightJob(Base):
     claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+    # The stored files it sent (deleted a while after delivery: Telegram keeps its copy).
+    files: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
 
     __table_args__ = (
         Index("ix_oversight_job_pending", "claimed_until", postgresql_where=text("status = 'pending'"),

@@ -99,6 +99,12 @@ def hop_tally(official_id: int, role: str, done: datetime, due: datetime | None,
                  seconds)
 
 
+def missing_tallies(items: list[str] | tuple[str, ...], done: datetime, cal: WorkingCalendar) -> list[Tally]:
+    """A return for incompleteness: each missing item counted on its day (``kind`` "missing")."""
+    day = done.astimezone(cal.tz).date()
+    return [Tally(day, "missing", str(item), False, False, 0) for item in items]
+
+
 def limit_seconds(step: Step, standard_day: timedelta) -> int:
     """A step's SOP limit as working time in seconds (a working day counts as the standard day)."""
     if step.limit.working_days:

@@ -24,7 +24,7 @@ from workflow.machine import (
     Transition,
     decide,
 )
-from workflow.oversight import earlier_hops, ends_passage, hop_tally, passage_tally, working_seconds
+from workflow.oversight import earlier_hops, ends_passage, hop_tally, missing_tallies, passage_tally, working_seconds
 from workflow.sop import REQUIRED_ITEMS, STAGES, STEPS, RequiredItem, Role, Stage, stage_step
 
 REFUSAL_TEXT = {
@@ -240,13 +240,14 @@ class Chain(Ctx):
             Outbox.chat_id == chat_id, Outbox.sent_message_id == message_id, Outbox.method == "sendMessage"
         ).order_by(Outbox.id.desc()).limit(1))
 
-    async def record_working_time(self, req: Request, hop: RequestStep, to_stage: Stage) -> None:
+    async def record_working_time(self, req: Request, hop: RequestStep, to_stage: Stage,
+                                  missing: tuple[str, ...] | list[str] = ()) -> None:
         """Store the closing hop's working time, its SOP step's passage's when the hop ends it, and
         the request's (letter to Selesai) when it finishes, and add the hop and the passage to their
         day's tallies: the oversight figures aggregate these in SQL."""
         cal = self.env.calendar
         hop.work_seconds = working_seconds(cal, hop.received_at, self.now)
-        tallies = []
+        tallies = missing_tallies(missing, self.now, cal)  # a return: the items found missing
         if hop.done_by_official_id is not None and hop.holder_role:
             tallies.append(hop_tally(hop.done_by_official_id, hop.holder_role, self.now, hop.due_at, hop.work_seconds,
                                      cal))
@@ -355,7 +356,8 @@ class Chain(Ctx):
         inherited_due = prev.due_at if prev else None
         if prev is not None:
             prev.done_at, prev.done_by_official_id, prev.outcome = self.now, actor.official_id, t.action.value
-            await self.record_working_time(req, prev, t.to_stage)
+            await self.record_working_time(req, prev, t.to_stage,
+                                           missing=t.notes.get("missing", ()))  # type: ignore[arg-type]
             await self.cancel_reminders(prev.id)
         step: RequestStep | None = None
         if t.to_stage not in (Stage.DONE, Stage.CANCELLED):

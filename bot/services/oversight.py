@@ -105,8 +105,7 @@ class Oversight(Ctx):
             return None
         await self.clear_awaiting(user_id)
         job = await self.order(user_id, "summary", period)
-        if job is not None:
-            self.out.send(user_id, f"{PREPARING} Rekapitulasi {T.e(period_title(period))}.")
+        self.out.send(user_id, f"{PREPARING} Rekapitulasi {T.e(period_title(period))}." if job else FORBIDDEN)
         return job
 
     # --- the action to take, per step (the monitoring form), typed by the Head

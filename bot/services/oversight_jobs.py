@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import keyboards as kb
 from bot import texts as T
 from bot.env import Env
 from bot.monev_text import limit_text, period_title, summary_html
-from bot.outbox import _upsert
 from bot.services.oversight import ASSESSORS, READERS, encode_period
 from bot.updates import work_scope
 from storage.figures import audit_rows, load_figures, step_rows
@@ -36,6 +36,7 @@ from workflow.sop import Role
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # a job not finished by then is taken over by the sweep
+KEEP_FILES = timedelta(days=2)  # a delivered report's files (long after the outbox has sent them)
 MAX_ATTEMPTS = 3
 MAX_UPLOAD = 50 * 1024 * 1024  # the Bot API's upload limit
 MONTHLY_TO = (Role.HEAD, Role.DIVISION_HEAD)
@@ -105,6 +106,7 @@ class OversightJobs:
                                    .values(status=status, done_at=now, claimed_until=None))
             if done.rowcount != 1:
                 return False  # our claim lapsed and another worker took the job over
+            job = await s.get(OversightJob, job_id)
             scope = work_scope(s, now)
             if chat_id is None:
                 recipients = await self._monthly_recipients(s)
@@ -124,6 +126,7 @@ class OversightJobs:
                     s.add(f)
                     stored.append((f, fkind, name, caption))
                 await s.flush()
+                job.files = [f.id for f, *_ in stored] or None  # type: ignore[union-attr]
                 for uid in recipients:
                     for f, fkind, name, caption in stored:
                         scope.outbox.send_stored(uid, f.id, name, caption=caption, photo=fkind == "png")
@@ -243,6 +246,7 @@ class OversightJobs:
         """The monthly report when it is due, and any job whose worker stopped. Returns jobs delivered."""
         n = 1 if await self.monthly() else 0
         now = self.env.clock.now()
+        await self._forget_files(now)
         async with self.db.sessions() as s:
             ids = (await s.scalars(select(OversightJob.id).where(
                 OversightJob.status == "pending",
@@ -251,6 +255,18 @@ class OversightJobs:
         for job_id in ids:
             n += await self.run(job_id)
         return n
+
+    async def _forget_files(self, now: datetime) -> None:
+        """Delivered reports' files are not kept (an XLSX of a year can be large; Telegram keeps its
+        copy, and a report can be made again)."""
+        async with self.db.sessions() as s:
+            done = (await s.execute(select(OversightJob.id, OversightJob.files).where(
+                OversightJob.files.is_not(None), OversightJob.done_at < now - KEEP_FILES).limit(50))).all()
+        if not done:
+            return
+        async with self.db.transaction() as s:
+            await s.execute(delete(StoredFile).where(StoredFile.id.in_([f for _, files in done for f in files or []])))
+            await s.execute(update(OversightJob).where(OversightJob.id.in_([i for i, _ in done])).values(files=None))
 
     async def monthly(self) -> bool:
         """On the first working day of a month, from the start of working hours: the previous
@@ -267,7 +283,7 @@ class OversightJobs:
                                                             OversightJob.period_start == period.start)):
                 return False
         async with self.db.transaction() as s:
-            ins = _upsert(self.db.dialect)(OversightJob).values(
+            ins = (postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert)(OversightJob).values(
                 kind="monthly", chat_id=None, period_start=period.start, period_end=period.end, status="pending",
                 attempts=0, created_at=now)
             job_id = (await s.execute(ins.on_conflict_do_nothing().returning(OversightJob.id))).scalar()

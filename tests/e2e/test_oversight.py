@@ -79,6 +79,17 @@ async def test_head_gets_chart_summary_pdf_xlsx_and_audit_csv(emu, db_url) -> No
         await h.tap(ADMIN, menu, text="Bulan lalu", expect="Rekapitulasi Pelaksanaan SOP", timeout=15)
         adm = h.emu.last_bot_message(ADMIN)
         assert "Per pejabat" not in adm.text and not [b for b in adm.button_texts if "Tindakan" in b]
+        # Delivered reports' files are not kept in the database.
+        from sqlalchemy import func, select
+
+        from storage.models import StoredFile
+        async with h.db.sessions() as s:
+            kinds = sorted((await s.scalars(select(StoredFile.kind))).all())
+        assert kinds == ["csv", "pdf", "png", "png", "png", "xlsx"], kinds  # three summaries (photos), the files
+        h.clock.set(datetime(2027, 1, 15, 9, 0, tzinfo=D.W))
+        await h.runtime.sweep_reminders()  # type: ignore[union-attr]
+        async with h.db.sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(StoredFile)) == 0
     finally:
         await h.close()
 

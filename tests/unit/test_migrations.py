@@ -26,12 +26,13 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
 
 def test_0009_backfills_the_working_time_of_existing_requests(tmp_path: Path) -> None:
     """Rows recorded before 0009 get their hops', passages' and request's working time and the days'
-    tallies, on the same calendar (30 November 2026 is a Monday; default hours)."""
+    tallies (and the items missing at returns, from the audit log), on the same calendar (30 November
+    2026 is a Monday; default hours)."""
     from datetime import date, datetime
 
     from zoneinfo import ZoneInfo
 
-    from storage.models import Agency, Official, OversightDay, Request, RequestStep
+    from storage.models import Agency, AuditLog, Official, OversightDay, Request, RequestStep
 
     w = ZoneInfo("Asia/Jakarta")
     path = tmp_path / "b.db"
@@ -65,6 +66,8 @@ def test_0009_backfills_the_working_time_of_existing_requests(tmp_path: Path) ->
                 letter_date=date(2026, 11, 27), subject="s", contact_name="n", contact_email="e@x.go.id",
                 contact_phone="+6281234567890", app_name="a", business_process="b", scan={}, stage="done", version=9,
                 cycle=1, created_at=at(30, 8), submitted_at=at(30, 9), updated_at=at(1, 10), closed_at=at(1, 10)))
+            c.execute(sa.insert(AuditLog.__table__).values(at=at(30, 12), request_id=1, action="return",
+                                                            detail={"missing": ["contact_phone"]}))
             for stage, role, off, rec, done, due in hops:
                 c.execute(sa.insert(RequestStep.__table__).values(
                     request_id=1, cycle=1, stage=stage, step_code=codes[stage], holder_role=role, received_at=rec,
@@ -86,4 +89,5 @@ def test_0009_backfills_the_working_time_of_existing_requests(tmp_path: Path) ->
     assert days[(mon, "passage", "A3")] == (1, 1, 5400) and days[(tue, "passage", "A5")] == (1, 1, 12600)
     assert days[(mon, "hop", "1:head")] == (1, 1, h) and days[(tue, "hop", "1:head")] == (1, 1, h)
     assert days[(mon, "passage", "A1")] == (1, 1, h) and days[(tue, "hop", "4:executor")] == (2, 2, 12600)
-    assert len(days) == 7 + 6  # seven passages; six official-days
+    assert days[(mon, "missing", "contact_phone")] == (1, 0, 0)  # from the audit log's returns
+    assert len(days) == 7 + 6 + 1  # seven passages; six official-days; one missing item

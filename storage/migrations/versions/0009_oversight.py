@@ -42,6 +42,7 @@ def upgrade() -> None:
     sa.Column('claimed_until', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('done_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('files', sa.JSON(none_as_null=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_oversight_job'))
     )
     with op.batch_alter_table('oversight_job', schema=None) as batch_op:
@@ -132,7 +133,8 @@ def _backfill(conn: sa.engine.Connection) -> None:
 
     from bot.settings import Settings
     from workflow.calendar import WeeklyHours, default_calendar, parse_intervals
-    from workflow.oversight import elapsed_seconds, ends_passage, hop_tally, passage_tally, working_seconds
+    from workflow.oversight import elapsed_seconds, ends_passage, hop_tally, missing_tallies, passage_tally, \
+        working_seconds
     from workflow.sop import STEPS
 
     step = sa.table('request_step', sa.column('id'), sa.column('request_id'), sa.column('stage'),
@@ -209,6 +211,11 @@ def _backfill(conn: sa.engine.Connection) -> None:
     b_stmt = sa.update(app).where(app.c.id == sa.bindparam('i')).values(seconds=sa.bindparam('s'))
     for k in range(0, len(b_updates), 1000):
         conn.execute(b_stmt, b_updates[k:k + 1000])
+    # The items missing at each return (from the audit log).
+    audit = sa.table('audit_log', sa.column('at', storage.models.TS), sa.column('action'), sa.column('detail', sa.JSON))
+    for row in conn.execute(sa.select(audit.c.at, audit.c.detail).where(audit.c.action == 'return')):
+        for t in missing_tallies((row.detail or {}).get('missing') or (), row.at, cal):
+            tally(t)
     rows = [dict(day=d, kind=kind, key=key, n=v[0], on_time=v[1], returns=v[2], worst=v[3])
             for (d, kind, key), v in tallies.items()]
     for k in range(0, len(rows), 1000):
