@@ -388,6 +388,9 @@ class OversightJob(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)  # inclusive
     status: Mapped[str] = mapped_column(String(10))  # pending | done | failed
+    # The summary goes out in two parts, its text as soon as the figures are known, then the chart
+    # (with the buttons): 1 once the text is queued, so a resumed job does not send it again.
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -50,6 +50,10 @@ class _Output:
     note: str | None = None  # instead of files: why there are none
 
 
+class _ClaimLost(Exception):
+    """Another worker took the job over (our lease lapsed)."""
+
+
 class OversightJobs:
     def __init__(self, env: Env) -> None:
         assert env.db is not None
@@ -65,14 +69,17 @@ class OversightJobs:
                                            or_(OversightJob.claimed_until.is_(None), OversightJob.claimed_until < now))
                 .values(claimed_until=now + LEASE, attempts=OversightJob.attempts + 1)
                 .returning(OversightJob.kind, OversightJob.chat_id, OversightJob.period_start,
-                           OversightJob.period_end, OversightJob.attempts, OversightJob.claimed_until))).first()
+                           OversightJob.period_end, OversightJob.attempts, OversightJob.claimed_until,
+                           OversightJob.progress))).first()
         if job is None:
             return False
         kind, chat_id, claim, attempts = job.kind, job.chat_id, job.claimed_until, job.attempts
         period = Period(job.period_start, job.period_end)
         try:
             roles = await self._roles(chat_id) if chat_id is not None else frozenset(MONTHLY_TO)
-            out = await self._produce(kind, period, roles, chat_id) if roles else None
+            out = await self._produce(kind, period, roles, chat_id, (job_id, claim, job.progress)) if roles else None
+        except _ClaimLost:
+            return False
         except Exception as e:  # noqa: BLE001 -- a failed rendering must not stop the sweep
             tb = e.__traceback__
             while tb is not None and tb.tb_next is not None:
@@ -128,8 +135,10 @@ class OversightJobs:
                 await s.flush()
                 job.files = [f.id for f, *_ in stored] or None  # type: ignore[union-attr]
                 for uid in recipients:
-                    for f, fkind, name, caption in stored:
-                        scope.outbox.send_stored(uid, f.id, name, caption=caption, photo=fkind == "png")
+                    for i, (f, fkind, name, caption) in enumerate(stored):
+                        last = i == len(stored) - 1 and not out.text  # the buttons go on the last message
+                        scope.outbox.send_stored(uid, f.id, name, caption=caption, photo=fkind == "png",
+                                                 markup=out.markup if last else None)
                     if out.text:
                         scope.outbox.send(uid, out.text, out.markup)
                     if out.note:
@@ -158,7 +167,8 @@ class OversightJobs:
                             threshold=self.env.settings.oversight_on_time_threshold, actions=actions,
                             with_holders=with_holders)
 
-    async def _produce(self, kind: str, period: Period, roles: frozenset[Role], chat_id: int | None) -> _Output:
+    async def _produce(self, kind: str, period: Period, roles: frozenset[Role], chat_id: int | None,
+                       job: tuple[int, datetime, int]) -> _Output:
         from bot.monev_files import file_name
 
         with_holders = bool(roles & ASSESSORS)
@@ -170,8 +180,10 @@ class OversightJobs:
         if kind == "summary":
             from bot.charts import render_dashboard
 
+            if job[2] == 0 and chat_id is not None:  # the answer first, while the chart is drawn
+                await self._summary_text(job[0], job[1], chat_id, summary_html(r, self.tz))
             png = await asyncio.to_thread(render_dashboard, r)
-            return _Output([("png", png, "rekap.png", f"📊 Rekapitulasi SOP — {title}")], summary_html(r, self.tz),
+            return _Output([("png", png, "rekap.png", f"📊 Rekapitulasi SOP — {title}")], None,
                            self._summary_keyboard(r, roles))
         if kind == "xlsx":
             content = await self._xlsx(r, period)
@@ -182,6 +194,21 @@ class OversightJobs:
         if kind == "monthly":
             out.text = summary_html(r, self.tz)
         return out
+
+    async def _summary_text(self, job_id: int, claim: datetime, chat_id: int, text: str) -> None:
+        """Queue the summary's text once (the job's first part), if the claim is still ours."""
+        now = self.env.clock.now()
+        async with self.db.transaction() as s:
+            res = await s.execute(update(OversightJob).where(
+                OversightJob.id == job_id, OversightJob.status == "pending", OversightJob.claimed_until == claim,
+                OversightJob.progress == 0).values(progress=1))
+            if res.rowcount != 1:
+                raise _ClaimLost
+            scope = work_scope(s, now)
+            scope.outbox.send(chat_id, text)
+            await scope.outbox.flush()
+        if self.env.wake_sender:
+            self.env.wake_sender()
 
     def _file(self, kind: str, content: bytes, name: str, caption: str) -> _Output:
         if len(content) > MAX_UPLOAD:

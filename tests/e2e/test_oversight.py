@@ -42,13 +42,14 @@ async def test_head_gets_chart_summary_pdf_xlsx_and_audit_csv(emu, db_url) -> No
         assert "rekap" in [c["command"] for c in emu.my_commands({"type": "chat", "chat_id": HEAD})]
         assert "rekap" not in [c["command"] for c in emu.my_commands({"type": "chat", "chat_id": EXEC1})]
         menu = await h.say(HEAD, "/rekap", expect="Pilih periode")
-        ans = await h.tap(HEAD, menu, text="Bulan lalu", expect="Rekapitulasi Pelaksanaan SOP", timeout=15)
+        ans = await h.tap(HEAD, menu, text="Bulan lalu")
         assert ans["text"].startswith("⏳")
-        summary = h.emu.last_bot_message(HEAD)
-        photo = h.emu.bot_messages(HEAD)[-2]
-        assert photo.photo and photo.content.startswith(b"\x89PNG") and "Desember 2026" in photo.caption
-        assert "Diterima 3 · Selesai 1 · Berjalan 2 · Dibatalkan 1" in summary.text
-        assert "Per pejabat" in summary.text and "Rahmat Hidayat (Kepala Diskominfo): 6" in summary.text
+        # The summary first, then the chart, with the buttons under it.
+        text_msg = await h.wait_msg(HEAD, "Rekapitulasi Pelaksanaan SOP", after=menu.message_id, timeout=15)
+        summary = await h.wait_msg(HEAD, "Rekapitulasi SOP — Desember 2026", after=text_msg.message_id, timeout=15)
+        assert summary.photo and summary.content.startswith(b"\x89PNG")
+        assert "Diterima 3 · Selesai 1 · Berjalan 2 · Dibatalkan 1" in text_msg.text
+        assert "Per pejabat" in text_msg.text and "Rahmat Hidayat (Kepala Diskominfo): 6" in text_msg.text
         assert "✍️ Tindakan A4" in summary.button_texts and "✍️ Tindakan A2" not in summary.button_texts
         # The Head types the action for A4, then has the PDF made: the action is in the monitoring form.
         await h.tap(HEAD, summary, text="✍️ Tindakan A4", expect="Ketik tindakannya")
@@ -72,13 +73,16 @@ async def test_head_gets_chart_summary_pdf_xlsx_and_audit_csv(emu, db_url) -> No
         menu = await h.say(HEAD, "/rekap", expect="Pilih periode")
         await h.tap(HEAD, menu, text="✍️ Ketik rentang tanggal", expect="Ketik rentang tanggal")
         await h.say(HEAD, "31-12-2026 s.d. 01-12-2026", expect="Tanggal akhir tidak boleh sebelum")
-        await h.say(HEAD, "14-12-2026 s.d. 20-12-2026", expect="Rekapitulasi Pelaksanaan SOP", timeout=15)
-        assert "14 Desember 2026 s.d. 20 Desember 2026" in h.emu.last_bot_message(HEAD).text
+        typed = await h.say(HEAD, "14-12-2026 s.d. 20-12-2026", expect="Rekapitulasi Pelaksanaan SOP", timeout=15)
+        assert "14 Desember 2026 s.d. 20 Desember 2026" in typed.text
+        await h.wait_msg(HEAD, "Rekapitulasi SOP — 14 Desember 2026", after=typed.message_id, timeout=15)
         # The admin may look, without the officials' figures and without typing actions.
         menu = await h.say(ADMIN, "/rekap", expect="Pilih periode")
-        await h.tap(ADMIN, menu, text="Bulan lalu", expect="Rekapitulasi Pelaksanaan SOP", timeout=15)
-        adm = h.emu.last_bot_message(ADMIN)
-        assert "Per pejabat" not in adm.text and not [b for b in adm.button_texts if "Tindakan" in b]
+        await h.tap(ADMIN, menu, text="Bulan lalu")
+        adm = await h.wait_msg(ADMIN, "Rekapitulasi Pelaksanaan SOP", after=menu.message_id, timeout=15)
+        chart = await h.wait_msg(ADMIN, "Rekapitulasi SOP —", after=adm.message_id, timeout=15)
+        assert "Per pejabat" not in adm.text and "📄 PDF" in chart.button_texts
+        assert not [b for b in chart.button_texts if "Tindakan" in b]
         # Delivered reports' files are not kept in the database.
         from sqlalchemy import func, select
 

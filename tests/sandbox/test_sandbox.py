@@ -260,14 +260,14 @@ async def test_rekap_shows_the_demo_history(sandbox: Sandbox) -> None:
     menu = await emu.wait_bot_message(head, contains="Pilih periode")
     qid = emu.tap(head, menu.message_id, button_text="Tahun ini")
     assert (await emu.wait_callback_answer(qid))["text"].startswith("⏳")
-    summary = await emu.wait_bot_message(head, contains="Rekapitulasi Pelaksanaan SOP", after=menu.message_id,
-                                         timeout=20)
-    photo = emu.bot_messages(head)[-2]
+    text = await emu.wait_bot_message(head, contains="Rekapitulasi Pelaksanaan SOP", after=menu.message_id,
+                                      timeout=20)
+    photo = await emu.wait_bot_message(head, contains="Rekapitulasi SOP —", after=text.message_id, timeout=20)
     assert photo.photo and photo.content.startswith(b"\x89PNG")
-    received = int(summary.text.split("Diterima ", 1)[1].split(" ", 1)[0])
-    assert received > 20 and "Per pejabat" in summary.text and "Budi Pranoto" in summary.text
-    assert "belum ada pelaksanaan" not in summary.text.split("Prosedur B")[0]  # every step of procedure A has passages
-    qid = emu.tap(head, summary.message_id, button_text="📄 PDF")
+    received = int(text.text.split("Diterima ", 1)[1].split(" ", 1)[0])
+    assert received > 20 and "Per pejabat" in text.text and "Budi Pranoto" in text.text
+    assert "belum ada" not in text.text.split("Prosedur B")[0]  # every step of procedure A has passages
+    qid = emu.tap(head, photo.message_id, button_text="📄 PDF")
     await emu.wait_callback_answer(qid)
-    pdf = await emu.wait_bot_message(head, contains="Laporan Monitoring", after=summary.message_id, timeout=20)
+    pdf = await emu.wait_bot_message(head, contains="Laporan Monitoring", after=photo.message_id, timeout=20)
     assert pdf.file_name == "monev-sop-20260101-20261231.pdf" and pdf.content.startswith(b"%PDF")

@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.Column('period_start', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('progress', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('claimed_until', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
