@@ -253,7 +253,7 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-async def with_bot(url: str, period: Period, tmp: Path) -> dict[str, float]:
+async def with_bot(url: str, period: Period, tmp: Path) -> dict[str, object]:
     from sandbox.telegram import TelegramEmulator
 
     emu = TelegramEmulator()
@@ -282,22 +282,26 @@ async def with_bot(url: str, period: Period, tmp: Path) -> dict[str, float]:
             idle = max(idle, rss_kb(p.pid))
             await asyncio.sleep(0.1)
         task = asyncio.create_task(sample())
-        emu.send_text(HEAD_TG, "/rekap")
-        menu = await emu.wait_bot_message(HEAD_TG, contains="Pilih periode", timeout=20)
-        emu.tap(HEAD_TG, menu.message_id, button_text="✍️ Ketik rentang tanggal")
-        await emu.wait_bot_message(HEAD_TG, contains="Ketik rentang", after=menu.message_id, timeout=20)
-        mark = emu.last_bot_message(HEAD_TG).message_id  # type: ignore[union-attr]
-        t0 = time.perf_counter()
-        emu.send_text(HEAD_TG, f"{period.start:%d-%m-%Y} s.d. {period.end:%d-%m-%Y}")
-        summary = await emu.wait_bot_message(HEAD_TG, contains="Rekapitulasi Pelaksanaan SOP", after=mark, timeout=60)
-        t_summary = time.perf_counter() - t0
-        chart = await emu.wait_bot_message(HEAD_TG, contains="Rekapitulasi SOP —", after=summary.message_id,
-                                           timeout=60)
-        t_chart = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        emu.tap(HEAD_TG, chart.message_id, button_text="📄 PDF")
-        await emu.wait_bot_message(HEAD_TG, contains="Laporan Monitoring", after=chart.message_id, timeout=60)
-        t_pdf = time.perf_counter() - t0
+        times = []
+        for _ in range(2):  # the first /rekap after the start (matplotlib still being imported), then again
+            emu.send_text(HEAD_TG, "/rekap")
+            menu = await emu.wait_bot_message(HEAD_TG, contains="Pilih periode", after=emu.last_message_id(),
+                                              timeout=20)
+            emu.tap(HEAD_TG, menu.message_id, button_text="✍️ Ketik rentang tanggal")
+            await emu.wait_bot_message(HEAD_TG, contains="Ketik rentang", after=menu.message_id, timeout=20)
+            mark = emu.last_bot_message(HEAD_TG).message_id  # type: ignore[union-attr]
+            t0 = time.perf_counter()
+            emu.send_text(HEAD_TG, f"{period.start:%d-%m-%Y} s.d. {period.end:%d-%m-%Y}")
+            summary = await emu.wait_bot_message(HEAD_TG, contains="Rekapitulasi Pelaksanaan SOP", after=mark,
+                                                 timeout=60)
+            t_summary = time.perf_counter() - t0
+            chart = await emu.wait_bot_message(HEAD_TG, contains="Rekapitulasi SOP —", after=summary.message_id,
+                                               timeout=60)
+            t_chart = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            emu.tap(HEAD_TG, chart.message_id, button_text="📄 PDF")
+            await emu.wait_bot_message(HEAD_TG, contains="Laporan Monitoring", after=chart.message_id, timeout=60)
+            times.append((t_summary, t_chart, time.perf_counter() - t0))
         await asyncio.sleep(0.3)
         sampling = False
         await task
@@ -308,8 +312,7 @@ async def with_bot(url: str, period: Period, tmp: Path) -> dict[str, float]:
         if p.poll() is None:
             p.kill()
         await emu.stop()
-    return {"idle_mb": idle / 1024, "peak_mb": max(samples) / 1024, "summary_s": t_summary, "chart_s": t_chart,
-            "pdf_s": t_pdf}
+    return {"idle_mb": idle / 1024, "peak_mb": max(samples) / 1024, "times": times}
 
 
 async def main() -> None:
@@ -355,10 +358,11 @@ async def main() -> None:
         await db.dispose()
         if not args.no_bot:
             b = await with_bot(url, period, tmp)
-            print(f"\nthe bot process: idle {b['idle_mb']:.0f} MB, peak while producing the summary and the PDF "
-                  f"{b['peak_mb']:.0f} MB ({b['peak_mb'] / b['idle_mb']:.2f}x idle)")
-            print(f"  typed range -> summary delivered: {b['summary_s'] * 1000:.0f} ms, chart delivered: "
-                  f"{b['chart_s'] * 1000:.0f} ms; PDF tap -> document delivered: {b['pdf_s'] * 1000:.0f} ms")
+            print(f"\nthe bot process: idle {b['idle_mb']:.0f} MB, peak while producing the summaries and the PDFs "
+                  f"{b['peak_mb']:.0f} MB ({b['peak_mb'] / b['idle_mb']:.2f}x idle)")  # type: ignore[operator]
+            for label, (t_sum, t_chart, t_pdf) in zip(("first /rekap", "again"), b["times"]):  # type: ignore[arg-type]
+                print(f"  {label:13} typed range -> summary delivered {t_sum * 1000:5.0f} ms, chart "
+                      f"{t_chart * 1000:5.0f} ms; PDF tap -> document delivered {t_pdf * 1000:5.0f} ms")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ AGE_LABELS = ("Belum jatuh tempo", "Terlambat ≤ 1 hari kerja", "Terlambat 1–
               "Terlambat 3–5 hari kerja", "Terlambat > 5 hari kerja")
 assert len(AGE_LABELS) == len(AGE_BUCKETS)
 WAITING_LABEL = "Menunggu perbaikan pemohon"
+HOLDERS_SHOWN = 12  # officials listed in the chat (all of them in the PDF and XLSX)
 
 
 def step_label(step: Step) -> str:
@@ -150,9 +151,11 @@ def summary_html(r: OversightReport, tz: ZoneInfo) -> str:
         lines += ["", "<b>Per pejabat</b>", "<i>jumlah · median · tepat waktu</i>"]
         if not r.holders:
             lines.append("Belum ada.")
-        for h in r.holders:
+        for h in r.holders[:HOLDERS_SHOWN]:
             lines.append(f"• {e(holder_text(h.name, h.role))}: {h.dist.n} · {duration(h.dist.median, day)} · "
                          f"{percent(h.dist.on_time_share)}")
+        if len(r.holders) > HOLDERS_SHOWN:
+            lines.append(f"• … dan {len(r.holders) - HOLDERS_SHOWN} lainnya (lihat PDF atau XLSX)")
     lines += ["", f"<b>Masih terbuka</b>: {r.open_items} di pejabat, {r.overdue} melewati batas"
               + (f"; {r.waiting_requester} menunggu perbaikan pemohon" if r.waiting_requester else "")]
     for item in r.oldest[:5]:
@@ -163,7 +166,9 @@ def summary_html(r: OversightReport, tz: ZoneInfo) -> str:
         lines.append(f"• {e(row.number)} ({e(row.agency)}) {code} — {state}")
     lines += ["", f"<i>{e(threshold_text(r))} 1 hari kerja = {duration(day, day * 1000)}.</i>"]
     text = "\n".join(lines)
-    return text if len(text) <= 4000 else text[:3990] + "…"
+    if len(text) > 4000:  # every line closes its own tags: cut between lines
+        text = text[:text.rfind("\n", 0, 3990)] + "\n…"
+    return text
 
 
 def _step_lines(sr: StepReport, day: int) -> list[str]:

@@ -125,3 +125,23 @@ def test_words() -> None:
     assert duration(None, day) == "—" and percent(0.805) == "80%" and percent(None) == "—"
     assert step_label(STEPS["A3"]) == "Disposisi Kepala Bidang E-Government / Penugasan oleh Ketua Tim Aplikasi"
     assert step_label(STEPS["A1"]) == STEPS["A1"].output and step_label(STEPS["B3"]) == STEPS["B3"].title
+
+
+def test_summary_fits_one_message_with_many_officials() -> None:
+    import re
+
+    from bot.monev_text import summary_html
+    from workflow.monev import Figures, HolderRow, build_report
+
+    p = Period(date(2026, 1, 1), date(2026, 12, 31))
+    dist = Distribution(5, 4, 9000, {2: 3600, 3: 5000, 4: 9000})
+    holders = [HolderRow(i, f"Pejabat Dengan Nama Yang Cukup Panjang Nomor {i} <&>", "executor", dist)
+               for i in range(40)]
+    fig = Figures(received=9, steps={s: dist for s in STEPS}, holders=holders,
+                  missing={"contact_phone": 3, "business_process": 1})
+    r = build_report(fig, p, cutoff=datetime(2026, 12, 6, tzinfo=W), generated_at=datetime(2026, 12, 6, tzinfo=W),
+                     cal=CAL, threshold=0.8)
+    text = summary_html(r, W)
+    assert len(text) <= 4096 and "… dan 28 lainnya" in text and "&lt;&amp;&gt;" in text
+    for line in text.split("\n"):  # each line closes the tags it opens
+        assert re.findall(r"<(\w+)>", line) == re.findall(r"</(\w+)>", line), line
