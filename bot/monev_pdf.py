@@ -16,7 +16,6 @@ from fpdf.enums import Align, TableHeadingsDisplay, VAlign
 from bot import texts as T
 from bot.monev_text import (
     AGE_LABELS,
-    ASSESSMENT,
     WAITING_LABEL,
     cutoff_text,
     duration,

@@ -121,8 +121,8 @@ def threshold_text(r: OversightReport) -> str:
 def summary_html(r: OversightReport, tz: ZoneInfo) -> str:
     """The chat summary: short lines for a phone, under Telegram's 4096 characters."""
     e, day = T.e, r.standard_day_seconds
-    lines = [f"📊 <b>Rekapitulasi Pelaksanaan SOP</b>",
-             f"<b>{e(period_title(r.period))}</b>" + ("" if r.period.is_month() else ""),
+    lines = ["📊 <b>Rekapitulasi Pelaksanaan SOP</b>",
+             f"<b>{e(period_title(r.period))}</b>",
              f"Posisi data: {e(cutoff_text(r, tz))}", "",
              "<b>Permohonan</b>",
              f"Diterima {r.received} · Selesai {r.finished} · Berjalan {r.in_progress} · Dibatalkan {r.withdrawn}"]
@@ -135,7 +135,7 @@ def summary_html(r: OversightReport, tz: ZoneInfo) -> str:
     for sr in r.steps_a:
         lines += _step_lines(sr, day)
     t = r.total
-    lines += ["", f"<b>Surat → akun</b> (langkah 1 s.d. Selesai)"]
+    lines += ["", "<b>Surat → akun</b> (langkah 1 s.d. Selesai)"]
     if t.n:
         lines.append(f"{t.n} permohonan · median {duration(t.median, day)} · terlama {duration(t.worst, day)}")
     else:
