@@ -28,7 +28,7 @@ from bot.outbox import OutboxSender, QuietRateLimitFilter
 from bot.services.officials import BASE_COMMANDS
 from bot.settings import MissingSetting, Settings
 from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope, work_scope
-from handlers import admin, applications, calendar, disposition, request_form, router, start, status
+from handlers import admin, applications, calendar, disposition, oversight, request_form, router, start, status
 from storage.db import Database
 from storage.models import Session
 from workflow.form import MAX_SCAN_BYTES
@@ -88,7 +88,7 @@ def build_application(settings: Settings, *, token: str) -> Application:
     rate_limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
     if not any(isinstance(f, QuietRateLimitFilter) for f in rate_limiter_log.filters):
         rate_limiter_log.addFilter(QuietRateLimitFilter())
-    for mod in (start, request_form, disposition, status, admin, calendar, applications, router):
+    for mod in (start, request_form, disposition, status, admin, calendar, applications, oversight, router):
         mod.register(app)
     app.add_error_handler(_on_error)
     return app
@@ -286,6 +286,11 @@ class BotRuntime:
                 self.sender.wake()
             if n < 100:
                 break
+        from bot.services.oversight_jobs import OversightJobs
+        try:  # the monthly report when due; report jobs a crash left behind
+            await OversightJobs(self.env).sweep()
+        except Exception:  # logged by type and place; the SPLP checks below still run
+            log.exception("oversight sweep failed")
         if self.env.splp is not None:  # applications awaiting SPLP's approval, when their check is due
             from bot.services.apps_wso2 import AppsWso2
             apps = AppsWso2(self.env)

@@ -106,15 +106,16 @@ class OutboxWriter:
         return self.call(chat_id, method, params)
 
     def send_stored(self, chat_id: int, stored_file_id: int, filename: str, caption: str | None = None,
-                    markup: Markup = None) -> Outbox:
-        """Upload a file the bot keeps (stored_file), e.g. the activity report."""
-        params: dict[str, Any] = {"chat_id": chat_id, "document": {"$stored_file": stored_file_id,
-                                                                    "filename": filename}}
+                    markup: Markup = None, *, photo: bool = False) -> Outbox:
+        """Upload a file the bot keeps (stored_file), e.g. the activity report; ``photo``: a picture
+        shown in the chat (sendPhoto), e.g. a report's chart."""
+        key = "photo" if photo else "document"
+        params: dict[str, Any] = {"chat_id": chat_id, key: {"$stored_file": stored_file_id, "filename": filename}}
         if caption:
             params.update(caption=caption, parse_mode="HTML")
         if markup is not None:
             params["reply_markup"] = markup
-        return self.call(chat_id, "sendDocument", params)
+        return self.call(chat_id, "sendPhoto" if photo else "sendDocument", params)
 
     def delete(self, chat_id: int, *, message_id: int | None = None, ref: Outbox | int | None = None,
                delay: timedelta | None = None) -> Outbox:

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     reminder_shares: str = "0.5,0.9"  # shares of a step's limit at which the holder is reminded
     reminder_sweep_seconds: float = 30.0
 
+    # Oversight (/rekap, the monthly report): the share of a step's passages that must keep the SOP's
+    # limit for the step to be assessed "berjalan dengan baik" (stated in the report).
+    oversight_on_time_threshold: float = Field(default=0.8, gt=0, le=1)
+
     # Delivery
     rate_limit_per_second: float = 25.0  # overall Bot API sends per second (Telegram: about 30)
     per_chat_per_second: float = 1.0  # steady pace per chat (Telegram: about 1, short bursts allowed)

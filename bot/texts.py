@@ -125,6 +125,7 @@ HELP = (
 HELP_OFFICIAL = (
     "\n\n<b>Untuk pejabat</b>\n/tugas — permohonan yang menunggu tindakan Anda, dari yang terlama"
 )
+HELP_OVERSIGHT = "\n/rekap — rekapitulasi pelaksanaan SOP dan laporan monitoring (PDF, XLSX, log audit)"
 HELP_ADMIN = (
     "\n\n<b>Untuk admin</b>\n/undang — membuat tautan undangan pejabat\n/pejabat — daftar pejabat dan penonaktifan"
     "\n/kalender — hari libur tambahan dan jam kerja khusus (misalnya Ramadan)"

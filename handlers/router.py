@@ -12,11 +12,10 @@ from bot.callbacks import Callback
 from bot.services.dispose import Dispose
 from bot.services.form import Form
 from bot.services.officials import Officials
-from handlers import account, admin, applications, calendar, disposition, request_form
+from handlers import account, admin, applications, calendar, disposition, oversight, request_form
 from handlers.common import answer, decoded, svc, user_id
 from workflow.form import Field
 from workflow.sop import Role
-
 
 async def on_page_indicator(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Callback) -> None:
     """A pager's "2/5" button: it shows where the user is; tapping it changes nothing."""
@@ -25,16 +24,12 @@ async def on_page_indicator(update: Update, context: ContextTypes.DEFAULT_TYPE, 
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Callback], Awaitable[None]]
 
-# Every button's action, and who handles it.
+# Every button's action, and who handles it (each module lists the actions its ``on_button`` takes).
 BUTTONS: dict[str, Handler] = {
     "f": request_form.on_form_button,
     "m": request_form.on_menu_button,
     "nop": on_page_indicator,
-    **{a: disposition.on_button for a in disposition.ACTIONS},
-    **{a: admin.on_button for a in admin.ACTIONS},
-    **{a: applications.on_button for a in applications.ACTIONS},
-    **{a: account.on_button for a in account.ACTIONS},
-    **{a: calendar.on_button for a in calendar.ACTIONS},
+    **{a: m.on_button for m in (disposition, admin, applications, account, calendar, oversight) for a in m.ACTIONS},
 }
 
 
@@ -98,6 +93,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await ag.add(uid, text)
         else:
             await ag.clear_awaiting(uid)
+    elif awaiting == "rekap_range":
+        await oversight.range_typed(update, context, text)
+    elif awaiting == "rekap_action":
+        await oversight.action_typed(update, context, text, sess.context)  # type: ignore[union-attr]
     elif awaiting == "invite_name":
         await admin.invite_name_typed(svc(context, Officials), uid, text, sess.context)  # type: ignore[union-attr]
     else:

@@ -8,7 +8,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot import keyboards as kb
 from bot import texts as T
 from bot.services.form import Form
-from bot.services.officials import Officials
+from bot.services.officials import OVERSIGHT_ROLES, Officials
 from handlers.common import svc, user_id
 from workflow.sop import Role
 
@@ -43,10 +43,11 @@ async def send_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     off = svc(context, Officials)
     roles = (await off.actor(uid)).roles
     text = T.HELP
+    heads = roles & OVERSIGHT_ROLES - {Role.ADMIN}
     if roles - {Role.ADMIN}:
-        text += T.HELP_OFFICIAL
+        text += T.HELP_OFFICIAL + (T.HELP_OVERSIGHT if heads else "")
     if Role.ADMIN in roles:
-        text += T.HELP_ADMIN
+        text += T.HELP_ADMIN + ("" if heads else T.HELP_OVERSIGHT)
     off.out.send(uid, text)
 
 

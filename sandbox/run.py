@@ -7,7 +7,8 @@ One process, everything on 127.0.0.1:
 * the real bot (``bot.app.BotRuntime``) runs against both, in ``wso2`` adapter mode, on its own
   SQLite database in the data directory, on an adjustable clock (real time plus an offset that
   the page moves forward);
-* demo data: the agency list, one official per role, a requester and a contact person;
+* demo data: the agency list, one official per role, a requester and a contact person, and the
+  past six months of requests (``sandbox/history.py``) for ``/rekap``;
 * a web page (``sandbox/web.py``) showing every persona's chat side by side.
 
 State is kept in the data directory (database, chats, SPLP users and applications, the clock)
@@ -368,13 +369,14 @@ class Sandbox:
 
 
 async def _seed(db: Database, settings: Settings, clock: OffsetClock) -> None:
-    """The agency list and one official per role, once (an empty database gets them)."""
+    """The agency list, one official per role and the demo history, once (an empty database gets them)."""
     from sqlalchemy import func, select
 
     from bot.callbacks import CallbackCodec
     from bot.env import Env
     from bot.services.officials import Officials
     from bot.updates import work_scope
+    from sandbox.history import seed_demo_history
     from storage.models import Official
     from storage.repo import seed_agencies_if_empty
 
@@ -391,6 +393,9 @@ async def _seed(db: Database, settings: Settings, clock: OffsetClock) -> None:
             if p.role is not None:
                 await svc.add(p.user_id, p.name, p.role)
         await scope.outbox.flush()
+        await s.flush()
+        # Past months of requests, so that /rekap has something real to show.
+        await seed_demo_history(s, env.calendar, now)
 
 
 def _banner(sb: Sandbox) -> str:

@@ -174,8 +174,17 @@ class Request(Base):
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Working time from the letter (step A1) to Selesai, written when the request is finished.
+    work_seconds: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_request_stage_holder", "stage", "holder_role"),)
+    __table_args__ = (Index("ix_request_stage_holder", "stage", "holder_role"),
+                      Index("ix_request_submitted", "submitted_at"),
+                      Index("ix_request_closed", "closed_at", "stage", postgresql_where=text("closed_at IS NOT NULL"),
+                            sqlite_where=text("closed_at IS NOT NULL")),
+                      # Letter to account: finished requests in order of working time.
+                      Index("ix_request_finished", "work_seconds", "closed_at",
+                            postgresql_where=text("work_seconds IS NOT NULL"),
+                            sqlite_where=text("work_seconds IS NOT NULL")))
 
 
 class RequestStep(Base):
@@ -197,6 +206,31 @@ class RequestStep(Base):
     done_at: Mapped[datetime | None]
     done_by_official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id"))
     outcome: Mapped[str | None] = mapped_column(String(20))
+    # Working time on the calendar, written when the hop closes (oversight figures aggregate these
+    # in SQL): this hop's, and -- on the hop that ends a passage of its SOP step (step A3 has two
+    # hops) -- the whole passage's.
+    work_seconds: Mapped[int | None] = mapped_column(Integer)
+    step_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        # Percentiles per SOP step, read from the index alone: a step's passages in order of working
+        # time, walked to a rank (ORDER BY ... OFFSET k), skipping those outside the period.
+        Index("ix_request_step_passage", "step_code", "step_seconds", "done_at",
+              postgresql_where=text("step_seconds IS NOT NULL"), sqlite_where=text("step_seconds IS NOT NULL")),
+        # Likewise per official (and role held): their hops in order of working time.
+        Index("ix_request_step_official", "done_by_official_id", "holder_role", "work_seconds", "done_at",
+              postgresql_where=text("done_by_official_id IS NOT NULL"),
+              sqlite_where=text("done_by_official_id IS NOT NULL")),
+        # Hand-over notes (the officials' word on a late passage), by when they were written.
+        Index("ix_request_step_noted", "received_at", postgresql_where=text("note IS NOT NULL"),
+              sqlite_where=text("note IS NOT NULL")),
+        # Hops closed in a period (the inspector's rows).
+        Index("ix_request_step_done", "done_at", postgresql_where=text("done_at IS NOT NULL"),
+              sqlite_where=text("done_at IS NOT NULL")),
+        # What is open now, by deadline (ageing, the morning digest).
+        Index("ix_request_step_open", "due_at", postgresql_where=text("done_at IS NULL"),
+              sqlite_where=text("done_at IS NULL")),
+    )
 
 
 class Reminder(Base):
@@ -314,6 +348,15 @@ class AppStep(Base):
     started_at: Mapped[datetime]
     due_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+    # Seconds it took, written when the step is completed (not when an abandoned application's open
+    # step is closed): the oversight figures count these.
+    seconds: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_app_step_done", "done_at", postgresql_where=text("done_at IS NOT NULL"),
+                            sqlite_where=text("done_at IS NOT NULL")),
+                      # Percentiles per step, like ix_request_step_passage.
+                      Index("ix_app_step_passage", "step_code", "seconds", "done_at",
+                            postgresql_where=text("seconds IS NOT NULL"), sqlite_where=text("seconds IS NOT NULL")))
 
 
 class CalendarDay(Base):
@@ -335,6 +378,67 @@ class DigestRun(Base):
     sent_at: Mapped[datetime]
 
 
+class OversightJob(Base):
+    """A report being produced (``/rekap``'s summary and files, the monthly report): durable, so a
+    crash does not lose it. A worker claims it (``claimed_until``) and renders it outside any write
+    transaction; the transaction that marks it done also queues its messages, so it is delivered
+    once. The monthly report of a month is one row (unique), claimed like the morning digest."""
+
+    __tablename__ = "oversight_job"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # summary | pdf | xlsx | csv | monthly
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)  # who asked; None: the monthly report
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # inclusive
+    status: Mapped[str] = mapped_column(String(10))  # pending | done | failed
+    # The summary goes out in two parts, its text as soon as the figures are known, then the chart
+    # (with the buttons): 1 once the text is queued, so a resumed job does not send it again.
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    # The stored files it sent (deleted a while after delivery: Telegram keeps its copy).
+    files: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+
+    __table_args__ = (
+        Index("ix_oversight_job_pending", "claimed_until", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+        Index("uq_oversight_job_monthly", "period_start", unique=True, postgresql_where=text("kind = 'monthly'"),
+              sqlite_where=text("kind = 'monthly'")),
+    )
+
+
+class OversightDay(Base):
+    """Daily tallies of the oversight figures, kept in the transaction that closes each hop: per SOP
+    step (``kind`` "passage", ``key`` the step code) and per official and role (``kind`` "hop",
+    ``key`` "official_id:role"), on the office's calendar day. A period's counts, on-time counts and
+    worst times are sums over its days, so they never scan a year of hops; the percentiles still come
+    from the hops themselves (``storage/figures.py``)."""
+
+    __tablename__ = "oversight_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+    returns: Mapped[int] = mapped_column(Integer)
+    worst: Mapped[int] = mapped_column(Integer)
+
+
+class OversightAction(Base):
+    """The action to take for an SOP step (the monitoring form's *Tindakan yang harus diambil*),
+    typed by the Head for a period before the PDF is produced."""
+
+    __tablename__ = "oversight_action"
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    period_end: Mapped[date] = mapped_column(Date, primary_key=True)
+    step_code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id"))
+    updated_at: Mapped[datetime]
+
+
 class AuditLog(Base):
     """Append-only: who did what, from which state to which, when. No personal data, no secrets."""
 
@@ -348,6 +452,15 @@ class AuditLog(Base):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str | None] = mapped_column(String(20))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),  # the audit log of a period (the inspector's CSV)
+        # Escalations and returns in a period (oversight figures); only those rows are indexed.
+        Index("ix_audit_log_escalated", "at", "from_state", postgresql_where=text("action = 'escalated'"),
+              sqlite_where=text("action = 'escalated'")),
+        Index("ix_audit_log_returned", "at", postgresql_where=text("action = 'return'"),
+              sqlite_where=text("action = 'return'")),
+    )
 
 
 class ProcessedUpdate(Base):
@@ -404,6 +517,6 @@ __all__ = [
     "Agency", "AuditLog", "Base", "ChatLock", "Counter", "Draft", "Invite", "Official",
     "OfficialRole", "Outbox", "ProcessedUpdate", "Reminder", "CalendarDay", "DigestRun", "Account",
     "Secret", "ContactLink", "Report", "Application", "AppStep", "Request", "RequestStep", "Session",
-    "StoredFile",
+    "StoredFile", "OversightJob", "OversightAction", "OversightDay",
     "UniqueConstraint",
 ]

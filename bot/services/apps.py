@@ -13,6 +13,7 @@ from bot.services.apps_wso2 import (
     BUSY_TEXT, LOGIN_TTL, OP, OPS, SUB_LABELS, WORK_SECRETS, allowed, claim, live_work_secrets, step_timeline, took)
 from bot.services.base import Ctx
 from splp.manual import portal_steps
+from storage.figures import add_tallies
 from storage.models import Account, Agency, Application, AppStep, ContactLink, Request
 from workflow.application import (
     APP_FIELDS,
@@ -24,6 +25,7 @@ from workflow.application import (
     parse_description,
 )
 from workflow.form import Invalid, parse_business_process
+from workflow.oversight import elapsed_seconds, passage_tally
 from workflow.sop import PROCEDURE_B, STEPS, Stage
 
 LABELS = {
@@ -466,6 +468,9 @@ class Apps(Ctx):
         if app.status != "in_progress" or step is None or step.step_code != PROCEDURE_B[index].code:
             return T.TAP_STALE
         step.done_at = self.now
+        step.seconds = elapsed_seconds(step.started_at, self.now)
+        await add_tallies(self.s, [passage_tally(STEPS[step.step_code], self.now, step.due_at, step.seconds, None,
+                                                 self.env.calendar)])
         elapsed = self.now - step.started_at
         verdict = "✅ tepat waktu" if self.now <= step.due_at else "⏰ melewati 10 menit"
         self.out.edit_markup(tapped[0], None, message_id=tapped[1])

@@ -29,7 +29,9 @@ from bot import texts as T
 from bot.env import Env
 from bot.services.base import Ctx
 from bot.updates import Scope, work_scope
+from storage.figures import add_tallies
 from storage.models import Account, Application, AppStep, Secret
+from workflow.oversight import elapsed_seconds, passage_tally
 from workflow.sop import PROCEDURE_B, STEPS
 
 log = logging.getLogger(__name__)
@@ -161,7 +163,9 @@ class AppsWso2:
         steps = (await s.scalars(select(AppStep).where(AppStep.application_id == app_id))).all()
         for step in steps:
             if step.step_code == code and step.done_at is None:
-                step.done_at = now
+                step.done_at, step.seconds = now, elapsed_seconds(step.started_at, now)
+                await add_tallies(s, [passage_tally(STEPS[code], now, step.due_at, step.seconds, None,
+                                                    self.env.calendar)])
         if start_next and not any(x.step_code == start_next for x in steps):
             s.add(AppStep(application_id=app_id, step_code=start_next, started_at=now,
                           due_at=now + STEPS[start_next].limit.as_timedelta))

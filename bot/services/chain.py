@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, true, update
+from sqlalchemy import func, select, true, update
 
 from bot import keyboards as kb
 from bot import texts as T
 from bot.outbox import stripped
 from bot.services.base import Ctx
 from storage.db import upsert
+from storage.figures import add_tallies
 from storage.models import Agency, Counter, Official, Outbox, Request, RequestStep
 from workflow.form import precheck
 from workflow.machine import (
@@ -24,7 +25,8 @@ from workflow.machine import (
     Transition,
     decide,
 )
-from workflow.sop import REQUIRED_ITEMS, STAGES, RequiredItem, Role, Stage, stage_step
+from workflow.oversight import earlier_hops, ends_passage, hop_tally, missing_tallies, passage_tally, working_seconds
+from workflow.sop import REQUIRED_ITEMS, STAGES, STEPS, RequiredItem, Role, Stage, stage_step
 
 REFUSAL_TEXT = {
     Refusal.STALE: T.TAP_STALE,
@@ -252,6 +254,32 @@ class Chain(Ctx):
             return m.text_html
         return None
 
+    async def record_working_time(self, req: Request, hop: RequestStep, to_stage: Stage,
+                                  missing: tuple[str, ...] | list[str] = ()) -> None:
+        """Store the closing hop's working time, its SOP step's passage's when the hop ends it, and
+        the request's (letter to Selesai) when it finishes, and add the hop and the passage to their
+        day's tallies: the oversight figures aggregate these in SQL."""
+        cal = self.env.calendar
+        hop.work_seconds = working_seconds(cal, hop.received_at, self.now)
+        tallies = missing_tallies(missing, self.now, cal)  # a return: the items found missing
+        if hop.done_by_official_id is not None and hop.holder_role:
+            tallies.append(hop_tally(hop.done_by_official_id, hop.holder_role, self.now, hop.due_at, hop.work_seconds,
+                                     cal))
+        if to_stage == Stage.DONE:  # the hops are contiguous: their sum is the whole
+            before_hop = await self.s.scalar(select(func.coalesce(func.sum(RequestStep.work_seconds), 0)).where(
+                RequestStep.request_id == req.id, RequestStep.id != hop.id))
+            req.work_seconds = (before_hop or 0) + hop.work_seconds
+        if ends_passage(hop.stage, to_stage):
+            earlier = earlier_hops(hop.stage)
+            before = 0
+            if earlier:  # the passage's first hops (step A3: the Head of E-Government's disposition)
+                before = await self.s.scalar(select(func.coalesce(func.sum(RequestStep.work_seconds), 0)).where(
+                    RequestStep.request_id == hop.request_id, RequestStep.cycle == hop.cycle,
+                    RequestStep.stage.in_([st.value for st in earlier]))) or 0
+            hop.step_seconds = hop.work_seconds + before
+            tallies.append(passage_tally(STEPS[hop.step_code], self.now, hop.due_at, hop.step_seconds, hop.outcome, cal))
+        await add_tallies(self.s, tallies)
+
     # --- time limits (bot/services/reminders.py) ---
     def plan_reminders(self, step: RequestStep) -> None:
         from bot.services.reminders import Reminders
@@ -295,9 +323,11 @@ class Chain(Ctx):
         self.s.add(req)
         await self.s.flush()
         # Step 1 (the requester's letter) is done now; step 2 starts with the Head.
+        letter = working_seconds(self.env.calendar, draft_created, self.now)
         self.s.add(RequestStep(request_id=req.id, cycle=1, stage=Stage.RETURNED.value, step_code="A1",
                                holder_role=Role.REQUESTER.value, received_at=draft_created, due_at=None,
-                               done_at=self.now, outcome="submitted"))
+                               done_at=self.now, outcome="submitted", work_seconds=letter, step_seconds=letter))
+        await add_tallies(self.s, [passage_tally(STEPS["A1"], self.now, None, letter, "submitted", self.env.calendar)])
         step = self.open_step_row(req, Stage.HEAD_REVIEW, due=self.due_for(Stage.HEAD_REVIEW, self.now),
                                   from_official=None)
         await self.s.flush()
@@ -340,6 +370,8 @@ class Chain(Ctx):
         inherited_due = prev.due_at if prev else None
         if prev is not None:
             prev.done_at, prev.done_by_official_id, prev.outcome = self.now, actor.official_id, t.action.value
+            await self.record_working_time(req, prev, t.to_stage,
+                                           missing=t.notes.get("missing", ()))  # type: ignore[arg-type]
             await self.cancel_reminders(prev.id)
         step: RequestStep | None = None
         if t.to_stage not in (Stage.DONE, Stage.CANCELLED):

@@ -23,6 +23,9 @@ BASE_COMMANDS = [
     {"command": "batal", "description": "Batalkan pengisian"},
 ]
 OFFICIAL_COMMANDS = [{"command": "tugas", "description": "Permohonan yang menunggu tindakan Anda"}]
+# The oversight of the SOP (/rekap): the Head, the Head of E-Government and the admin.
+OVERSIGHT_COMMANDS = [{"command": "rekap", "description": "Rekapitulasi dan laporan monitoring SOP"}]
+OVERSIGHT_ROLES = frozenset({Role.HEAD, Role.DIVISION_HEAD, Role.ADMIN})
 ADMIN_COMMANDS = [
     {"command": "undang", "description": "Buat tautan undangan pejabat"},
     {"command": "pejabat", "description": "Daftar dan penonaktifan pejabat"},
@@ -35,6 +38,8 @@ def commands_for(roles: frozenset[Role]) -> list[dict[str, str]]:
     cmds = list(BASE_COMMANDS)
     if roles - {Role.ADMIN}:
         cmds += OFFICIAL_COMMANDS
+    if roles & OVERSIGHT_ROLES:
+        cmds += OVERSIGHT_COMMANDS
     if Role.ADMIN in roles:
         cmds += ADMIN_COMMANDS
     return cmds

@@ -25,6 +25,7 @@ from tests.e2e.harness import MONDAY_9
 ROOT = Path(__file__).resolve().parents[2]
 REQ = PERSONA_BY_KEY["requester"].user_id
 HEADERS = {"X-Sandbox": "1"}
+DEMO_REQUESTS = 54  # the demo history before Monday 30 November 2026 (sandbox/history.py, fixed seed)
 
 
 async def _count(sb: Sandbox, model: type) -> int:
@@ -82,7 +83,9 @@ async def test_reset_starts_over(sandbox: Sandbox) -> None:
     assert sandbox.emu.chat(REQ) == []
     assert sandbox.splp.user("dinkes.simpus") is None
     assert abs(sandbox.clock.now() - MONDAY_9) < timedelta(minutes=1)
-    assert await _count(sandbox, Official) == 5 and await _count(sandbox, Request) == 0
+    assert await _count(sandbox, Official) == 5 and await _count(sandbox, Request) == DEMO_REQUESTS
+    async with sandbox.db.sessions() as s:  # type: ignore[union-attr]
+        assert await s.scalar(select(func.count()).select_from(Request).where(Request.requester_id == REQ)) == 0
     sandbox.emu.send_text(REQ, "/ajukan")
     await sandbox.emu.wait_bot_message(REQ, contains="Perangkat Daerah")
 
@@ -310,3 +313,26 @@ async def test_addresses_that_do_not_exist_answer_in_indonesian(sandbox: Sandbox
         assert r.status_code == 404 and r.json() == {"ok": False, "error": "Alamat ini tidak ada di sandbox."}
         r = await c.post("/", headers=HEADERS)
         assert r.status_code == 405 and "Not Allowed" not in r.text
+
+
+async def test_rekap_shows_the_demo_history(sandbox: Sandbox) -> None:
+    """The Head's /rekap in the sandbox: past months of requests, with a chart and the files."""
+    emu = sandbox.emu
+    assert emu is not None
+    head = PERSONA_BY_KEY["head"].user_id
+    assert await _count(sandbox, Request) == DEMO_REQUESTS
+    emu.send_text(head, "/rekap")
+    menu = await emu.wait_bot_message(head, contains="Pilih periode")
+    qid = emu.tap(head, menu.message_id, button_text="Tahun ini")
+    assert (await emu.wait_callback_answer(qid))["text"].startswith("⏳")
+    text = await emu.wait_bot_message(head, contains="Rekapitulasi Pelaksanaan SOP", after=menu.message_id,
+                                      timeout=20)
+    photo = await emu.wait_bot_message(head, contains="Rekapitulasi SOP —", after=text.message_id, timeout=20)
+    assert photo.photo and photo.content.startswith(b"\x89PNG")
+    received = int(text.text.split("Diterima ", 1)[1].split(" ", 1)[0])
+    assert received > 20 and "Per pejabat" in text.text and "Budi Pranoto" in text.text
+    assert "belum ada" not in text.text.split("Prosedur B")[0]  # every step of procedure A has passages
+    qid = emu.tap(head, photo.message_id, button_text="📄 PDF")
+    await emu.wait_callback_answer(qid)
+    pdf = await emu.wait_bot_message(head, contains="Laporan Monitoring", after=photo.message_id, timeout=20)
+    assert pdf.file_name == "monev-sop-20260101-20261231.pdf" and pdf.content.startswith(b"%PDF")
