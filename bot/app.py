@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot import keyboards as kb
 from bot import metrics
@@ -24,7 +24,7 @@ from bot.callbacks import CallbackCodec
 from bot.clock import Clock
 from bot.env import Env
 from bot.metrics import CountingRequest, Health
-from bot.outbox import OutboxSender, QuietRateLimitFilter
+from bot.outbox import OutboxSender
 from bot.services.officials import BASE_COMMANDS
 from bot.settings import MissingSetting, Settings
 from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope, work_scope
@@ -79,15 +79,10 @@ def build_application(settings: Settings, *, token: str) -> Application:
         .base_file_url(f"{api}/file/bot")
         .request(request)
         .get_updates_request(get_updates_request)
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_limit_per_second, overall_time_period=1,
-                                     max_retries=0))
         .defaults(Defaults(tzinfo=settings.tz))
         .updater(None)  # durable polling/webhook of our own (bot/updates.py)
         .build()
     )
-    rate_limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
-    if not any(isinstance(f, QuietRateLimitFilter) for f in rate_limiter_log.filters):
-        rate_limiter_log.addFilter(QuietRateLimitFilter())
     for mod in (start, request_form, disposition, status, admin, calendar, applications, oversight, router):
         mod.register(app)
     app.add_error_handler(_on_error)
@@ -160,6 +155,7 @@ class BotRuntime:
         self.sender = OutboxSender(self.db, self.app.bot, self.clock, owner=owner,
                                    per_chat_rate=self.settings.per_chat_per_second,
                                    per_chat_burst=self.settings.per_chat_burst,
+                                   overall_rate=self.settings.rate_limit_per_second,
                                    max_attempts=self.settings.outbox_max_attempts,
                                    lease=timedelta(seconds=self.settings.outbox_lease_seconds))
         self.env.wake_sender = self.sender.wake

@@ -3,7 +3,7 @@ caused them; :class:`OutboxSender` delivers them.
 
 Delivery honours Telegram's limits: per-chat order (one sender owns a chat at a
 time through a lease row, so several instances never interleave a chat), a
-per-chat pace, an overall rate (AIORateLimiter), 429 ``retry_after`` (the row
+per-chat pace (kept with the lease), an overall rate per instance, 429 ``retry_after`` (the row
 waits, all sending pauses), and retries with back-off on 5xx and timeouts.
 Sending is at-least-once: a timeout after Telegram accepted a message can
 repeat it; everything else is sent exactly once.
@@ -147,14 +147,6 @@ _INSERT = insert(Outbox.__table__).returning(Outbox.__table__.c.id, sort_by_para
 RELEASED = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a chat lease nobody holds
 
 
-class QuietRateLimitFilter(logging.Filter):
-    """PTB's rate limiter logs every 429 it passes on as an ERROR with a traceback; the outbox
-    handles it (waits ``retry_after``, then sends again) and logs one warning per pause."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Rate limit hit after maximum")
-
-
 def stripped(params: dict[str, Any]) -> dict[str, Any]:
     """What an outbox row keeps once delivered: the addresses, not the content (texts, captions and
     buttons may hold contact persons' names, emails and phone numbers)."""
@@ -171,7 +163,7 @@ class OutboxSender:
     """Delivers pending outbox rows. One per process; several processes may run."""
 
     def __init__(self, db: Database, bot: Bot, clock: Clock, *, owner: str, per_chat_rate: float = 1.0,
-                 per_chat_burst: int = 5, max_attempts: int = 12, batch_chats: int = 100,
+                 per_chat_burst: int = 5, overall_rate: float = 25.0, max_attempts: int = 12, batch_chats: int = 100,
                  rows_per_chat: int = 10, lease: timedelta = timedelta(seconds=120),
                  idle_poll: float = 1.0) -> None:
         self.db, self.bot, self.clock, self.owner = db, bot, clock, owner
@@ -186,6 +178,9 @@ class OutboxSender:
         self._more_due = False  # recorded chats still have due rows
         self._chat_tasks: set[asyncio.Task[None]] = set()
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, last monotonic)
+        # The overall pace of this instance's sends (Telegram: about 30 messages a second per bot).
+        self.overall_rate = overall_rate
+        self._overall = (max(1.0, overall_rate), time.monotonic())
         self._paused_until = 0.0
         self._stopping = False
         ins = upsert(db.dialect)(ChatLock).values(chat_id=bindparam("c"), owner=bindparam("o"),
@@ -376,6 +371,16 @@ class OutboxSender:
                 "sent": self.clock.now() - timedelta(seconds=max(0.0, time.monotonic() - last))}
 
     async def _pace(self, chat_id: int) -> None:
+        await self._pace_chat(chat_id)
+        if self.overall_rate > 0:  # a reservation: concurrent chats queue up behind each other
+            now = time.monotonic()
+            tokens, last = self._overall
+            tokens = min(max(1.0, self.overall_rate), tokens + (now - last) * self.overall_rate) - 1
+            self._overall = (tokens, now)
+            if tokens < 0:
+                await asyncio.sleep(-tokens / self.overall_rate)
+
+    async def _pace_chat(self, chat_id: int) -> None:
         if self.per_chat_rate <= 0:
             return
         now = time.monotonic()

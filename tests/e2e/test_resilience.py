@@ -239,3 +239,25 @@ async def test_per_chat_pace_survives_a_restart(emu, db_url) -> None:  # type: i
         assert not [c for c in emu.calls_of("sendMessage") if c.status == 429]
     finally:
         await h.close()
+
+
+async def test_overall_pace(emu, db_url) -> None:  # type: ignore[no-untyped-def]
+    """Sending to many chats keeps to RATE_LIMIT_PER_SECOND (a burst of one second's worth first)."""
+    from bot.outbox import OutboxWriter
+
+    h = Harness(emu, db_url, rate_limit_per_second=10)
+    await h.start()
+    try:
+        chats = list(range(4500, 4530))
+        for c in chats:
+            emu.add_user(c, "Tamu", started=True)
+        async with h.db.transaction() as s:
+            w = OutboxWriter(s, h.clock.now())
+            for c in chats:
+                w.send(c, "halo")
+        h.runtime.sender.wake()  # type: ignore[union-attr]
+        await emu.wait_for(lambda: all(emu.bot_messages(c) for c in chats), timeout=15)
+        sends = sorted(c.t_received for c in emu.calls_of("sendMessage") if c.params.get("chat_id") in chats)
+        assert len(sends) == 30 and sends[-1] - sends[0] >= 1.8, sends[-1] - sends[0]  # 10 at once, 20 at 10/s
+    finally:
+        await h.close()
