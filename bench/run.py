@@ -234,6 +234,7 @@ async def bench_splp(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path,
         profile(p, "messages")
         # The phone answer is confirmed in a message of its own: one extra reply.
         msg_rate = await measure_messages(emu, users, FORM, len(FORM) + 1)
+        phases = {"idle": idle, "messages": memory(p.pid)["VmRSS"]}
         for u in users:
             emu.send_text(u, "/start")
         await wait_replies(emu, users, len(FORM) + 2)
@@ -252,8 +253,12 @@ async def bench_splp(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path,
         await emu.wait_for(lambda: all(len([m for m in emu.bot_messages(u)[before[u]:] if m.buttons])
                                        >= args.cards_per_user for u in users), timeout=300)
         cards = {u: [m.message_id for m in emu.bot_messages(u)[before[u]:] if m.buttons] for u in users}
+        phases["taps"] = memory(p.pid)["VmRSS"]
         profile(p, "dispositions")
         disp_rate = await measure_dispositions(emu, cards)
+        phases["dispositions"] = memory(p.pid)["VmRSS"]
+        if os.environ.get("BENCH_MEMORY_PHASES"):
+            print("splp-bot RSS by phase (MB):", {k: round(v) for k, v in phases.items()})
         peak = memory(p.pid)["VmHWM"]
         rss_after = memory(p.pid)["VmRSS"]
     finally:

@@ -66,8 +66,7 @@ async def national_holidays(years: range) -> dict[date, str]:
 
 def build_application(settings: Settings, *, token: str) -> Application:
     api = settings.telegram_api_url.rstrip("/")
-    # A small pool: httpcore checks every pooled connection for expiry on each request.
-    request = CountingRequest(connection_pool_size=8, connect_timeout=settings.request_timeout,
+    request = CountingRequest(connection_pool_size=16, connect_timeout=settings.request_timeout,
                            read_timeout=settings.request_timeout, write_timeout=settings.request_timeout,
                            pool_timeout=settings.request_timeout)
     get_updates_request = CountingRequest(connection_pool_size=2, read_timeout=settings.poll_timeout + 15,

@@ -24,8 +24,8 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
                                disable_created_metrics, generate_latest)
 from sqlalchemy import func, select, text
 from telegram.error import NetworkError, TimedOut
-from telegram.request import HTTPXRequest
 
+from bot.transport import AiohttpRequest
 from storage.db import Database
 from storage.models import Outbox, Request, RequestStep
 from workflow.sop import OPEN_STAGES, Stage
@@ -75,7 +75,7 @@ def bot_api_call(url: str, status: int | str) -> None:
     BOT_API.labels(method, str(status)).inc()
 
 
-class CountingRequest(HTTPXRequest):
+class CountingRequest(AiohttpRequest):
     """PTB's HTTP transport, counting every Bot API exchange by method and status (429s included)."""
 
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:

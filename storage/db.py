@@ -100,6 +100,7 @@ class InlineSQLiteConnection(aiosqlite.Connection):
 
 
 SQLITE_BUSY_MS = 1000
+SQLITE_CACHE_KB = 512  # per connection
 
 
 def make_engine(url: str, **kw: Any) -> AsyncEngine:
@@ -115,6 +116,11 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
             return sqlite3.connect(target, timeout=SQLITE_BUSY_MS / 1000, isolation_level=None,
                                    check_same_thread=False)
 
+        # Few connections, each with a small page cache: SQLite runs on the event loop's thread (one
+        # statement at a time) and the operating system caches the file; every connection's own cache
+        # (2 MB by default, up to 15 connections) would otherwise be resident memory.
+        kw.setdefault("pool_size", 4)
+        kw.setdefault("max_overflow", 4)
         engine = create_async_engine(url, async_creator=lambda: InlineSQLiteConnection(connector, 64), **kw)
         _sqlite_setup(engine)
         return engine
@@ -137,6 +143,7 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
         cur.close()
 
     @event.listens_for(sync, "begin")

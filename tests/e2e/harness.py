@@ -42,10 +42,11 @@ class Harness:
         self._own_data_dir = given is None  # removed by close()
         if "postgres" in db_url:  # the embedded default generates its key file; PostgreSQL needs SECRETS_KEY
             settings.setdefault("secrets_key", Fernet.generate_key().decode())
-        settings = {"per_chat_per_second": 0, "rate_limit_per_second": 1000, **settings}
+        settings = {"per_chat_per_second": 0, "rate_limit_per_second": 1000, "poll_timeout": 1, "request_timeout": 2,
+                    **settings}
         self.settings = Settings(
             _env_file=None, bot_token=emu.token, database_url=db_url, telegram_api_url=emu.api_url,
-            data_dir=self.data_dir, poll_timeout=1, request_timeout=2, **settings)  # type: ignore[arg-type]
+            data_dir=self.data_dir, **settings)  # type: ignore[arg-type]
         self.db = Database(db_url)
         self.runtime: BotRuntime | None = None
         # Off: tests sweep explicitly (tick), so nothing arrives at a moment they did not choose.
