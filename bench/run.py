@@ -197,7 +197,7 @@ DIVISION_HEAD, SCANNER, REQUESTERS = 9_000_001, 9_000_002, 300_000
 
 async def prepare_splp_db(db_url: str, args: argparse.Namespace, heads: list[int], scan_file_id: str) -> None:
     """Migrated, with years of finished requests, and the Heads of the disposition phase."""
-    from bench.seed import NOW, seed_heads, seed_requests
+    from bench.seed import NOW, advance_sequences, seed_heads, seed_requests
     from storage.db import Database, upgrade
     from storage.models import DigestRun
 
@@ -207,6 +207,7 @@ async def prepare_splp_db(db_url: str, args: argparse.Namespace, heads: list[int
         await seed_requests(db, args.requests)
         await seed_heads(db, heads, args.cards_per_user, division_head=DIVISION_HEAD, scan_file_id=scan_file_id,
                          requester_base=REQUESTERS)
+        await advance_sequences(db)
         async with db.transaction() as s:  # the morning digest is not what is measured here
             today = date.today()
             s.add_all([DigestRun(day=today + timedelta(days=d), sent_at=NOW) for d in range(-1, 3)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from storage.db import Database
 from storage.models import Official, OfficialRole, Reminder, Request, RequestStep
@@ -86,3 +86,14 @@ async def seed_heads(db: Database, users: list[int], per_user: int, *, division_
                                   due_at=NOW + timedelta(days=1)))
         await s.execute(insert(Request), rows)
         await s.execute(insert(RequestStep), steps)
+
+
+async def advance_sequences(db: Database) -> None:
+    """PostgreSQL: rows were inserted with their ids; the id sequences continue after them (the bot
+    inserts more)."""
+    if db.dialect != "postgresql":
+        return
+    async with db.transaction() as s:
+        for table in ("request", "request_step", "official", "reminder"):
+            await s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                 f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"))

@@ -124,8 +124,10 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
         engine = create_async_engine(url, async_creator=lambda: InlineSQLiteConnection(connector, 64), **kw)
         _sqlite_setup(engine)
         return engine
-    kw.setdefault("pool_size", 10)
-    kw.setdefault("max_overflow", 10)
+    # Each connection holds its prepared statements (asyncpg caches them) in this process's memory:
+    # a handful serve the update handlers, the sender and the sweep of one instance.
+    kw.setdefault("pool_size", 6)
+    kw.setdefault("max_overflow", 4)
     kw.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kw)
 
