@@ -3,16 +3,18 @@
     python main.py                       run the bot (long polling; migrations applied on start);
                                          without BOT_TOKEN: the sandbox instead (below)
     python main.py run [--webhook]       the same, or webhook mode for several instances
-    python main.py sandbox [--port 8080] [--data-dir data/sandbox] [--reset]
+    python main.py sandbox [--port 8080] [--data-dir data/sandbox] [--reset] [--sop FILE]
                                          the whole SOP on this machine, no Telegram: every role's
                                          chat side by side in a web page on 127.0.0.1
+    python main.py sop check FILE        validate an SOP file (and whether the bot can switch to it)
+    python main.py sop show [FILE]       the steps as the bot will run them (default: SOP_FILE)
     python main.py db upgrade            apply database migrations
     python main.py doctor [--webhook|--polling]
                                          check the installation; exit status 1 when something blocks it
     python main.py backup FILE           database (+ generated secrets key) into one file, while running
     python main.py restore FILE [--force]
                                          into an empty database (--force: replace a non-empty one)
-    python main.py officials add --role ROLE --telegram-id N --name "..."
+    python main.py officials add --role ROLE --telegram-id N --name "..."   (ROLE: the SOP's role codes, admin)
     python main.py officials list
     python main.py officials deactivate --telegram-id N
     python main.py agencies import FILE.csv [--deactivate-missing]
@@ -30,11 +32,12 @@ import sys
 from pathlib import Path
 
 from bot.settings import MissingSetting, Settings
-from workflow.sop import OFFICIAL_ROLES, Role
+from workflow.sopdoc import SopInvalid
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="main.py", description="SPLP bot (SOP 038 Diskominfo Kota Bogor)")
+    p = argparse.ArgumentParser(prog="main.py", description="SPLP bot: an office's SOP for SPLP accounts and API "
+                                                            "access (the SOP file: SOP_FILE)")
     sub = p.add_subparsers(dest="cmd")
     run = sub.add_parser("run", help="run the bot")
     run.add_argument("--webhook", action="store_true", help="webhook mode (WEBHOOK_URL, WEBHOOK_PORT, ...)")
@@ -43,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("--data-dir", type=Path, default=None,
                     help="where the sandbox keeps its database, chats and clock (default data/sandbox, SANDBOX_DATA_DIR)")
     sb.add_argument("--reset", action="store_true", help="start over: wipe the sandbox's data first")
+    sb.add_argument("--sop", type=Path, default=None,
+                    help="the SOP file the sandbox runs (default SOP_FILE: sop/kota-bogor-038.yaml)")
+    so = sub.add_parser("sop", help="the SOP file: check one, show the steps as the bot runs them")
+    sosub = so.add_subparsers(dest="action", required=True)
+    chk = sosub.add_parser("check", help="validate FILE; with a database, whether the bot could switch to it")
+    chk.add_argument("file", type=Path)
+    shw = sosub.add_parser("show", help="the steps of FILE (default SOP_FILE) as the bot will run them")
+    shw.add_argument("file", type=Path, nargs="?")
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["upgrade"])
     doc = sub.add_parser("doctor", help="check the installation and explain what is wrong")
@@ -58,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     off = sub.add_parser("officials", help="manage officials")
     osub = off.add_subparsers(dest="action", required=True)
     add = osub.add_parser("add")
-    add.add_argument("--role", required=True, choices=[r.value for r in OFFICIAL_ROLES])
+    add.add_argument("--role", required=True, help="a role code of the SOP in force (sop show lists them), or admin")
     add.add_argument("--telegram-id", required=True, type=int)
     add.add_argument("--name", required=True)
     osub.add_parser("list")
@@ -111,20 +122,25 @@ async def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
     return db
 
 
-def _sandbox(settings: Settings, port: int | None = None, data_dir: Path | None = None, reset: bool = False) -> int:
+def _sandbox(settings: Settings, port: int | None = None, data_dir: Path | None = None, reset: bool = False,
+             sop: Path | None = None) -> int:
     from sandbox.run import serve
 
     return asyncio.run(serve(data_dir or settings.sandbox_data_dir,
-                             settings.sandbox_port if port is None else port, reset=reset))
+                             settings.sandbox_port if port is None else port, reset=reset,
+                             sop_file=sop or settings.sop_file))
 
 
 async def _run(settings: Settings, webhook: bool) -> None:
-    from bot.app import BotRuntime
+    from bot.app import BotRuntime, load_sop
+    from handlers import register_all
 
     settings.require_token()
+    sop = load_sop(settings)  # an invalid SOP file stops here, before anything else (SopInvalid: exit 2)
     db = await _prepare(settings)
     try:
-        await BotRuntime(settings, db).run_forever(mode="webhook" if webhook else "polling")
+        await BotRuntime(settings, db, register=register_all, sop=sop).run_forever(
+            mode="webhook" if webhook else "polling")
     finally:
         await db.dispose()
 
@@ -146,11 +162,16 @@ async def _officials(settings: Settings, args: argparse.Namespace) -> int:
                     print(f"{off.id}\t{off.telegram_id}\t{off.name}\t{','.join(roles) or '-'}\t{state}")
             return 0
         now = Clock().now()
+        env = _cli_env(settings)
+        if args.action == "add" and args.role not in env.sop.official_roles():
+            print(f"unknown role {args.role!r}: the SOP in force ({env.sop.label}) has "
+                  f"{', '.join(env.sop.official_roles())}", file=sys.stderr)
+            return 1
         async with db.transaction() as s:
             scope = work_scope(s, now)
-            svc = Officials(scope, _cli_env(settings))
+            svc = Officials(scope, env)
             if args.action == "add":
-                off = await svc.add(args.telegram_id, args.name.strip(), Role(args.role))
+                off = await svc.add(args.telegram_id, args.name.strip(), args.role)
                 print(f"official {off.id} ({args.telegram_id}) now has role {args.role}")
             else:
                 found = await s.scalar(select(Official).where(Official.telegram_id == args.telegram_id))
@@ -165,14 +186,15 @@ async def _officials(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cli_env(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.app import build_calendar, load_sop
     from bot.callbacks import CallbackCodec
     from bot.clock import Clock
     from bot.env import Env
-    from bot.app import build_calendar
 
     clock = Clock()
+    sop = load_sop(settings)
     return Env(settings, CallbackCodec(settings.bot_token or "cli"), clock,
-               build_calendar(settings, clock.now().date()))
+               build_calendar(settings, sop, clock.now().date()), sop)
 
 
 async def _agencies(settings: Settings, args: argparse.Namespace) -> int:
@@ -272,7 +294,15 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_run(settings, webhook))
             return 0
         if args.cmd == "sandbox":
-            return _sandbox(settings, args.port, args.data_dir, args.reset)
+            return _sandbox(settings, args.port, args.data_dir, args.reset, args.sop)
+        if args.cmd == "sop":
+            from bot import sopview
+            from workflow.sopdoc import load
+
+            if args.action == "check":
+                return asyncio.run(sopview.check(settings, args.file))
+            print(sopview.show(load(args.file or settings.sop_file)))
+            return 0
         if args.cmd == "db":
             from storage.db import upgrade
             upgrade(settings.database_url)
@@ -291,6 +321,10 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_calendar(settings, args))
     except MissingSetting as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except SopInvalid as e:
+        print(f"error: the SOP file is invalid ({len(e.problems)} problem(s)); the bot does not start:\n{e}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

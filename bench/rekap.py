@@ -52,7 +52,10 @@ from storage.models import (  # noqa: E402
 from storage.repo import seed_agencies_if_empty  # noqa: E402
 from workflow.monev import build_report  # noqa: E402
 from workflow.oversight import Period, Tally, hop_tally, missing_tallies, passage_tally  # noqa: E402
-from workflow.sop import STEPS  # noqa: E402
+from workflow.sopdoc import DEFAULT_SOP, load  # noqa: E402
+
+SOP = load(DEFAULT_SOP)  # the figures of SOP 038's steps
+STEPS = SOP.steps
 
 HEAD_TG = 1001
 OFFICIALS = ((1, HEAD_TG, "Kepala", "head"), (2, 1002, "Kabid", "division_head"), (3, 1003, "Ketua Tim", "team_lead"),
@@ -136,7 +139,7 @@ def _tallies(hops: list[dict], cal) -> list[Tally]:  # type: ignore[no-untyped-d
 async def seed(db: Database, n: int, today: date) -> float:
     t0 = time.perf_counter()
     rng = random.Random(38)
-    cal = build_calendar(Settings(_env_file=None), today)
+    cal = build_calendar(Settings(_env_file=None), SOP, today)
     now = datetime.now(UTC)
     async with db.transaction() as s:
         await seed_agencies_if_empty(s)
@@ -192,14 +195,14 @@ async def in_process(db: Database, url: str, period: Period, today: date) -> dic
     from bot.monev_text import summary_html
 
     settings = Settings(_env_file=None, bot_token="1:x", database_url=url)
-    cal = build_calendar(settings, today)
+    cal = build_calendar(settings, SOP, today)
     tz = settings.tz
     cutoff = datetime.now(UTC)
 
     async def figures():  # type: ignore[no-untyped-def]
         async with db.sessions() as s:
-            fig = await load_figures(s, period, cutoff=cutoff, cal=cal)
-        return build_report(fig, period, cutoff=cutoff, generated_at=cutoff, cal=cal, threshold=0.8)
+            fig = await load_figures(s, SOP, period, cutoff=cutoff, cal=cal)
+        return build_report(SOP, fig, period, cutoff=cutoff, generated_at=cutoff, cal=cal, threshold=0.8)
 
     async def summary() -> None:
         summary_html(await figures(), tz)
@@ -211,7 +214,7 @@ async def in_process(db: Database, url: str, period: Period, today: date) -> dic
 
     async def pdf() -> None:
         r = await figures()
-        render_monev(r, render_charts(r), Signatory("Penilai,", "Kepala", "Kepala Diskominfo"), tz)
+        render_monev(r, render_charts(r), Signatory("Penilai,", "Kepala", SOP.role_title("head")), tz)
 
     out: dict[str, object] = {}
     for name, fn in (("figures (SQL) + model", figures), ("summary text", summary), ("summary + chart", chart),

@@ -7,9 +7,9 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-
 from typing import Any
 
 from sqlalchemy import select
@@ -28,20 +28,42 @@ from bot.outbox import OutboxSender
 from bot.services.officials import BASE_COMMANDS
 from bot.settings import MissingSetting, Settings
 from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope, work_scope
-from handlers import admin, applications, calendar, disposition, oversight, request_form, router, start, status
 from storage.db import Database
 from storage.models import Session
-from workflow.form import MAX_SCAN_BYTES
 from workflow.calendar import WorkingCalendar, default_calendar, indonesian_holidays
+from workflow.form import MAX_SCAN_BYTES
+from workflow.sop import Sop
 
 log = logging.getLogger(__name__)
 
 
-def build_calendar(settings: Settings, today: date):  # type: ignore[no-untyped-def]
+def build_calendar(settings: Settings, sop: Sop, today: date):  # type: ignore[no-untyped-def]
     """The calendar without the admin-managed days (those come from the database: load_calendar)."""
-    from bot.services.calendar_admin import calendar_years, weekly_from
+    from bot.services.calendar_admin import calendar_years, days_off_from, weekly_from
 
-    return default_calendar(calendar_years(today), weekly=weekly_from(settings), tz=settings.tz)
+    return default_calendar(calendar_years(today), weekly=weekly_from(sop), extra_days_off=days_off_from(sop),
+                            tz=settings.tz)
+
+
+def load_sop(settings: Settings) -> Sop:
+    """The SOP file in force (SOP_FILE), validated: raises ``workflow.sopdoc.SopInvalid`` with every
+    problem (the file, the line, what is wrong), and the bot does not start."""
+    from workflow.sopdoc import load
+
+    return load(settings.sop_file)
+
+
+async def adopt_sop(db: Database, sop: Sop, now: Any) -> None:
+    """Record ``sop`` as a version the bot runs; refuse (MissingSetting, listing them) when open
+    requests are in a stage of the chain, or held by a role, that the file no longer has."""
+    from storage import sops
+
+    async with db.transaction() as s:
+        blocked = await sops.blockers(s, sop)
+        if blocked:
+            raise MissingSetting(sops.describe(blocked, sop))
+        if await sops.register(s, sop, now):
+            log.info("SOP version %s recorded (%s)", sop.label, sop.source)
 
 
 async def national_holidays(years: range) -> dict[date, str]:
@@ -64,7 +86,8 @@ async def national_holidays(years: range) -> dict[date, str]:
     return {date.fromisoformat(d): n for d, n in json.loads(out).items()}
 
 
-def build_application(settings: Settings, *, token: str) -> Application:
+def build_application(settings: Settings, *, token: str, register: Callable[[Application], None]) -> Application:
+    """The PTB Application; ``register`` adds the handlers (``handlers.register_all``)."""
     api = settings.telegram_api_url.rstrip("/")
     request = CountingRequest(connection_pool_size=16, connect_timeout=settings.request_timeout,
                            read_timeout=settings.request_timeout, write_timeout=settings.request_timeout,
@@ -82,8 +105,7 @@ def build_application(settings: Settings, *, token: str) -> Application:
         .updater(None)  # durable polling/webhook of our own (bot/updates.py)
         .build()
     )
-    for mod in (start, request_form, disposition, status, admin, calendar, applications, oversight, router):
-        mod.register(app)
+    register(app)
     app.add_error_handler(_on_error)
     return app
 
@@ -111,6 +133,9 @@ class BotRuntime:
 
     settings: Settings
     db: Database
+    # Adds the handlers to the Application (``handlers.register_all``): the composition happens
+    # above bot/ (main.py, the sandbox, the tests), so bot/ does not import handlers/.
+    register: Callable[[Application], None] = field(kw_only=True)
     clock: Clock = field(default_factory=Clock)
     instance_id: str = ""
     app: Application | None = None
@@ -123,22 +148,27 @@ class BotRuntime:
     # The periodic reminder sweep (and hourly housekeeping). Tests that move a fake clock turn it
     # off and sweep at the moments they choose, so nothing arrives at a moment they did not.
     scheduled_jobs: bool = True
+    sop: Sop | None = None  # the SOP in force: loaded from SOP_FILE at start when not given
     _national: tuple[range, dict[date, str]] = (range(0), {})  # the national holidays, by the years they cover
 
     async def start(self, *, mode: str = "polling") -> None:
         from bot.services.calendar_admin import calendar_years, weekly_from
+        from bot.settings import retired_settings
 
         token = self.settings.require_token()
-        self.app = build_application(self.settings, token=token)
+        sop = self.sop = self.sop or load_sop(self.settings)
+        for old in retired_settings(self.settings.model_config.get("env_file")):  # type: ignore[arg-type]
+            log.warning("setting %s is no longer read: the SOP file says it", old)
+        await adopt_sop(self.db, sop, self.clock.now())
+        self.app = build_application(self.settings, token=token, register=self.register)
         years = calendar_years(self.clock.now().astimezone(self.settings.tz).date())
         national = asyncio.create_task(national_holidays(years))  # meanwhile, Telegram's getMe
         await self.app.initialize()
         me = self.app.bot.bot
         self._national = (years, await national)
         self.env = Env(self.settings, CallbackCodec(token), self.clock,
-                       WorkingCalendar(tz=self.settings.tz, weekly=weekly_from(self.settings),
-                                       holidays=self._national[1]),
-                       bot_username=me.username or "")
+                       WorkingCalendar(tz=self.settings.tz, weekly=weekly_from(sop), holidays=self._national[1]),
+                       sop, bot_username=me.username or "")
         self.app.bot_data["env"] = self.env
         self.env.reload_calendar = self.refresh_calendar
         self.env.db = self.db
@@ -146,7 +176,7 @@ class BotRuntime:
         if self.settings.splp_mode == "wso2":
             from splp import make_adapter
             self.env.splp = make_adapter(
-                "wso2", base_url=self.settings.splp_base_url, tenant_domain=self.settings.splp_tenant,
+                "wso2", base_url=self.settings.splp_base_url, tenant_domain=sop.tenant,
                 admin_username=self.settings.splp_admin_username, admin_password=self.settings.splp_admin_password,
                 timeout=self.settings.splp_timeout, on_call=metrics.splp_call)
         await self.refresh_calendar(force=True)
@@ -170,7 +200,8 @@ class BotRuntime:
             self.app.job_queue.run_repeating(self._housekeeping, interval=3600, first=60, name="housekeeping")
             self.app.job_queue.run_repeating(self._sweep_job, interval=self.settings.reminder_sweep_seconds,
                                              first=1, name="reminders")
-        self.health = Health(self.db, self.clock.now, max_outbox_age=self.settings.ready_outbox_max_age_seconds)
+        self.health = Health(self.db, self.clock.now, max_outbox_age=self.settings.ready_outbox_max_age_seconds,
+                             stages=tuple(sop.stages), open_stages=sop.open_stages)
         if mode == "webhook":
             s = self.settings
             self.webhook = WebhookServer(self.app, self.processor, listen=s.webhook_listen, port=s.webhook_port,
@@ -183,7 +214,7 @@ class BotRuntime:
             self.poller = Poller(self.app, self.processor, timeout=self.settings.poll_timeout,
                                  concurrency=self.settings.update_concurrency)
             await self.poller.start()
-        log.info("bot @%s started (%s mode)", me.username, mode)
+        log.info("bot @%s started (%s mode) on %s", me.username, mode, sop.label)
 
     async def _prefetch(self, update: Update) -> dict[str, Any]:
         """Download the scan of the letter before the update's transaction (it can take seconds)."""
@@ -252,7 +283,7 @@ class BotRuntime:
         async with self.db.sessions() as s:
             version = await calendar_version(s)
             if force or new_year or version != self.env.calendar_version:
-                self.env.calendar = await load_calendar(s, self.settings, today, self._national[1])
+                self.env.calendar = await load_calendar(s, self.settings, self.env.sop, today, self._national[1])
                 self.env.calendar_version = version
 
     async def sweep_reminders(self) -> int:

@@ -1,9 +1,10 @@
 """`python main.py doctor`: is this installation able to run? Each check says in plain words what
 it found and what to do. A FAIL blocks operation (exit status 1); a WARN needs attention.
 
-Checks: the token (getMe), the webhook against the configured mode (getWebhookInfo), the database
-and its migrations, the secrets key, the officials of the disposition chain, the working calendar
-for this and next year, SPLP (wso2 mode), the time zone and the clock.
+Checks: the SOP file (valid; no open request it would strand), the token (getMe), the webhook
+against the configured mode (getWebhookInfo), the database and its migrations, the secrets key, the
+officials of the disposition chain, the working calendar for this and next year, SPLP (wso2 mode),
+the time zone and the clock.
 """
 
 from __future__ import annotations
@@ -20,15 +21,10 @@ from sqlalchemy import func, select, text
 
 from bot.settings import Settings
 from storage.db import Database, is_sqlite
-from workflow.sop import DISPOSITION_CHAIN, Role, stage_holder
+from workflow.sop import ADMIN, Sop
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 CLOCK_SKEW_WARN = 30.0  # seconds
-ROLE_WORDS = {Role.HEAD: "Head of Diskominfo (Kepala Diskominfo)",
-              Role.DIVISION_HEAD: "Head of E-Government (Kepala Bidang E-Government)",
-              Role.TEAM_LEAD: "Team lead (Ketua Tim Aplikasi)",
-              Role.EXECUTOR: "Executor (Pejabat Fungsional/Pelaksana)",
-              Role.ADMIN: "Admin"}
 
 
 @dataclass
@@ -45,6 +41,7 @@ class Doctor:
         self.webhook_expected = bool(settings.webhook_url) if webhook_expected is None else webhook_expected
         self.findings: list[Finding] = []
         self.db: Database | None = None
+        self.sop: Sop | None = None
         self._server_date: datetime | None = None
 
     def add(self, status: str, topic: str, message: str) -> None:
@@ -55,13 +52,16 @@ class Doctor:
         return any(f.status == FAIL for f in self.findings)
 
     async def run(self) -> list[Finding]:
+        await self._guard("SOP", self.sop_file)
         await self._guard("Telegram", self.telegram)
         self.db = Database(self.settings.database_url)
         try:
             if await self._guard("Database", self.database):
                 await self._guard("Secrets key", self.secrets_key)
-                await self._guard("Officials", self.officials)
-                await self._guard("Calendar", self.calendar)
+                if self.sop is not None:
+                    await self._guard("SOP", self.sop_switch)
+                    await self._guard("Officials", self.officials)
+                    await self._guard("Calendar", self.calendar)
         finally:
             await self.db.dispose()
         await self._guard("SPLP", self.splp)
@@ -76,6 +76,32 @@ class Doctor:
             self.add(FAIL, topic, f"the check itself failed ({type(e).__name__}); run with LOG_LEVEL=DEBUG "
                                   "and look at the bot's log")
         return not any(f.status == FAIL for f in self.findings[before:])
+
+    # --- the SOP file ---
+    async def sop_file(self) -> None:
+        from workflow.sopdoc import SopInvalid, load
+
+        try:
+            self.sop = load(self.settings.sop_file)
+        except SopInvalid as e:
+            self.add(FAIL, "SOP", f"the SOP file is invalid; the bot will not start:\n{e}")
+            return
+        s = self.sop
+        self.add(OK, "SOP", f"{s.source}: {s.label}, {s.identity.title}; chain "
+                            + " → ".join(s.role_title(r) for r in s.chain_roles))
+        from bot.settings import retired_settings
+
+        for old in retired_settings(self.settings.model_config.get("env_file")):  # type: ignore[arg-type]
+            self.add(WARN, "SOP", f"setting {old} is no longer read: remove it, and write it in the SOP file")
+
+    async def sop_switch(self) -> None:
+        from storage import sops
+
+        assert self.db is not None and self.sop is not None
+        async with self.db.sessions() as s:
+            blocked = await sops.blockers(s, self.sop)
+        if blocked:
+            self.add(FAIL, "SOP", sops.describe(blocked, self.sop))
 
     # --- Telegram ---
     async def _bot_api(self, client: httpx.AsyncClient, method: str) -> tuple[int, dict[str, Any]]:
@@ -242,16 +268,18 @@ class Doctor:
                 Official, Official.id == OfficialRole.official_id).where(Official.active.is_(True))
                 .group_by(OfficialRole.role))).all()
         held = {r: n for r, n in rows}
-        chain = [h for h in (stage_holder(st) for st in DISPOSITION_CHAIN) if h is not None]
-        missing = [r for r in dict.fromkeys(chain) if not held.get(r.value)]
+        sop = self.sop
+        assert sop is not None
+        chain = list(dict.fromkeys(sop.chain_roles))
+        missing = [r for r in chain if not held.get(r)]
         for r in missing:
-            self.add(FAIL, "Officials", f"no active official holds the role {r.value} ({ROLE_WORDS[r]}): requests "
+            self.add(FAIL, "Officials", f"no active official holds the role {r} ({sop.role_title(r)}): requests "
                                         "stop there. Invite one with /undang (as admin) or `python main.py "
-                                        f"officials add --role {r.value} --telegram-id N --name \"...\"`.")
+                                        f"officials add --role {r} --telegram-id N --name \"...\"`.")
         if not missing:
             self.add(OK, "Officials", "every role of the chain has an active official: "
-                     + ", ".join(f"{r.value} {held[r.value]}" for r in dict.fromkeys(chain)))
-        if not held.get(Role.ADMIN.value):
+                     + ", ".join(f"{r} {held[r]}" for r in chain))
+        if not held.get(ADMIN):
             self.add(WARN, "Officials", "no active admin: nobody can invite officials or edit the calendar in "
                                         "the bot. Add one with `python main.py officials add --role admin ...`.")
 
@@ -263,7 +291,7 @@ class Doctor:
         assert self.db is not None
         today = datetime.now(self.settings.tz).date()
         async with self.db.sessions() as s:
-            cal = await load_calendar(s, self.settings, today)
+            cal = await load_calendar(s, self.settings, self.sop, today)  # type: ignore[arg-type]
         parts = []
         for year in (today.year, today.year + 1):
             national = sum(1 for d in cal.holidays if d.year == year)
@@ -284,13 +312,17 @@ class Doctor:
     # --- SPLP ---
     async def splp(self) -> None:
         s = self.settings
+        tenant = self.sop.tenant if self.sop is not None else "?"
         if s.splp_mode != "wso2":
             self.add(OK, "SPLP", f"mode {s.splp_mode}: executors register accounts on the portal by hand; "
                                  "nothing to check")
             return
         from splp import BadCredentials, SPLPError, make_adapter
 
-        adapter = make_adapter("wso2", base_url=s.splp_base_url, tenant_domain=s.splp_tenant,
+        if self.sop is None:
+            self.add(FAIL, "SPLP", "not checked: the SOP file (which names the tenant) is invalid")
+            return
+        adapter = make_adapter("wso2", base_url=s.splp_base_url, tenant_domain=tenant,
                                admin_username=s.splp_admin_username, admin_password=s.splp_admin_password,
                                timeout=min(s.splp_timeout, 10.0), max_attempts=1)
         try:
@@ -302,7 +334,7 @@ class Doctor:
             self.add(WARN, "SPLP", f"{s.splp_base_url}: {e.code} (HTTP {e.status or '-'}). Step 5 cannot "
                                    "create accounts until SPLP answers; executors can still register by hand.")
         else:
-            self.add(OK, "SPLP", f"{s.splp_base_url} reachable; the tenant admin is accepted in {s.splp_tenant}")
+            self.add(OK, "SPLP", f"{s.splp_base_url} reachable; the tenant admin is accepted in {tenant}")
         finally:
             await adapter.aclose()
 

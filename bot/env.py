@@ -1,10 +1,10 @@
-"""Long-lived collaborators shared by all updates (settings, codec, calendar)."""
+"""Long-lived collaborators shared by all updates (settings, codec, calendar, the SOP in force)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from bot.callbacks import CallbackCodec
 from bot.clock import Clock
@@ -12,6 +12,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.vault import Vault
 from workflow.calendar import WorkingCalendar
+from workflow.sop import Sop
 
 
 @dataclass
@@ -20,6 +21,9 @@ class Env:
     codec: CallbackCodec
     clock: Clock
     calendar: WorkingCalendar
+    # The SOP file in force (SOP_FILE): new requests start under it; a request keeps its own version
+    # (Ctx.sop_of). Menus, roles, the digest and the oversight read this one.
+    sop: Sop
     bot_username: str = ""
     calendar_version: int = 0
     reload_calendar: Callable[[], Awaitable[None]] | None = None  # after an admin changed the calendar

@@ -28,7 +28,6 @@ from telegram.error import NetworkError, TimedOut
 from bot.transport import AiohttpRequest
 from storage.db import Database
 from storage.models import Outbox, Request, RequestStep
-from workflow.sop import OPEN_STAGES, Stage
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -58,8 +57,6 @@ STAGES = Gauge("splp_requests", "Requests by stage", ["stage"], registry=REGISTR
 BREACHES = Gauge("splp_sla_breaches_open", "Open steps past their SOP time limit", registry=REGISTRY)
 READY = Gauge("splp_ready", "1 when /readyz passes", registry=REGISTRY)
 
-for _stage in Stage:
-    STAGES.labels(_stage.value)
 for _outcome in ("handled", "failed", "duplicate"):
     UPDATES.labels(_outcome)
 
@@ -101,7 +98,7 @@ _PREFIXES = (("/api/am/devportal/", "devportal"), ("/client-registration/", "dcr
 
 
 def splp_operation(method: str, path: str) -> str:
-    """``POST /t/kotabogor.go.id/scim2/Users`` -> ``POST scim2/Users``; ids become ``{id}``."""
+    """``POST /t/kotacontoh.go.id/scim2/Users`` -> ``POST scim2/Users``; ids become ``{id}``."""
     parts = [p for p in path.split("/") if p]
     if len(parts) >= 2 and parts[0] == "t":
         parts = parts[2:]  # the tenant
@@ -121,8 +118,14 @@ class Health:
     """/healthz, /readyz and /metrics for one instance."""
 
     def __init__(self, db: Database, now: Callable[[], datetime], *, max_outbox_age: float,
+                 stages: tuple[str, ...] = (), open_stages: frozenset[str] = frozenset(),
                  ready_extra: Callable[[], Awaitable[list[str]]] | None = None) -> None:
+        """``stages``: the SOP in force's (each gets its gauge, also at 0); ``open_stages``: the
+        stages officials hold (the breach count's)."""
         self.db, self.now, self.max_outbox_age = db, now, max_outbox_age
+        self.stages, self.open_stages = stages, open_stages
+        for st in stages:
+            STAGES.labels(st)
         self.ready_extra = ready_extra
         self._head: str | None = None
         self._runner: web.AppRunner | None = None
@@ -179,9 +182,9 @@ class Health:
             OUTBOX_DUE.set(due)
             OUTBOX_AGE.set(age)
             counts = dict((await s.execute(select(Request.stage, func.count()).group_by(Request.stage))).all())
-            for st in Stage:
-                STAGES.labels(st.value).set(counts.get(st.value, 0))
-            BREACHES.set(await s.scalar(open_breaches_query(now)) or 0)
+            for st in dict.fromkeys([*self.stages, *counts]):
+                STAGES.labels(st).set(counts.get(st, 0))
+            BREACHES.set(await s.scalar(open_breaches_query(now, self.open_stages)) or 0)
 
     async def metrics(self, _request: web.Request) -> web.Response:
         from aiohttp import web
@@ -220,10 +223,11 @@ async def _outbox_due(s: Any, now: datetime) -> tuple[int, float]:
     return int(n or 0), max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
 
 
-def open_breaches_query(now: datetime) -> Any:
+def open_breaches_query(now: datetime, open_stages: frozenset[str]) -> Any:
     """Open steps past their limit: from the open requests (index on stage) to their steps (index on
-    request_id), so the cost follows the open requests, not the whole history."""
+    request_id), so the cost follows the open requests, not the whole history. ``open_stages``: the
+    SOP in force's (the bot refuses to start on a file that would leave open requests elsewhere)."""
     return (select(func.count()).select_from(RequestStep)
             .join(Request, Request.id == RequestStep.request_id)
-            .where(Request.stage.in_([s.value for s in OPEN_STAGES]), RequestStep.done_at.is_(None),
+            .where(Request.stage.in_(sorted(open_stages)), RequestStep.done_at.is_(None),
                    RequestStep.due_at < now))

@@ -16,12 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import texts as T
 from bot.monev_text import ASSESSMENT, cutoff_text, holder_text, limit_text, period_range, step_label, step_note, \
     threshold_text
 from workflow.monev import OversightReport
 from workflow.oversight import Period, limit_seconds
-from workflow.sop import STAGES, STEPS, RequiredItem, Role, Stage
+from workflow.sop import Sop
 
 DATE_FORMAT = "dd-mm-yyyy hh:mm"
 DETAIL_HEAD = ("Nomor permohonan", "Perangkat Daerah", "Langkah", "Tahap", "Pemegang", "Diterima (WIB)",
@@ -29,7 +28,7 @@ DETAIL_HEAD = ("Nomor permohonan", "Perangkat Daerah", "Langkah", "Tahap", "Peme
 ACTION_LABELS = {
     "submit": "Permohonan diajukan", "dispose": "Disposisi", "assign": "Penugasan pelaksana",
     "complete": "Dinyatakan lengkap", "return": "Dikembalikan (tidak lengkap)", "resubmit": "Dikirim ulang",
-    "cancel": "Dibatalkan pemohon", "register": "Akun SPLP dicatat", "submit_report": "Laporan kegiatan dikirim",
+    "cancel": "Dibatalkan pemohon", "register": "Akun SPLP dicatat", "submit_report": "Laporan dikirim",
     "forward": "Laporan diteruskan kepada pemohon", "reminder_share": "Pengingat batas waktu",
     "reminder_breach": "Batas waktu terlampaui", "reminder_overdue": "Pengingat keterlambatan",
     "escalated": "Eskalasi kepada atasan", "digest": "Ringkasan harian", "refused": "Tindakan ditolak",
@@ -46,11 +45,12 @@ def _local(t: datetime | None, tz: ZoneInfo) -> datetime | None:
 class Workbook:
     """The XLSX: sheet "Ringkasan" (the report's figures) and sheet "Rincian" (one row per hop)."""
 
-    def __init__(self, standard_day_seconds: int) -> None:
+    def __init__(self, standard_day_seconds: int, sop: Sop) -> None:
         from openpyxl import Workbook as _Book
 
         self.book = _Book(write_only=True)
         self.day = standard_day_seconds
+        self.sop = sop
         self.rows = 0
 
     def _cell(self, ws: Any, value: Any, fmt: str | None = None, bold: bool = False) -> Any:
@@ -82,11 +82,10 @@ class Workbook:
             ws.append([label, n])
         ws.append(["Tingkat pengembalian", self._cell(ws, r.return_rate, "0%")])
         for item, n in r.missing:
-            label = T.ITEM_LABELS[RequiredItem(item)] if item in RequiredItem._value2member_map_ else item
-            ws.append([f"Kurang: {label}", n])
+            ws.append([f"Kurang: {r.sop.item_label(item)}", n])
         t = r.total
         ws.append([])
-        ws.append([b("Surat s.d. akun (langkah 1 s.d. Selesai)"), b("Jumlah"), b("Median (menit)"),
+        ws.append([b(f"Surat s.d. akun (langkah {r.sop.request_step.number} s.d. Selesai)"), b("Jumlah"), b("Median (menit)"),
                    b("Terlama (menit)"), b("Batas SOP (menit)"), b("Tepat waktu")])
         ws.append(["Permohonan selesai", t.n, self._min(ws, t.median), self._min(ws, t.worst),
                    self._min(ws, r.total_limit_seconds), self._cell(ws, t.on_time_share, "0%")])
@@ -96,7 +95,7 @@ class Workbook:
                                   "Catatan hasil penilaian", "Tindakan yang harus diambil")])
         for sr in r.steps:
             d = sr.dist
-            ws.append([sr.code, step_label(sr.step), limit_text(sr.step), d.n, self._min(ws, d.median),
+            ws.append([sr.code, step_label(r.sop, sr.step), limit_text(sr.step), d.n, self._min(ws, d.median),
                        self._min(ws, d.p90), self._min(ws, d.worst), self._cell(ws, d.on_time_share, "0%"), d.late,
                        sr.escalations, ASSESSMENT[sr.assessment] if sr.assessment else "Tidak ada pelaksanaan",
                        step_note(sr, r), sr.action])
@@ -105,8 +104,7 @@ class Workbook:
             ws.append([])
             ws.append([b(h) for h in ("Pejabat", "Peran", "Jumlah", "Median (menit)", "Tepat waktu")])
             for h in r.holders:
-                ws.append([h.name, T.ROLE_NAMES[Role(h.role)] if h.role in Role._value2member_map_ else h.role,
-                           h.dist.n, self._min(ws, h.dist.median), self._cell(ws, h.dist.on_time_share, "0%")])
+                ws.append([h.name, r.sop.role_title(h.role), h.dist.n, self._min(ws, h.dist.median), self._cell(ws, h.dist.on_time_share, "0%")])
         ws.append([])
         ws.append([b("Per bulan"), b("Jumlah langkah"), b("Tepat waktu"), b("Persentase")])
         for m in r.months:
@@ -129,11 +127,11 @@ class Workbook:
         """Rows from ``storage.figures.step_rows``."""
         ws = self.detail_sheet
         for (number, agency, code, stage, app, holder, role, received, done, due, work, passage, outcome) in rows:
-            step = STEPS.get(code)
-            if outcome == "submitted" and step is not None:  # the letter itself (step A1's first passage)
+            step = self.sop.steps.get(code)
+            if outcome == "submitted" and step is not None:  # the letter itself (step 1's first passage)
                 what = step.title
             elif stage:
-                what = STAGES[Stage(stage)].label
+                what = _state(self.sop, stage)
             else:
                 what = (step.title if step else code) + (f" — {app}" if app else "")
             if done is None:
@@ -144,7 +142,7 @@ class Workbook:
                 on_time = "Ya" if passage <= limit_seconds(step, timedelta(seconds=self.day)) else "Tidak"
             else:
                 on_time = "—"
-            ws.append([number, agency, code, what, holder_text(holder, role),
+            ws.append([number, agency, code, what, holder_text(self.sop, holder, role),
                        self._cell(ws, _local(received, tz), DATE_FORMAT), self._cell(ws, _local(done, tz), DATE_FORMAT),
                        self._cell(ws, _local(due, tz), DATE_FORMAT), limit_text(step) if step else "",
                        self._cell(ws, None if work is None else work / 60, "0.0"), on_time])
@@ -163,16 +161,14 @@ class Workbook:
 AUDIT_HEAD = ("Waktu (WIB)", "Pelaku", "Tindakan", "Kode tindakan", "Nomor permohonan", "Dari", "Ke", "Keterangan")
 
 
-def _state(value: str | None) -> str:
+def _state(sop: Sop, value: str | None) -> str:
     if not value:
         return ""
-    try:
-        return STAGES[Stage(value)].label
-    except ValueError:
-        return value
+    info = sop.stages.get(value)
+    return info.label if info else value  # a stage of an earlier SOP version: its code
 
 
-def _detail(d: dict[str, Any] | None) -> str:
+def _detail(sop: Sop, d: dict[str, Any] | None) -> str:
     """The audit detail's parts an inspector needs (never personal data: the audit holds none, and
     only these keys are copied)."""
     if not d:
@@ -181,12 +177,11 @@ def _detail(d: dict[str, Any] | None) -> str:
     if d.get("instruction"):
         out.append(f"instruksi: {d['instruction']}")
     if d.get("missing"):
-        out.append("kurang: " + ", ".join(T.ITEM_LABELS.get(RequiredItem(m), m) if m in RequiredItem._value2member_map_
-                                          else str(m) for m in d["missing"]))
-    if d.get("to_role") in Role._value2member_map_:
-        out.append(f"kepada: {T.ROLE_NAMES[Role(d['to_role'])]}")
-    if d.get("role") in Role._value2member_map_:
-        out.append(f"peran: {T.ROLE_NAMES[Role(d['role'])]}")
+        out.append("kurang: " + ", ".join(sop.item_label(str(m)) for m in d["missing"]))
+    if isinstance(d.get("to_role"), str):
+        out.append(f"kepada: {sop.role_title(d['to_role'])}")
+    if isinstance(d.get("role"), str):
+        out.append(f"peran: {sop.role_title(d['role'])}")
     if isinstance(d.get("day"), int) and d["day"]:
         out.append(f"hari keterlambatan ke-{d['day']}")
     if d.get("action_tried"):
@@ -197,7 +192,8 @@ def _detail(d: dict[str, Any] | None) -> str:
 
 
 class AuditCsv:
-    def __init__(self) -> None:
+    def __init__(self, sop: Sop) -> None:
+        self.sop = sop
         self.buf = io.StringIO()
         self.w = csv.writer(self.buf)
         self.w.writerow(AUDIT_HEAD)
@@ -208,7 +204,8 @@ class AuditCsv:
         for at, official, by_requester, by_user, action, number, frm, to, detail in rows:
             who = official or ("Pemohon" if by_requester else "Pengguna Telegram" if by_user else "Sistem")
             self.w.writerow([at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), who, ACTION_LABELS.get(action, action),
-                             action, number or "", _state(frm), _state(to), _detail(detail)])
+                             action, number or "", _state(self.sop, frm), _state(self.sop, to),
+                             _detail(self.sop, detail)])
             self.rows += 1
 
     def finish(self) -> bytes:

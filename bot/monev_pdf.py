@@ -2,7 +2,7 @@
 and the monitoring form of Permenpan-RB 35/2012 (its table "Monitoring Pelaksanaan SOP AP": per
 procedure step the assessment *berjalan dengan baik / tidak berjalan dengan baik*, the notes, the
 action to take, the assessor's initials). A pure renderer: the report model and the chart PNGs in,
-PDF bytes out; the office's letterhead and fonts are ``bot/pdfdoc.py``'s."""
+PDF bytes out; the office's letterhead and fonts are ``bot/pdfdoc.py``'s (the SOP in force's)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from fpdf import FontFace
 from fpdf.enums import Align, TableHeadingsDisplay, VAlign
 
-from bot import texts as T
 from bot.monev_text import (
     AGE_LABELS,
     WAITING_LABEL,
@@ -22,15 +21,15 @@ from bot.monev_text import (
     holder_text,
     limit_text,
     missing_text,
+    stage_text,
     percent,
     period_range,
     period_title,
     step_note,
     threshold_text,
 )
-from bot.pdfdoc import SOP_REFERENCE, Document, format_datetime
+from bot.pdfdoc import Document, Issuer, format_datetime
 from workflow.monev import OversightReport, StepReport
-from workflow.sop import STAGES, Role, Stage
 
 TITLE = "LAPORAN MONITORING DAN EVALUASI PELAKSANAAN SOP"
 BASIS = ("Peraturan Menteri Pendayagunaan Aparatur Negara dan Reformasi Birokrasi Nomor 35 Tahun 2012 "
@@ -53,7 +52,9 @@ def _heading_style() -> FontFace:
 class _Monev(Document):
     def __init__(self, r: OversightReport, charts: dict[str, bytes], signatory: Signatory, tz: ZoneInfo) -> None:
         title = f"Laporan Monitoring dan Evaluasi Pelaksanaan SOP — {period_title(r.period)}"
-        super().__init__(title=title, subject=f"SOP Nomor {SOP_REFERENCE}", keywords=f"SOP; monitoring; evaluasi; "
+        self.sop = r.sop
+        super().__init__(issuer=Issuer.of(r.sop), title=title, subject=f"SOP Nomor {r.sop.identity.reference}",
+                         keywords=f"SOP; monitoring; evaluasi; "
                          f"{period_range(r.period)}", footer=f"Monev SOP — {period_title(r.period)}",
                          created=r.generated_at.astimezone(tz).date(), tz=tz)
         self.r, self.charts, self.signatory = r, charts, signatory
@@ -110,8 +111,8 @@ class _Monev(Document):
     def basis(self) -> None:
         self.heading("I. DASAR")
         self.numbered("1.", BASIS)
-        self.numbered("2.", f"Standar Operasional Prosedur (SOP) Nomor {SOP_REFERENCE}, bagian Pencatatan dan "
-                            "Pendataan.")
+        self.numbered("2.", self.t(f"Standar Operasional Prosedur (SOP) Nomor {self.issuer.reference} "
+                                   f"({self.issuer.version}), bagian Pencatatan dan Pendataan."))
         self.numbered("3.", "Catatan pelaksanaan setiap permohonan dalam aplikasi layanan SPLP (pemegang, waktu "
                             "terima, waktu selesai, dan batas waktu setiap langkah); waktu dihitung dalam jam kerja "
                             f"(1 hari kerja = {duration(self.day, self.day * 1000)}), Waktu Indonesia Barat.")
@@ -130,16 +131,18 @@ class _Monev(Document):
             self.field("Kekurangan tersering", missing_text(r))
         t = r.total
         total = (f"{t.n} permohonan selesai: median {self.dur(t.median)}, terlama {self.dur(t.worst)}; "
-                 f"{percent(t.on_time_share)} dalam batas SOP {r.total_limit_seconds // self.day} hari kerja"
+                 f"{percent(t.on_time_share)} dalam batas SOP {duration(r.total_limit_seconds, self.day, long=True)}"
                  if t.n else "belum ada permohonan yang selesai")
         self.field("Surat s.d. akun", total)
 
     def steps(self) -> None:
         r = self.r
         self.heading("III. WAKTU PELAKSANAAN PER LANGKAH")
-        self.paragraph("Waktu kerja setiap langkah yang selesai dalam periode, dibandingkan dengan batas waktu SOP "
-                       "(langkah 3 terdiri atas disposisi Kepala Bidang dan penugasan oleh Ketua Tim; prosedur B "
-                       "diukur dalam menit).", indent=self.INDENT)
+        hops = [f"langkah {s.number} terdiri atas {' dan '.join(r.sop.stages[st].label for st in stages)}"
+                for s in r.sop.procedure_a if len(stages := r.sop.step_stages(s.code)) > 1]
+        self.paragraph(self.t("Waktu kerja setiap langkah yang selesai dalam periode, dibandingkan dengan batas waktu "
+                              "SOP (" + "; ".join([*hops, "prosedur B diukur dalam menit"]) + ")."),
+                       indent=self.INDENT)
         self.pdf.ln(1)
         rows = []
         for sr in r.steps:
@@ -161,7 +164,7 @@ class _Monev(Document):
         if r.holders is None:
             return
         self.heading("V. PELAKSANAAN PER PEJABAT")
-        rows = [(h.name, T.ROLE_NAMES.get(Role(h.role), h.role) if h.role in Role._value2member_map_ else h.role, str(h.dist.n), self.dur(h.dist.median),
+        rows = [(h.name, r.sop.role_title(h.role), str(h.dist.n), self.dur(h.dist.median),
                  percent(h.dist.on_time_share)) for h in r.holders]
         if not rows:
             self.paragraph("Tidak ada langkah yang diselesaikan pejabat dalam periode ini.", indent=self.INDENT)
@@ -178,8 +181,8 @@ class _Monev(Document):
         self.paragraph("; ".join(parts) + ".", indent=self.INDENT)
         self.chart("ageing", "Gambar 3. Permohonan terbuka menurut keterlambatan pada posisi data")
         if r.oldest:
-            rows = [(i.row.number, i.row.agency, f"{STAGES[Stage(i.row.stage)].step} — {STAGES[Stage(i.row.stage)].label}",
-                     holder_text(i.row.holder, i.row.holder_role), format_datetime(i.row.received_at, tz),
+            rows = [(i.row.number, i.row.agency, " — ".join(stage_text(r.sop, i.row.stage)),
+                     holder_text(r.sop, i.row.holder, i.row.holder_role), format_datetime(i.row.received_at, tz),
                      format_datetime(i.row.due_at, tz) if i.row.due_at else "-",
                      self.dur(i.late_seconds) if i.late_seconds else "-") for i in r.oldest]
             self.table((27, 17, 31, 27, 21, 21, 21), ("Nomor", "Perangkat Daerah", "Tahap", "Pemegang", "Diterima",

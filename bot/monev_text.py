@@ -1,5 +1,6 @@
 """Words and numbers of the oversight report, shared by its three renderings (chat, PDF, XLSX):
-labels, durations, shares and the monitoring form's notes, in formal Bahasa Indonesia.
+labels, durations, shares and the monitoring form's notes, in formal Bahasa Indonesia. The
+steps, roles and items are those of the SOP in force (``OversightReport.sop``).
 The chat summary (HTML, short lines for a phone) is rendered here too."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot import texts as T
 from workflow.monev import AGE_BUCKETS, Assessment, OversightReport, StepReport
 from workflow.oversight import Period
-from workflow.sop import OPEN_STAGES, PROCEDURE_A, STAGES, RequiredItem, Role, Stage, Step
+from workflow.sop import Sop, Step
 
 ASSESSMENT = {Assessment.GOOD: "Berjalan dengan baik", Assessment.NOT_GOOD: "Tidak berjalan dengan baik"}
 MARK = {Assessment.GOOD: "✅", Assessment.NOT_GOOD: "⚠️", None: "▫️"}
@@ -21,19 +22,21 @@ WAITING_LABEL = "Menunggu perbaikan pemohon"
 HOLDERS_SHOWN = 12  # officials listed in the chat (all of them in the PDF and XLSX)
 
 
-def step_label(step: Step) -> str:
-    """A short name of an SOP step: its stages' labels (step A3 has two hops); the requester's step
-    of procedure A by its output (the letter); procedure B's steps by their SOP title."""
-    labels = [STAGES[st].label for st in Stage if STAGES[st].step == step.code and st in OPEN_STAGES]
-    if labels:
-        return " / ".join(labels)
-    return step.output if step in PROCEDURE_A and step.output else step.title
+def step_label(sop: Sop, step: Step) -> str:
+    """A short name of an SOP step: its stages' labels (a disposition step may have several hops);
+    the requester's step of procedure A by its output (the letter); procedure B's steps by their
+    SOP title."""
+    return sop.step_label(step)
 
 
 def limit_text(step: Step) -> str:
-    if step.limit.working_days:
-        return f"{step.limit.working_days} hari kerja"
-    return f"{step.limit.minutes} menit"
+    return step.limit.label()
+
+
+def stage_text(sop: Sop, stage: str) -> tuple[str, str]:
+    """A stage's step code and label (a stage of an earlier SOP version: the stage's code)."""
+    info = sop.stages.get(stage)
+    return (info.step, info.label) if info else ("—", stage)
 
 
 def duration(seconds: float | None, day_seconds: int, *, long: bool = False) -> str:
@@ -76,13 +79,13 @@ def cutoff_text(r: OversightReport, tz: ZoneInfo) -> str:
     return T.fmt_dt(r.cutoff, tz, with_day=False)
 
 
-def holder_text(name: str | None, role: str | None) -> str:
-    role_name = T.ROLE_NAMES[Role(role)] if role else "—"
+def holder_text(sop: Sop, name: str | None, role: str | None) -> str:
+    role_name = sop.role_title(role) if role else "—"
     return f"{name} ({role_name})" if name else role_name
 
 
 def missing_text(r: OversightReport) -> str:
-    return ", ".join(f"{T.ITEM_LABELS[RequiredItem(k)]} ({n})" for k, n in r.missing if k in RequiredItem._value2member_map_)
+    return ", ".join(f"{r.sop.item_label(k)} ({n})" for k, n in r.missing)
 
 
 def step_note(sr: StepReport, r: OversightReport) -> str:
@@ -97,17 +100,13 @@ def step_note(sr: StepReport, r: OversightReport) -> str:
                  f"terlama {duration(d.worst, day, long=True)}.")
     if sr.escalations:
         parts.append(f"Eskalasi kepada atasan: {sr.escalations} kali.")
-    if sr.step.code == _completeness_code() and r.checks:
+    if sr.step.code == r.sop.check_step.code and r.checks:
         parts.append(f"Dikembalikan karena tidak lengkap {r.returns} dari {r.checks} pemeriksaan"
                      + (f" (kekurangan: {missing_text(r)})." if r.missing else "."))
     notes = list(dict.fromkeys(n.strip().rstrip(".").strip() for n in sr.notes if n.strip()))
     if notes:
         parts.append("Catatan pejabat: " + "; ".join(f"“{n}”" for n in notes) + ".")
     return " ".join(parts)
-
-
-def _completeness_code() -> str:
-    return STAGES[Stage.COMPLETENESS].step
 
 
 def threshold_text(r: OversightReport) -> str:
@@ -133,18 +132,18 @@ def summary_html(r: OversightReport, tz: ZoneInfo) -> str:
             lines.append(f"Paling sering kurang: {e(missing_text(r))}")
     lines += ["", "<b>Waktu kerja per langkah</b> (batas SOP)"]
     for sr in r.steps_a:
-        lines += _step_lines(sr, day)
+        lines += _step_lines(r, sr, day)
     t = r.total
-    lines += ["", "<b>Surat → akun</b> (langkah 1 s.d. Selesai)"]
+    lines += ["", f"<b>Surat → akun</b> (langkah {r.sop.request_step.number} s.d. Selesai)"]
     if t.n:
         lines.append(f"{t.n} permohonan · median {duration(t.median, day)} · terlama {duration(t.worst, day)}")
     else:
         lines.append("Belum ada permohonan yang selesai.")
-    lines.append(f"Batas SOP {r.total_limit_seconds // day} hari kerja · tepat waktu {percent(t.on_time_share)}")
+    lines.append(f"Batas SOP {duration(r.total_limit_seconds, day, long=True)} · tepat waktu {percent(t.on_time_share)}")
     lines += ["", "<b>Prosedur B</b>"]
     if any(sr.dist.n for sr in r.steps_b):
         for sr in r.steps_b:
-            lines += _step_lines(sr, day)
+            lines += _step_lines(r, sr, day)
     else:
         lines.append("Belum ada pelaksanaan dalam periode ini.")
     if r.holders is not None:
@@ -152,7 +151,7 @@ def summary_html(r: OversightReport, tz: ZoneInfo) -> str:
         if not r.holders:
             lines.append("Belum ada.")
         for h in r.holders[:HOLDERS_SHOWN]:
-            lines.append(f"• {e(holder_text(h.name, h.role))}: {h.dist.n} · {duration(h.dist.median, day)} · "
+            lines.append(f"• {e(holder_text(r.sop, h.name, h.role))}: {h.dist.n} · {duration(h.dist.median, day)} · "
                          f"{percent(h.dist.on_time_share)}")
         if len(r.holders) > HOLDERS_SHOWN:
             lines.append(f"• … dan {len(r.holders) - HOLDERS_SHOWN} lainnya (lihat PDF atau XLSX)")
@@ -160,7 +159,7 @@ def summary_html(r: OversightReport, tz: ZoneInfo) -> str:
               + (f"; {r.waiting_requester} menunggu perbaikan pemohon" if r.waiting_requester else "")]
     for item in r.oldest[:5]:
         row = item.row
-        code = STAGES[Stage(row.stage)].step
+        code = stage_text(r.sop, row.stage)[0]
         state = f"terlambat {duration(item.late_seconds, day)}" if row.due_at and row.due_at <= r.cutoff \
             else f"batas {T.fmt_dt(row.due_at, tz, with_day=False)}"
         lines.append(f"• {e(row.number)} ({e(row.agency)}) {code} — {state}")
@@ -171,11 +170,11 @@ def summary_html(r: OversightReport, tz: ZoneInfo) -> str:
     return text
 
 
-def _step_lines(sr: StepReport, day: int) -> list[str]:
+def _step_lines(r: OversightReport, sr: StepReport, day: int) -> list[str]:
     """Three short lines per step (a phone's width): what and its limit; how many and how
     punctual; how long (median and 90th percentile of working time)."""
     d = sr.dist
-    head = f"{MARK[sr.assessment]} <b>{sr.code}</b> {T.e(step_label(sr.step))} ({limit_text(sr.step)})"
+    head = f"{MARK[sr.assessment]} <b>{sr.code}</b> {T.e(step_label(r.sop, sr.step))} ({limit_text(sr.step)})"
     if not d.n:
         return [f"{head} — belum ada"]
     count = f"{d.n}× · tepat waktu {percent(d.on_time_share)}"

@@ -1,6 +1,7 @@
-"""The office's PDF documents: who issues them (the one place that names the office), the
-letterhead, fonts, text safety, the page footer and the layout primitives that the activity
-report (``bot/report.py``) and the monitoring report (``bot/monev_pdf.py``) share.
+"""The office's PDF documents: who issues them (:class:`Issuer`, from the SOP in force: the
+letterhead, the place, the SOP's reference), fonts, text safety, the page footer and the layout
+primitives that the activity report (``bot/report.py``) and the monitoring report
+(``bot/monev_pdf.py``) share.
 
 Fonts: DejaVu Sans (regular and bold) shipped in ``bot/fonts`` (licence next to them),
 embedded as subsets with a ToUnicode map so the text can be extracted and searched. If the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,12 +23,26 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-# Who issues the documents. The SOP's own identity (its number, the Pemda, the office) lives here
-# and nowhere else in the renderers.
-SOP_REFERENCE = "038/SOP Pengelolaan Layanan SPLP Kota Bogor/2024"
-AUTHOR = "Diskominfo Kota Bogor"
-LETTERHEAD = ("PEMERINTAH KOTA BOGOR", "DINAS KOMUNIKASI DAN INFORMATIKA")
-PLACE = "Bogor"  # where documents are signed ("Bogor, 1 Desember 2026")
+from workflow.sop import Sop
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues the documents: the office of the SOP in force (or of a request's version)."""
+
+    letterhead: tuple[str, ...]  # the lines on top, the last one larger
+    author: str  # the PDF's author: the office's short name and the Pemda
+    place: str  # where documents are signed ("<place>, 1 Desember 2026")
+    reference: str  # the SOP's reference, as the documents cite it
+    number: str  # the SOP's number
+    version: str  # "rev. 0, versi 3f2a9c1e"
+
+    @classmethod
+    def of(cls, sop: Sop) -> Issuer:
+        i = sop.identity
+        return cls(letterhead=sop.doc.report.letterhead, author=f"{i.office_short} {i.pemda.removeprefix('Pemerintah ')}",
+                   place=i.place, reference=i.reference, number=i.number,
+                   version=f"revisi {sop.revision}, versi {sop.version[:8]}")
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
@@ -192,9 +208,10 @@ class Document:
     COLON_W = 4
     INDENT = 7
 
-    def __init__(self, *, title: str, subject: str, keywords: str, footer: str, created: date,
+    def __init__(self, *, issuer: Issuer, title: str, subject: str, keywords: str, footer: str, created: date,
                  tz: ZoneInfo = JAKARTA, font_dirs: Sequence[Path] = FONT_DIRS) -> None:
         self.tz = tz
+        self.issuer = issuer
         self.pdf = pdf = OfficePDF("")
         fonts = font_files(font_dirs)
         if fonts is not None:
@@ -210,7 +227,7 @@ class Document:
         pdf.set_auto_page_break(auto=True, margin=20)
         pdf.set_title(self.t(title))
         pdf.set_subject(self.t(subject))
-        pdf.set_author(AUTHOR)
+        pdf.set_author(self.t(issuer.author))
         pdf.set_creator("splp-bot")
         pdf.set_keywords(self.t(keywords))
         pdf.set_lang("id-ID")
@@ -281,9 +298,10 @@ class Document:
 
     def letterhead(self) -> None:
         pdf = self.pdf
-        for i, line in enumerate(LETTERHEAD):
-            self.paragraph(line, style="B", align=Align.C, size=13 if i < len(LETTERHEAD) - 1 else 15)
-            pdf.ln(0.5 if i < len(LETTERHEAD) - 1 else 2.5)
+        lines = self.issuer.letterhead
+        for i, line in enumerate(lines):
+            self.paragraph(self.t(line), style="B", align=Align.C, size=13 if i < len(lines) - 1 else 15)
+            pdf.ln(0.5 if i < len(lines) - 1 else 2.5)
         y = pdf.y
         pdf.set_draw_color(0)
         pdf.set_line_width(0.8)
@@ -307,7 +325,7 @@ class Document:
         try:
             pdf.set_x(x)
             self.font()
-            pdf.multi_cell(width, self.LINE, f"{PLACE}, {format_date(signed)}", align=Align.C,
+            pdf.multi_cell(width, self.LINE, self.t(f"{self.issuer.place}, {format_date(signed)}"), align=Align.C,
                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.multi_cell(width, self.LINE, capacity, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.ln(20)

@@ -1,9 +1,10 @@
-"""The activity report of SOP 038, step 6: "Laporan Kegiatan Pelaksanaan Pembuatan Akun SPLP".
+"""The activity report, the output of the SOP's report step (its title, e.g. "Laporan Kegiatan
+Pelaksanaan Pembuatan Akun SPLP", is the SOP file's ``report.title``).
 
 A pure renderer: plain data in, PDF bytes out. No database, no Telegram. The caller
 decides what personal data goes in (masking contact details where sensible); this module
 never receives, and so can never print, a password or any other secret. The letterhead,
-fonts and text safety are the office's documents' own (``bot/pdfdoc.py``).
+fonts and text safety are the office's documents' own (``bot/pdfdoc.py``, :class:`Issuer`).
 
 The output is deterministic: the same data gives the same bytes (the PDF creation date is
 taken from ``ReportData.date``, and the file identifier is a hash of the content).
@@ -20,26 +21,23 @@ from fpdf import FontFace
 from fpdf.enums import Align, TableHeadingsDisplay, VAlign
 
 from bot.pdfdoc import (
-    AUTHOR,
     FONT_DIRS,
     JAKARTA,
-    SOP_REFERENCE,
     Document,
+    Issuer,
     format_date,
     format_datetime,
     require_aware,
 )
 
-__all__ = ["ReportData", "ReportStep", "render_report", "step_status",
-           "format_date", "format_datetime", "AUTHOR", "SOP_REFERENCE",
+__all__ = ["Issuer", "ReportData", "ReportStep", "render_report", "step_status",
+           "format_date", "format_datetime",
            "STATUS_ON_TIME", "STATUS_LATE", "STATUS_RUNNING", "STATUS_DONE"]
 
 STATUS_ON_TIME = "Tepat waktu"
 STATUS_LATE = "Terlambat"
 STATUS_RUNNING = "Berjalan"
 STATUS_DONE = "Selesai"  # finished, but the step has no time limit to compare against
-
-TITLE = "LAPORAN KEGIATAN PELAKSANAAN PEMBUATAN AKUN SPLP"
 
 _FONT_DIRS = FONT_DIRS  # where the fonts are looked up (tests point it elsewhere)
 
@@ -55,7 +53,7 @@ _MAX_CELL_CHARS = 300
 class ReportStep:
     """One row of the timeline table."""
 
-    step_label: str  # e.g. "Langkah 2 — Disposisi Kepala Diskominfo"
+    step_label: str  # e.g. "Langkah 2 — Disposisi <the office's head>"
     holder: str  # name (role)
     received: datetime  # aware
     done: datetime | None
@@ -70,6 +68,8 @@ class ReportStep:
 
 @dataclass(frozen=True)
 class ReportData:
+    issuer: Issuer  # the office (letterhead, place, the SOP's reference and version)
+    title: str  # the SOP's report.title, e.g. "LAPORAN KEGIATAN ..."
     report_number: str  # e.g. "LAP-SPLP-2026-000001"
     request_number: str  # e.g. "SPLP-2026-000001"
     date: date  # report date
@@ -86,8 +86,10 @@ class ReportData:
     steps: Sequence[ReportStep]
     account_username: str
     delivery: str  # how the credentials were delivered; never a secret
-    executor_name: str
-    executor_title: str
+    executor_name: str  # who signs (the SOP's report.signatory)
+    executor_title: str  # their role's title
+    capacity: str = "Pelaksana,"  # above the signature
+    document: str = "laporan"  # what the closing sentence calls it ("Demikian laporan ini dibuat ...")
     note: str | None = None
     tz: ZoneInfo = field(default=JAKARTA)
 
@@ -102,7 +104,7 @@ def step_status(step: ReportStep) -> str:
 
 
 def _breakable(text: str) -> str:
-    """A narrow table column may break a line after a slash ("Pejabat Fungsional/Pelaksana"),
+    """A narrow table column may break a line after a slash (a role title "A/B"),
     never inside a word: a zero-width space after it (fpdf2 breaks lines there, printing nothing)."""
     return text.replace("/", "/\u200b")
 
@@ -113,9 +115,10 @@ def _breakable(text: str) -> str:
 class _Renderer(Document):
     def __init__(self, data: ReportData) -> None:
         super().__init__(
-            title=f"Laporan Kegiatan Pelaksanaan Pembuatan Akun SPLP {data.report_number}",
+            issuer=data.issuer,
+            title=f"{data.title} {data.report_number}",
             subject=f"Permohonan {data.request_number} \u2014 {data.agency_name}",
-            keywords=f"SPLP; SOP 038; {data.report_number}; {data.request_number}",
+            keywords=f"SPLP; SOP {data.issuer.number}; {data.report_number}; {data.request_number}",
             footer=f"{data.report_number} \u2014 {data.request_number}", created=data.date, tz=data.tz,
             font_dirs=_FONT_DIRS)
         self.d = data
@@ -124,7 +127,7 @@ class _Renderer(Document):
 
     def title(self) -> None:
         d, t = self.d, self.t
-        self.paragraph(TITLE, style="B", align=Align.C, size=12)
+        self.paragraph(t(d.title), style="B", align=Align.C, size=12)
         self.pdf.ln(1)
         self.paragraph(t(f"Nomor: {d.report_number}"), align=Align.C)
         self.paragraph(f"Tanggal: {format_date(d.date)}", align=Align.C)
@@ -133,7 +136,8 @@ class _Renderer(Document):
     def basis(self) -> None:
         d, t = self.d, self.t
         self.heading("I. DASAR")
-        self.numbered("1.", f"Standar Operasional Prosedur (SOP) Nomor {SOP_REFERENCE}.")
+        self.numbered("1.", t(f"Standar Operasional Prosedur (SOP) Nomor {d.issuer.reference} "
+                              f"({d.issuer.version})."))
         self.numbered("2.", t(f"Surat {d.agency_name} Nomor {d.letter_number} tanggal "
                              f"{format_date(d.letter_date)} perihal {d.subject}."))
 
@@ -233,9 +237,9 @@ class _Renderer(Document):
     def closing(self) -> None:
         d, pdf = self.d, self.pdf
         pdf.ln(4)
-        self.paragraph("Demikian laporan ini dibuat untuk dipergunakan sebagaimana mestinya.",
+        self.paragraph(self.t(f"Demikian {d.document} ini dibuat untuk dipergunakan sebagaimana mestinya."),
                        indent=self.INDENT)
-        self.signature(d.date, "Pelaksana,", d.executor_name, d.executor_title)
+        self.signature(d.date, self.t(d.capacity), d.executor_name, d.executor_title)
 
     def render(self) -> bytes:
         self.pdf.add_page()

@@ -11,11 +11,28 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflow.machine import ResubmitRoute
-from workflow.sop import DEFAULT_INSTRUCTIONS
+from workflow.sopdoc import DEFAULT_SOP
 
 
 class MissingSetting(RuntimeError):
     pass
+
+
+# Settings that the SOP file took over (#13): set in the environment or .env they have no effect.
+RETIRED = {"DISPOSITION_INSTRUCTIONS": "instructions", "REMINDER_SHARES": "reminders.shares",
+           "WORKING_HOURS": "working_hours", "SPLP_TENANT": "splp.tenant"}
+
+
+def retired_settings(env_file: str | Path | None = ".env") -> list[str]:
+    """The retired settings still configured, each with where it lives now (for a warning)."""
+    import os
+
+    names = set(os.environ)
+    if env_file is not None and Path(env_file).is_file():
+        from dotenv import dotenv_values
+
+        names |= set(dotenv_values(env_file))
+    return [f"{k} (now the SOP file's {v})" for k, v in RETIRED.items() if k in {n.upper() for n in names}]
 
 
 class Settings(BaseSettings):
@@ -27,12 +44,13 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Jakarta"
     data_dir: Path = Path("data")
 
+    # The SOP the bot runs (README, "Another Pemda's SOP"): its chain, limits, wording, letterhead,
+    # instructions, reminder shares, working hours, days off and SPLP tenant are the file's.
+    sop_file: Path = DEFAULT_SOP
+
     # Workflow
-    disposition_instructions: str = "|".join(DEFAULT_INSTRUCTIONS)  # "|"-separated list
     resubmit_route: ResubmitRoute = ResubmitRoute.CHAIN
     invite_ttl_hours: int = 72
-    working_hours: str = ""  # e.g. "mon-thu=07:30-12:00,13:00-16:00;fri=07:30-11:30,13:00-16:30"; empty: default
-    reminder_shares: str = "0.5,0.9"  # shares of a step's limit at which the holder is reminded
     reminder_sweep_seconds: float = 30.0
 
     # Oversight (/rekap, the monthly report): the share of a step's passages that must keep the SOP's
@@ -59,8 +77,7 @@ class Settings(BaseSettings):
     webhook_secret: str = Field(default="", repr=False)
 
     # SPLP (step 5 and procedure B)
-    splp_mode: str = "manual"  # manual | wso2
-    splp_tenant: str = "kotabogor.go.id"
+    splp_mode: str = "manual"  # manual | wso2 (the tenant is the SOP file's: splp.tenant)
     splp_base_url: str = "https://splp.layanan.go.id"
     splp_admin_username: str = ""
     splp_admin_password: str = Field(default="", repr=False)
@@ -114,22 +131,6 @@ class Settings(BaseSettings):
     def splp_portal_host(self) -> str:
         """The portal's address without the scheme, as officials type it (``splp.layanan.go.id``)."""
         return urlsplit(self.splp_portal_url).netloc or self.splp_portal_url
-
-    @property
-    def shares(self) -> tuple[float, ...]:
-        out = []
-        for part in self.reminder_shares.split(","):
-            if part.strip():
-                v = float(part)
-                if not 0 < v < 1:
-                    raise ValueError("REMINDER_SHARES must be fractions between 0 and 1, e.g. 0.5,0.9")
-                out.append(v)
-        return tuple(sorted(out))
-
-    @property
-    def instructions(self) -> tuple[str, ...]:
-        items = tuple(i.strip() for i in self.disposition_instructions.split("|") if i.strip())
-        return items or DEFAULT_INSTRUCTIONS
 
     def require_token(self) -> str:
         if not self.bot_token.strip():

@@ -1,27 +1,22 @@
-"""User-facing text (formal Bahasa Indonesia) and renderers. HTML parse mode."""
+"""User-facing text (formal Bahasa Indonesia) and renderers. HTML parse mode.
+
+Only generic wording lives here: the office's and the service's names, the roles' titles, the
+steps' labels and limits, the completeness items come from the SOP in force (``workflow.sop.Sop``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
 from workflow.form import Field
-from workflow.sop import STAGES, RequiredItem, Role, Stage, stage_step
+from workflow.sop import Sop
 
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
           "Oktober", "November", "Desember")
 TZ_ABBR = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
-
-ROLE_NAMES = {
-    Role.REQUESTER: "Pemohon",
-    Role.HEAD: "Kepala Diskominfo",
-    Role.DIVISION_HEAD: "Kepala Bidang E-Government",
-    Role.TEAM_LEAD: "Ketua Tim Aplikasi",
-    Role.EXECUTOR: "Pejabat Fungsional/Pelaksana",
-    Role.ADMIN: "Admin",
-}
 
 FIELD_LABELS = {
     Field.AGENCY: "Perangkat Daerah",
@@ -34,13 +29,6 @@ FIELD_LABELS = {
     Field.APP_NAME: "Aplikasi yang akan diintegrasikan",
     Field.BUSINESS_PROCESS: "Proses bisnis aplikasi",
     Field.SCAN: "Pindaian surat bertanda tangan",
-}
-
-ITEM_LABELS = {
-    RequiredItem.CONTACT_NAME: "Nama narahubung",
-    RequiredItem.CONTACT_EMAIL: "Email narahubung",
-    RequiredItem.CONTACT_PHONE: "Nomor ponsel narahubung",
-    RequiredItem.BUSINESS_PROCESS: "Proses bisnis aplikasi",
 }
 
 QUESTIONS = {
@@ -75,7 +63,7 @@ ERRORS = {
     "date_future": "Tanggal surat tidak boleh melewati hari ini.",
     "date_too_old": "Tanggal surat terlalu lama (lebih dari {days} hari yang lalu). Mohon periksa kembali.",
     "name_format": "Nama hanya boleh berisi huruf, spasi, titik, koma, apostrof, dan tanda hubung.",
-    "email_format": "Alamat email tidak valid. Contoh yang benar: nama@kotabogor.go.id.",
+    "email_format": "Alamat email tidak valid. Contoh yang benar: nama.pegawai@instansi.go.id.",
     "phone_format": "Nomor ponsel tidak valid. Contoh yang benar: 0812-3456-7890 atau +62 812-3456-7890.",
     "phone_not_indonesian": "Nomor ponsel harus nomor Indonesia (+62).",
     "phone_not_mobile": "Nomor tersebut bukan nomor ponsel. Mohon masukkan nomor ponsel narahubung.",
@@ -93,11 +81,11 @@ ERRORS = {
     "note_too_long": "Catatan terlalu panjang (maksimal {max} karakter).",
     "username_tenant": "Nama pengguna harus berakhiran @{tenant}.",
     "username_format": "Nama pengguna hanya boleh berisi huruf kecil, angka, titik, garis bawah, atau tanda hubung "
-                       "(3–64 karakter), contoh: dinkes.simpus@kotabogor.go.id.",
+                       "(3–64 karakter), contoh: dinkes.simpus@{tenant}.",
     "password_format": "Kata sandi awal harus 8–128 karakter dalam satu baris.",
     "app_name_format": "Nama aplikasi hanya boleh berisi huruf, angka, spasi, titik, garis bawah, dan tanda hubung.",
     "app_name_taken": "Nama aplikasi tersebut sudah digunakan untuk akun ini. Pilih nama lain.",
-    "url_format": "URL tidak valid. Contoh: https://aplikasi.kotabogor.go.id/callback",
+    "url_format": "URL tidak valid. Contoh: https://aplikasi.instansi.go.id/callback",
     "range_backwards": "Tanggal akhir tidak boleh sebelum tanggal awal.",
     "range_too_long": "Rentang tanggal terlalu panjang (maksimal {days} hari sekaligus).",
     "hours_format": "Format jam tidak valid. Contoh: 08:00-12:00,12:30-15:00 | 08:00-11:30,12:30-15:30 "
@@ -105,9 +93,9 @@ ERRORS = {
 }
 
 GREETING = (
-    "Selamat datang di <b>Layanan SPLP Diskominfo Kota Bogor</b>.\n\n"
+    "Selamat datang di <b>{service}</b>.\n\n"
     "Melalui layanan ini Perangkat Daerah dapat mengajukan permohonan pembuatan akun SPLP "
-    "(Sistem Penghubung Layanan Pemerintah) sesuai SOP 038, dan memantau prosesnya.\n\n"
+    "(Sistem Penghubung Layanan Pemerintah) sesuai SOP Nomor {number}, dan memantau prosesnya.\n\n"
     "Silakan pilih layanan:"
 )
 GREETING_OFFICIAL = "\n\nAnda terdaftar sebagai <b>{roles}</b>. Gunakan /tugas untuk melihat permohonan yang menunggu tindakan Anda."
@@ -188,14 +176,16 @@ def mask_phone(phone: str) -> str:
     return phone[:6] + "*" * max(0, len(phone) - 9) + phone[-3:] if len(phone) > 9 else "***"
 
 
-def stage_label(stage: Stage | str) -> str:
-    st = Stage(stage)
-    step = stage_step(st)
-    return f"Langkah {step.number} — {STAGES[st].label}"
+def sentence(name: str) -> str:
+    """A document's name at the start of a sentence: ``"Laporan kegiatan"``, ``"Berita acara"``."""
+    return name[:1].upper() + name[1:].lower()
 
 
-def limit_label(stage: Stage | str) -> str:
-    step = stage_step(Stage(stage))
-    if step.limit.working_days:
-        return f"{step.limit.working_days} hari kerja"
-    return f"{step.limit.minutes} menit"
+def greeting(sop: Sop) -> str:
+    return GREETING.format(service=e(sop.identity.service_name), number=e(sop.identity.number))
+
+
+def role_titles(sop: Sop, roles: Iterable[str]) -> str:
+    """The titles of ``roles`` in the SOP's order (the admin last)."""
+    order = {r: i for i, r in enumerate(sop.official_roles())}
+    return ", ".join(sop.role_title(r) for r in sorted(roles, key=lambda r: (order.get(r, 99), r)))

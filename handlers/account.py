@@ -172,8 +172,10 @@ async def register_wso2(update: Update, context: ContextTypes.DEFAULT_TYPE, a: A
             if failure is not None or account is None:
                 acc.audit("splp_register_failed", actor_tg=uid, request_id=rid,
                           code=getattr(failure, "code", "unknown"))
+                step = (await acc.sop_of(req)).registration_step.number
                 acc.out.send(uid, f"⚠️ Pendaftaran akun di SPLP gagal: {T.e(str(failure))}\n\nPermohonan tetap pada "
-                                  "langkah 5; Anda dapat mencoba lagi atau mencatat akun yang didaftarkan secara manual.")
+                                  f"langkah {step}; Anda dapat mencoba lagi atau mencatat akun yang didaftarkan secara "
+                                  "manual.")
             elif req2 is None or req2.version != ver:
                 acc.out.send(uid, T.TAP_STALE)
             else:

@@ -9,7 +9,7 @@ from bot import texts as T
 from bot.callbacks import Callback
 from bot.services.officials import Officials
 from handlers.common import answer, svc, tapped, user_id
-from workflow.sop import OFFICIAL_ROLES, Role
+from workflow.sop import ADMIN
 
 
 async def undang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -38,13 +38,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
         answer(update, T.TAP_FORBIDDEN, alert=True)
         return
     if cb.action == "ia":
-        idx = int(cb.args[0])
-        if not 0 <= idx < len(OFFICIAL_ROLES):
+        idx, roles = int(cb.args[0]), o.sop.official_roles()
+        if not 0 <= idx < len(roles):
             answer(update, T.TAP_INVALID)
             return
-        await o.set_awaiting(uid, "invite_name", role=OFFICIAL_ROLES[idx].value)
+        await o.set_awaiting(uid, "invite_name", role=roles[idx])
         o.out.send(uid, f"Ketik nama lengkap pejabat yang akan diundang sebagai "
-                        f"<b>{T.ROLE_NAMES[OFFICIAL_ROLES[idx]]}</b>.")
+                        f"<b>{T.e(o.sop.role_title(roles[idx]))}</b>.")
         answer(update)
     elif cb.action in ("pg", "pp", "pa"):
         from bot.services.agencies import Agencies
@@ -69,7 +69,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
 
 async def invite_name_typed(o: Officials, uid: int, text: str, ctx: dict) -> None:
     from workflow.form import Invalid, parse_person_name
-    from workflow.sop import Role
     try:
         name = parse_person_name(text)
     except Invalid as err:
@@ -78,11 +77,15 @@ async def invite_name_typed(o: Officials, uid: int, text: str, ctx: dict) -> Non
     if not await o.require_admin(uid):
         await o.clear_awaiting(uid)
         return
-    role = Role(ctx["role"])
+    role = ctx["role"]
+    if role not in o.sop.official_roles():
+        await o.clear_awaiting(uid)
+        o.out.send(uid, T.TAP_STALE)
+        return
     payload = await o.create_invite(role, name, (await o.actor(uid)).official_id)
     await o.clear_awaiting(uid)
     link = f"https://t.me/{o.env.bot_username}?start={payload}"
-    o.out.send(uid, f"Tautan undangan untuk <b>{T.e(name)}</b> sebagai <b>{T.ROLE_NAMES[role]}</b> "
+    o.out.send(uid, f"Tautan undangan untuk <b>{T.e(name)}</b> sebagai <b>{T.e(o.sop.role_title(role))}</b> "
                     f"(sekali pakai, berlaku {o.settings.invite_ttl_hours} jam):\n\n{T.e(link)}\n\n"
                     "Kirimkan tautan ini secara pribadi kepada yang bersangkutan.")
 
@@ -94,7 +97,7 @@ async def perangkat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     from bot.services.agencies import Agencies
     a = svc(context, Agencies)
     uid = user_id(update)
-    if Role.ADMIN not in (await a.actor(uid)).roles:
+    if ADMIN not in (await a.actor(uid)).roles:
         a.out.send(uid, "Perintah ini hanya untuk admin.")
         return
     await a.page(uid, 0)

@@ -9,7 +9,7 @@ from bot import texts as T
 from bot.callbacks import Callback
 from bot.services.calendar_admin import CalendarAdmin
 from handlers.common import answer, svc, user_id
-from workflow.sop import Role
+from workflow.sop import ADMIN
 
 ACTIONS = ("ca",)
 
@@ -17,7 +17,7 @@ ACTIONS = ("ca",)
 async def kalender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     c = svc(context, CalendarAdmin)
     uid = user_id(update)
-    if Role.ADMIN not in (await c.actor(uid)).roles:
+    if ADMIN not in (await c.actor(uid)).roles:
         c.out.send(uid, "Perintah ini hanya untuk admin.")
         return
     await c.show(uid)
@@ -26,7 +26,7 @@ async def kalender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Callback) -> None:
     c = svc(context, CalendarAdmin)
     uid = user_id(update)
-    if Role.ADMIN not in (await c.actor(uid)).roles:
+    if ADMIN not in (await c.actor(uid)).roles:
         c.audit("refused", actor_tg=uid, action_tried="calendar")
         answer(update, T.TAP_FORBIDDEN, alert=True)
         return
@@ -40,7 +40,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Call
 
 async def typed(c: CalendarAdmin, uid: int, what: str, text: str) -> None:
     actor = await c.actor(uid)
-    if Role.ADMIN not in actor.roles:
+    if ADMIN not in actor.roles:
         await c.clear_awaiting(uid)
         return
     await c.typed(uid, what, text, actor.official_id)

@@ -48,7 +48,7 @@ async def tugas(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = svc(context, Dispose)
     uid = user_id(update)
     if (await d.actor(uid)).official_id is None:
-        d.out.send(uid, "Perintah ini hanya untuk pejabat Diskominfo yang terdaftar.")
+        d.out.send(uid, f"Perintah ini hanya untuk pejabat {T.e(d.sop.identity.office_short)} yang terdaftar.")
         return
     await d.send_tasks(uid)
 

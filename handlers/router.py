@@ -15,7 +15,7 @@ from bot.services.officials import Officials
 from handlers import account, admin, applications, calendar, disposition, oversight, request_form
 from handlers.common import answer, decoded, svc, user_id
 from workflow.form import Field
-from workflow.sop import Role
+from workflow.sop import ADMIN
 
 async def on_page_indicator(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Callback) -> None:
     """A pager's "2/5" button: it shows where the user is; tapping it changes nothing."""
@@ -89,7 +89,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif awaiting == "agency_new":
         from bot.services.agencies import Agencies
         ag = svc(context, Agencies)
-        if Role.ADMIN in (await ag.actor(uid)).roles:
+        if ADMIN in (await ag.actor(uid)).roles:
             await ag.add(uid, text)
         else:
             await ag.clear_awaiting(uid)

@@ -8,9 +8,9 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot import keyboards as kb
 from bot import texts as T
 from bot.services.form import Form
-from bot.services.officials import OVERSIGHT_ROLES, Officials
+from bot.services.officials import Officials, oversight_roles
 from handlers.common import svc, user_id
-from workflow.sop import Role
+from workflow.sop import ADMIN
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -24,10 +24,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await svc(context, Accounts).open_link(uid, context.args[0][3:])
         return
     actor = await off.actor(uid)
-    text = T.GREETING
-    roles = [T.ROLE_NAMES[r] for r in sorted(actor.roles)]
-    if roles:
-        text += T.GREETING_OFFICIAL.format(roles=", ".join(roles))
+    text = T.greeting(off.sop)
+    if actor.roles:
+        text += T.GREETING_OFFICIAL.format(roles=T.e(T.role_titles(off.sop, actor.roles)))
     off.out.send(uid, text, kb.inline(
         [kb.btn("📝 Ajukan akun SPLP", off.cb("m", "new"))],
         [kb.btn("📊 Status permohonan", off.cb("m", "st"))],
@@ -43,10 +42,10 @@ async def send_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     off = svc(context, Officials)
     roles = (await off.actor(uid)).roles
     text = T.HELP
-    heads = roles & OVERSIGHT_ROLES - {Role.ADMIN}
-    if roles - {Role.ADMIN}:
+    heads = roles & oversight_roles(off.sop) - {ADMIN}
+    if roles - {ADMIN}:
         text += T.HELP_OFFICIAL + (T.HELP_OVERSIGHT if heads else "")
-    if Role.ADMIN in roles:
+    if ADMIN in roles:
         text += T.HELP_ADMIN + ("" if heads else T.HELP_OVERSIGHT)
     off.out.send(uid, text)
 

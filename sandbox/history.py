@@ -4,11 +4,12 @@ benchmark's data sets.
 
 A :class:`Story` is one request: when its letter was drafted and sent, then the moves of its
 holders (dispose, assign, complete or return, resubmit, register, report, forward, cancel), each
-at a moment or after some working time. :func:`write_story` checks every move with the state
-machine (``workflow.machine.decide``), and writes what ``bot/services/chain.py`` writes for it:
-the ``request`` row, one ``request_step`` per hop (deadline from the SOP's limit on the working
-calendar, A3's second hop inheriting the first's; working time and passage time on close), the
-days' tallies, the audit rows (each move, the missing items of a return, the escalations the reminder sweep would
+at a moment or after some working time. :func:`write_stories` checks every move with the state
+machine (``workflow.machine.decide``) under the given SOP, and writes what
+``bot/services/chain.py`` writes for it: the ``request`` row (with the SOP's version), one
+``request_step`` per hop (deadline from the SOP's limit on the working calendar, a step's later
+hops inheriting its first's; working time and passage time on close), the days' tallies, the
+audit rows (each move, the missing items of a return, the escalations the reminder sweep would
 have made while a hop was overdue). No messages are queued: it is the past.
 """
 
@@ -22,16 +23,15 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import sops
 from storage.figures import add_tallies
 from storage.models import Agency, AuditLog, Counter, Official, OfficialRole, Request, RequestStep
 from workflow.calendar import WorkingCalendar
 from workflow.machine import Action, Actor, Command, RequestView, ResubmitRoute, Transition, decide
 from workflow.oversight import Tally, earlier_hops, ends_passage, hop_tally, missing_tallies, passage_tally, \
     working_seconds
-from workflow.reminders import escalates_to, next_overdue
-from workflow.sop import CLOSED_STAGES, STAGES, STEPS, RequiredItem, Role, Stage, stage_step
-
-INSTRUCTION = "Untuk ditindaklanjuti"
+from workflow.reminders import next_overdue
+from workflow.sop import CLOSED_STAGES, REQUESTER, Sop, SystemStage
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Move:
     at: datetime | None = None
     took: timedelta | None = None
     executor: int | None = None  # ASSIGN: the executor's official id
-    missing: tuple[RequiredItem, ...] = ()  # RETURN
+    missing: tuple[str, ...] = ()  # RETURN: the SOP's completeness item codes
     note: str | None = None  # the hand-over note (RETURN: the reason)
 
 
@@ -60,11 +60,11 @@ class Story:
 
 @dataclass
 class _Hop:
-    stage: Stage
+    stage: str
     cycle: int
     received: datetime
     due: datetime | None
-    holder_role: Role | None
+    holder_role: str | None
     holder_official_id: int | None
     from_official_id: int | None
     instruction: str | None = None
@@ -84,34 +84,26 @@ class _Batch:
     tallies: list[Tally] = field(default_factory=list)
 
 
-def _due(cal: WorkingCalendar, stage: Stage, received: datetime) -> datetime | None:
-    step = stage_step(stage)
-    if step.actor == Role.REQUESTER:
-        return None
-    if step.limit.working_days:
-        return cal.due_after_working_days(received, step.limit.working_days)
-    return received + step.limit.as_timedelta
-
-
-def _close(cal: WorkingCalendar, hops: list[_Hop], hop: _Hop, to: Stage | None) -> None:
+def _close(cal: WorkingCalendar, sop: Sop, hops: list[_Hop], hop: _Hop, to: str | None) -> None:
     hop.work = working_seconds(cal, hop.received, hop.done)  # type: ignore[arg-type]
-    if ends_passage(hop.stage, to):
-        earlier = set(earlier_hops(hop.stage))
+    if ends_passage(sop, hop.stage, to):
+        earlier = set(earlier_hops(sop, hop.stage))
         hop.passage = hop.work + sum(h.work or 0 for h in hops if h.cycle == hop.cycle and h.stage in earlier)
 
 
-def _escalations(cal: WorkingCalendar, hop: _Hop, request_id: int, until: datetime) -> list[dict[str, Any]]:
+def _escalations(cal: WorkingCalendar, sop: Sop, hop: _Hop, request_id: int,
+                 until: datetime) -> list[dict[str, Any]]:
     """What the reminder sweep escalated while ``hop`` was overdue, before ``until``: at the breach
     (or when the hop arrived already overdue), then once per working day."""
-    sup = escalates_to(hop.holder_role)
+    sup = sop.superior(hop.holder_role)
     if hop.due is None or sup is None:
         return []
     out = []
     day, at = 0, max(cal.next_working_moment(hop.due), hop.received)
     while at < until:
         out.append(dict(at=at, actor_telegram_id=None, actor_official_id=None, request_id=request_id,
-                        action="escalated", from_state=hop.stage.value, to_state=hop.stage.value,
-                        detail={"to_role": sup.value, "day": day}))
+                        action="escalated", from_state=hop.stage, to_state=hop.stage,
+                        detail={"to_role": sup, "day": day}))
         day += 1
         nxt = next_overdue(hop.due, day, cal)
         while nxt.at <= at:
@@ -121,30 +113,31 @@ def _escalations(cal: WorkingCalendar, hop: _Hop, request_id: int, until: dateti
     return out
 
 
-def plan_story(cal: WorkingCalendar, story: Story, request_id: int, batch: _Batch,
+def plan_story(cal: WorkingCalendar, sop: Sop, story: Story, request_id: int, batch: _Batch,
                telegram_ids: dict[int, int] | None = None, until: datetime | None = None) -> None:
-    """Add the rows of ``story`` (request ``request_id``) to ``batch``; ``telegram_ids`` maps the
-    officials' ids to their Telegram ids (the audit's actor); ``until``: the escalations of a hop
-    still open are recorded up to then."""
+    """Add the rows of ``story`` (request ``request_id``, under ``sop``) to ``batch``;
+    ``telegram_ids`` maps the officials' ids to their Telegram ids (the audit's actor); ``until``:
+    the escalations of a hop still open are recorded up to then."""
     telegram_ids = telegram_ids or {}
-    letter = _Hop(Stage.RETURNED, 1, story.drafted, None, Role.REQUESTER, None, None, done=story.submitted,
+    first = sop.first_stage
+    letter = _Hop(SystemStage.RETURNED, 1, story.drafted, None, REQUESTER, None, None, done=story.submitted,
                   outcome="submitted")
     hops: list[_Hop] = [letter]
-    _close(cal, hops, letter, Stage.HEAD_REVIEW)
-    stage, version, cycle = Stage.HEAD_REVIEW, 1, 1
+    _close(cal, sop, hops, letter, first)
+    stage, version, cycle = first, 1, 1
     holder_official, executor = None, None
     return_info = None
-    cur = _Hop(stage, 1, story.submitted, _due(cal, stage, story.submitted), Role.HEAD, None, None)
+    cur = _Hop(stage, 1, story.submitted, sop.due(cal, stage, story.submitted), sop.holder(stage), None, None)
     hops.append(cur)
     audit = [dict(at=story.submitted, actor_telegram_id=story.requester_id, actor_official_id=None,
-                  request_id=request_id, action="submit", from_state=None, to_state=stage.value, detail=None)]
+                  request_id=request_id, action="submit", from_state=None, to_state=stage, detail=None)]
     closed_at = None
     for mv in story.moves:
         now = mv.at if mv.at is not None else cal.add_working_time(cur.received, mv.took or timedelta(0))
-        role = STAGES[stage].holder
-        actor = Actor(story.requester_id if role == Role.REQUESTER else 0, mv.by,
-                      frozenset() if role in (None, Role.REQUESTER) else frozenset({role}))
-        t = decide(RequestView(stage, version, story.requester_id, holder_official, executor),
+        role = sop.holder(stage)
+        actor = Actor(story.requester_id if role == REQUESTER else 0, mv.by,
+                      frozenset() if role in (None, REQUESTER) else frozenset({role}))
+        t = decide(sop, RequestView(stage, version, story.requester_id, holder_official, executor),
                    Command(mv.action, version, executor_official_id=mv.executor, missing_items=mv.missing,
                            reason=mv.note or ""), actor,
                    active_executor_ids=frozenset({mv.executor}) if mv.executor else frozenset(),
@@ -152,10 +145,10 @@ def plan_story(cal: WorkingCalendar, story: Story, request_id: int, batch: _Batc
         if not isinstance(t, Transition):
             raise ValueError(f"{story.number}: {mv.action} refused in {stage}: {t}")
         cur.done, cur.done_by, cur.outcome = now, mv.by, t.action.value
-        _close(cal, hops, cur, t.to_stage)
-        audit += _escalations(cal, cur, request_id, now)
+        _close(cal, sop, hops, cur, t.to_stage)
+        audit += _escalations(cal, sop, cur, request_id, now)
         detail: dict[str, Any] = {}
-        instruction = INSTRUCTION if t.action in (Action.DISPOSE, Action.ASSIGN) else None
+        instruction = sop.instructions[0] if t.action in (Action.DISPOSE, Action.ASSIGN) else None
         if instruction:
             detail["instruction"] = instruction
         if t.action == Action.RETURN:
@@ -164,7 +157,7 @@ def plan_story(cal: WorkingCalendar, story: Story, request_id: int, batch: _Batc
             batch.tallies += missing_tallies(detail["missing"], now, cal)
         audit.append(dict(at=now, actor_telegram_id=story.requester_id if mv.by is None else telegram_ids.get(mv.by),
                           actor_official_id=mv.by, request_id=request_id, action=t.action.value,
-                          from_state=t.from_stage.value, to_state=t.to_stage.value, detail=detail or None))
+                          from_state=str(t.from_stage), to_state=str(t.to_stage), detail=detail or None))
         version += 1
         if t.new_cycle:
             cycle += 1
@@ -172,12 +165,12 @@ def plan_story(cal: WorkingCalendar, story: Story, request_id: int, batch: _Batc
         if stage in CLOSED_STAGES:
             closed_at = now
             break
-        due = _due(cal, stage, now) if t.opens_new_step else cur.due
+        due = sop.due(cal, stage, now) if t.opens_new_step else cur.due
         note = t.notes.get("reason") if t.action == Action.RETURN else mv.note  # type: ignore[assignment]
         cur = _Hop(stage, cycle, now, due, t.holder_role, t.holder_official_id, mv.by, instruction, note)
         hops.append(cur)
     if closed_at is None and until is not None:
-        audit += _escalations(cal, cur, request_id, until)
+        audit += _escalations(cal, sop, cur, request_id, until)
     last = max(h.done or h.received for h in hops)
     batch.requests.append(dict(
         id=request_id, number=story.number, requester_id=story.requester_id, agency_id=story.agency_id,
@@ -185,34 +178,35 @@ def plan_story(cal: WorkingCalendar, story: Story, request_id: int, batch: _Batc
         subject="Permohonan Pembuatan Akun SPLP", contact_name="Narahubung Demo",
         contact_email="narahubung@contoh.go.id", contact_phone="+6281200000000", app_name=story.app_name,
         business_process="Pertukaran data layanan antarperangkat daerah melalui SPLP (data contoh).",
-        scan={"kind": "pdf", "file_id": "demo", "file_name": "surat.pdf"}, stage=stage.value, version=version,
-        cycle=cycle, holder_role=STAGES[stage].holder.value if STAGES[stage].holder else None,
+        scan={"kind": "pdf", "file_id": "demo", "file_name": "surat.pdf"}, stage=str(stage), version=version,
+        cycle=cycle, holder_role=sop.holder(stage), sop_version=sop.version,
         holder_official_id=holder_official, executor_official_id=executor, return_info=return_info,
         created_at=story.drafted, submitted_at=story.submitted, updated_at=last, closed_at=closed_at,
-        work_seconds=sum(h.work or 0 for h in hops) if stage == Stage.DONE else None))
+        work_seconds=sum(h.work or 0 for h in hops) if stage == SystemStage.DONE else None))
     for h in hops:
         if h.done is not None and h.done_by is not None and h.holder_role is not None:
-            batch.tallies.append(hop_tally(h.done_by, h.holder_role.value, h.done, h.due, h.work or 0, cal))
+            batch.tallies.append(hop_tally(h.done_by, h.holder_role, h.done, h.due, h.work or 0, cal))
         if h.done is not None and h.passage is not None:
-            batch.tallies.append(passage_tally(STEPS[STAGES[h.stage].step], h.done, h.due, h.passage, h.outcome, cal))
+            batch.tallies.append(passage_tally(sop.stage_step(h.stage), h.done, h.due, h.passage, h.outcome, cal))
         batch.steps.append(dict(
-            request_id=request_id, cycle=h.cycle, stage=h.stage.value, step_code=STAGES[h.stage].step,
-            holder_role=h.holder_role.value if h.holder_role else None, holder_official_id=h.holder_official_id,
+            request_id=request_id, cycle=h.cycle, stage=str(h.stage), step_code=sop.stages[h.stage].step,
+            holder_role=h.holder_role, holder_official_id=h.holder_official_id,
             from_official_id=h.from_official_id, instruction=h.instruction, note=h.note, received_at=h.received,
             due_at=h.due, done_at=h.done, done_by_official_id=h.done_by, outcome=h.outcome, work_seconds=h.work,
             step_seconds=h.passage))
     batch.audit.extend(audit)
 
 
-async def write_stories(s: AsyncSession, cal: WorkingCalendar, stories: list[Story],
+async def write_stories(s: AsyncSession, cal: WorkingCalendar, sop: Sop, stories: list[Story],
                         until: datetime | None = None) -> list[int]:
-    """Insert ``stories`` (request numbers must be new) and move the number counters past them.
-    Returns the requests' ids."""
+    """Insert ``stories`` under ``sop`` (request numbers must be new; the SOP's version is recorded)
+    and move the number counters past them. Returns the requests' ids."""
+    await sops.register(s, sop, min((st.drafted for st in stories), default=datetime.now(cal.tz)))
     first = (await s.scalar(select(func.max(Request.id)))) or 0
     telegram_ids = dict((await s.execute(select(Official.id, Official.telegram_id))).all())
     batch = _Batch()
     for i, story in enumerate(stories, start=first + 1):
-        plan_story(cal, story, i, batch, telegram_ids, until)
+        plan_story(cal, sop, story, i, batch, telegram_ids, until)
     for table, rows in ((Request, batch.requests), (RequestStep, batch.steps), (AuditLog, batch.audit)):
         for k in range(0, len(rows), 2000):
             await s.execute(insert(table), rows[k:k + 2000])
@@ -233,10 +227,11 @@ async def write_stories(s: AsyncSession, cal: WorkingCalendar, stories: list[Sto
 # ----------------------------------------------------------------------------- the sandbox's demo
 
 
-def demo_stories(cal: WorkingCalendar, today: date, officials: dict[Role, int], agencies: list[int],
+def demo_stories(cal: WorkingCalendar, sop: Sop, today: date, officials: dict[str, int], agencies: list[int],
                  *, months: int = 6, per_month: int = 9, seed: int = 38) -> list[Story]:
-    """A deterministic history over the ``months`` before ``today`` (all closed before today):
-    varied timings, some late (and escalated), some returned as incomplete, a few withdrawn."""
+    """A deterministic history under ``sop`` over the ``months`` before ``today`` (all closed before
+    today): varied timings, some late (and escalated), some returned as incomplete, a few withdrawn.
+    ``officials``: one official's id per role of the SOP."""
     rng = random.Random(seed)
     day = cal.standard_day
     stories: list[Story] = []
@@ -247,38 +242,48 @@ def demo_stories(cal: WorkingCalendar, today: date, officials: dict[Role, int], 
     total = months * per_month
     end = datetime.combine(today, time(0), tzinfo=cal.tz)
     gap = cal.working_time_between(start, end) * 0.93 / total
-    head, div, team, ex = (officials[Role.HEAD], officials[Role.DIVISION_HEAD], officials[Role.TEAM_LEAD],
-                           officials[Role.EXECUTOR])
+    ex, fwd = officials[sop.executor], officials[sop.forwarder]
+    items = [i.code for i in sop.items]
+
+    def limit(stage_or_code: str) -> float:
+        """A step's limit in standard days; a step of several hops: its first hop half of it, each
+        next hop 40 %."""
+        step = sop.steps.get(stage_or_code) or sop.stage_step(stage_or_code)
+        hops = sop.step_stages(step.code)
+        days = step.limit.seconds(day) / day.total_seconds()
+        if len(hops) < 2 or stage_or_code not in hops:
+            return days
+        return days * (0.5 if stage_or_code == hops[0] else 0.4)
 
     def took(limit_days: float, late_chance: float) -> timedelta:
         share = rng.uniform(1.05, 2.6) if rng.random() < late_chance else rng.triangular(0.05, 0.98, 0.35)
         return day * limit_days * share
 
+    def chain(first_late: float, late: float) -> list[Move]:
+        return [Move(Action.ASSIGN if st == sop.assigner else Action.DISPOSE, officials[sop.holder(st) or ""],
+                     took=took(limit(st), first_late if i == 0 else late),
+                     executor=ex if st == sop.assigner else None) for i, st in enumerate(sop.chain)]
+
     while n < total:
         n += 1
         drafted = cal.next_working_moment(t)
         submitted = cal.add_working_time(drafted, day * rng.uniform(0.05, 1.3))
-        moves: list[Move] = [Move(Action.DISPOSE, head, took=took(1, 0.15)),
-                             Move(Action.DISPOSE, div, took=took(0.5, 0.2)),
-                             Move(Action.ASSIGN, team, took=took(0.4, 0.2), executor=ex)]
+        moves: list[Move] = chain(0.15, 0.2)
         if rng.random() < 0.25:  # incomplete: back to the requester
-            items = tuple(rng.sample(list(RequiredItem), k=rng.choice((1, 1, 2))))
-            moves.append(Move(Action.RETURN, ex, took=took(1, 0.2), missing=items,
+            missing = tuple(rng.sample(items, k=min(len(items), rng.choice((1, 1, 2)))))
+            moves.append(Move(Action.RETURN, ex, took=took(limit(sop.check_step.code), 0.2), missing=missing,
                               note="Mohon lengkapi data narahubung dan proses bisnis sesuai ketentuan."))
             if rng.random() < 0.2:
                 moves.append(Move(Action.CANCEL, None, took=day * rng.uniform(0.5, 3)))
                 stories.append(_story(n, agencies, rng, drafted, submitted, moves))
                 t = cal.add_working_time(t, gap)
                 continue
-            moves += [Move(Action.RESUBMIT, None, took=day * rng.uniform(0.2, 2)),
-                      Move(Action.DISPOSE, head, took=took(1, 0.1)),
-                      Move(Action.DISPOSE, div, took=took(0.5, 0.1)),
-                      Move(Action.ASSIGN, team, took=took(0.4, 0.1), executor=ex)]
+            moves += [Move(Action.RESUBMIT, None, took=day * rng.uniform(0.2, 2)), *chain(0.1, 0.1)]
         late_note = "Menunggu konfirmasi data dari perangkat daerah." if rng.random() < 0.5 else None
-        moves += [Move(Action.COMPLETE, ex, took=took(1, 0.2)),
-                  Move(Action.REGISTER, ex, took=took(2, 0.25), note=late_note),
-                  Move(Action.SUBMIT_REPORT, ex, took=took(1, 0.15)),
-                  Move(Action.FORWARD, head, took=took(1, 0.15))]
+        moves += [Move(Action.COMPLETE, ex, took=took(limit(sop.check_step.code), 0.2)),
+                  Move(Action.REGISTER, ex, took=took(limit(sop.registration_step.code), 0.25), note=late_note),
+                  Move(Action.SUBMIT_REPORT, ex, took=took(limit(sop.report_step.code), 0.15)),
+                  Move(Action.FORWARD, fwd, took=took(limit(sop.forward_step.code), 0.15))]
         stories.append(_story(n, agencies, rng, drafted, submitted, moves))
         t = cal.add_working_time(t, gap)
     # Only the past: stories that would still run today are left out. Numbers as the bot gives them.
@@ -306,20 +311,21 @@ def _ends_before(cal: WorkingCalendar, story: Story, today: date) -> bool:
     return t.astimezone(cal.tz).date() < today
 
 
-async def seed_demo_history(s: AsyncSession, cal: WorkingCalendar, now: datetime) -> int:
-    """The sandbox's past, once (skipped when any request exists). Returns how many requests."""
+async def seed_demo_history(s: AsyncSession, cal: WorkingCalendar, sop: Sop, now: datetime) -> int:
+    """The sandbox's past under ``sop``, once (skipped when any request exists). Returns how many
+    requests."""
     if await s.scalar(select(func.count()).select_from(Request)):
         return 0
     rows = (await s.execute(select(OfficialRole.role, Official.id).join(Official, Official.id == OfficialRole.official_id)
                             .order_by(Official.id))).all()
-    officials: dict[Role, int] = {}
+    officials: dict[str, int] = {}
     for role, oid in rows:
-        officials.setdefault(Role(role), oid)
-    if not {Role.HEAD, Role.DIVISION_HEAD, Role.TEAM_LEAD, Role.EXECUTOR} <= officials.keys():
+        officials.setdefault(role, oid)
+    if not {*sop.chain_roles, sop.forwarder} <= officials.keys():
         return 0
     agencies = list((await s.scalars(select(Agency.id).where(Agency.active.is_(True)).order_by(Agency.id))).all())
-    stories = demo_stories(cal, now.astimezone(cal.tz).date(), officials, agencies)
-    await write_stories(s, cal, stories)
+    stories = demo_stories(cal, sop, now.astimezone(cal.tz).date(), officials, agencies)
+    await write_stories(s, cal, sop, stories)
     return len(stories)
 
 

@@ -12,70 +12,89 @@ from typing import TYPE_CHECKING, Any
 from sandbox.icons import icon
 
 if TYPE_CHECKING:
-    from sandbox.run import Persona
+    from sandbox.cast import Persona
+    from sandbox.run import Sandbox
 
 STATIC_DIR = Path(__file__).with_name("web")
 
-# The guided tour: one line per step, who acts next (persona key, what to do).
-TOUR_A: tuple[tuple[str, str, str], ...] = (
-    ("1", "requester", "kirim <b>/ajukan</b> dan jawab pertanyaannya (Perangkat Daerah: <i>dinkes</i>; "
-                       "narahubung <i>Siti Aminah</i>, <i>siti.aminah@kotabogor.go.id</i>, "
-                       "<i>0812-3456-7890</i>), unggah pindaian surat (PDF) dengan tombol lampiran "
-                       f"{icon('attach', size=15, label='Lampirkan berkas')}, lalu <b>Kirim</b>."),
-    ("2", "head", "pilih instruksi disposisi, lalu <b>Kirim tanpa catatan</b>."),
-    ("3", "division", "pilih instruksi, lalu kirim kepada Ketua Tim Aplikasi."),
-    ("3", "team", "pilih pelaksana dan instruksi, lalu kirim."),
-    ("4", "executor", "periksa kelengkapan: <b>Lengkap</b>."),
-    ("5", "executor", "<b>Daftarkan otomatis</b>: akun dibuat di SPLP sandbox."),
-    ("5", "requester", "klik tautan pribadi untuk narahubung dan pilih <b>Siti Aminah</b>."),
-    ("6", "contact", "<b>Bagikan nomor ponsel saya</b>, lalu <b>Tampilkan</b> kredensial. Salin kata sandi awal "
-                     "sekarang: prosedur B memerlukannya, dan pesannya dihapus setelah 10 menit (waktu sandbox), "
-                     "juga saat jam dimajukan."),
-    ("6", "executor", "periksa pratinjau laporan kegiatan, kirim ke Kepala."),
-    ("7", "head", "<b>Teruskan kepada pemohon</b>: permohonan <b>Selesai</b>, laporan (PDF) diterima."),
-)
+def tour_a(sb: Sandbox) -> tuple[tuple[str, str, str], ...]:
+    """The guided tour of procedure A, one line per move: (SOP step number, persona key, what to do),
+    following the sandbox's SOP (its chain, roles and steps)."""
+    sop, keys = sb.sop, {p.role: p.key for p in sb.personas if p.role}
+    out = [(str(sop.request_step.number), "requester",
+            "kirim <b>/ajukan</b> dan jawab pertanyaannya (Perangkat Daerah: <i>dinkes</i>; narahubung "
+            f"<i>Siti Aminah</i>, <i>siti.aminah@{escape(sop.tenant)}</i>, <i>0812-3456-7890</i>), unggah "
+            f"pindaian surat (PDF) dengan tombol lampiran {icon('attach', size=15, label='Lampirkan berkas')}, "
+            "lalu <b>Kirim</b>.")]
+    for i, st in enumerate(sop.chain):
+        info = sop.stages[st]
+        n = str(sop.steps[info.step].number)
+        if st == sop.assigner:
+            what = "pilih pelaksana dan instruksi, lalu kirim."
+        elif i == 0:
+            what = "pilih instruksi disposisi, lalu <b>Kirim tanpa catatan</b>."
+        else:
+            what = f"pilih instruksi, lalu kirim kepada {escape(sop.role_title(sop.holder(sop.next_stage(st))))}."
+        out.append((n, keys[info.holder or ""], what))
+    ex, num = keys[sop.executor], {s.kind: str(s.number) for s in sop.procedure_a}
+    out += [(num["completeness_check"], ex, "periksa kelengkapan: <b>Lengkap</b>."),
+            (num["registration"], ex, "<b>Daftarkan otomatis</b>: akun dibuat di SPLP sandbox."),
+            (num["registration"], "requester", "klik tautan pribadi untuk narahubung dan pilih <b>Siti Aminah</b>."),
+            (num["report"], "contact", "<b>Bagikan nomor ponsel saya</b>, lalu <b>Tampilkan</b> kredensial. Salin "
+             "kata sandi awal sekarang: prosedur B memerlukannya, dan pesannya dihapus setelah 10 menit (waktu "
+             "sandbox), juga saat jam dimajukan."),
+            (num["report"], ex, f"periksa pratinjau {escape(sop.report_name.lower())}, kirim ke "
+             f"{escape(sop.role_title(sop.forwarder))}."),
+            (num["forward"], keys[sop.forwarder], f"<b>Teruskan kepada pemohon</b>: permohonan <b>Selesai</b>, "
+             f"{escape(sop.report_name.lower())} (PDF) diterima.")]
+    return tuple(out)
+
+
 TOUR_B: tuple[tuple[str, str, str], ...] = (
     ("B1", "contact", "kirim <b>/aplikasi</b>, pilih akun, isi data aplikasi."),
     ("B2", "contact", "<b>Mulai</b>, ketik kata sandi akun SPLP, pilih API, <b>Proses</b>."),
     ("B3", "contact", "<b>Tampilkan</b>: Consumer Key/Secret, API key dan contoh pemakaian."),
 )
-TOUR_CLOCK = ("Jam: <b>+1 hari kerja</b> melewati batas waktu langkah yang sedang berjalan: pemegangnya "
-              "menerima pengingat, atasannya eskalasi; <b>Ke awal hari kerja berikutnya</b> memicu rekap pagi "
-              "untuk Kepala dan Kepala Bidang.")
 
 
-def render_page(*, clock: dict[str, Any], epoch: str, states: Iterable[tuple[Persona, dict[str, Any]]]) -> str:
+def tour_clock(sb: Sandbox) -> str:
+    digest = " dan ".join(escape(sb.sop.role_title(r)) for r in sb.sop.digest_to) or "pejabat"
+    return ("Jam: <b>+1 hari kerja</b> melewati batas waktu langkah yang sedang berjalan: pemegangnya "
+            "menerima pengingat, atasannya eskalasi; <b>Ke awal hari kerja berikutnya</b> memicu rekap pagi "
+            f"untuk {digest}.")
+
+
+def render_page(sb: Sandbox, *, clock: dict[str, Any], epoch: str,
+                states: Iterable[tuple[Persona, dict[str, Any]]]) -> str:
     """The whole page: ``states`` are the personas with their chat state (``SandboxWeb.chat_state``)."""
-    from sandbox.run import BOT_NAME, BOT_USERNAME, PERSONAS
+    from sandbox.run import BOT_USERNAME
 
     template = (STATIC_DIR / "page.html").read_text("utf-8")
-    panes = "".join(pane_html(p, st) for p, st in states)
-    names = {p.key: p.name for p in PERSONAS}
+    panes = "".join(pane_html(sb, p, st) for p, st in states)
+    names = {p.key: p.name for p in sb.personas}
 
     def tour(steps: tuple[tuple[str, str, str], ...]) -> str:
         return "".join(f'<li><span class="step">{escape(n)}</span> <b class="tour-who">{escape(names[k])}</b>: {what}</li>'
                        for n, k, what in steps)
 
     config = {"epoch": epoch, "bot": BOT_USERNAME,
-              "personas": [{"key": p.key, "name": p.name, "title": p.title} for p in PERSONAS]}
+              "personas": [{"key": p.key, "name": p.name, "title": p.title} for p in sb.personas]}
     # JSON in a <script type="application/json"> block: "<" escaped so that it cannot end it.
     config_json = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
     return (template
             .replace("{{config}}", config_json)
-            .replace("{{bot_name}}", escape(BOT_NAME))
+            .replace("{{bot_name}}", escape(sb.bot_name))
             .replace("{{clock_text}}", escape(clock["text"]))
             .replace("{{clock_class}}", "on" if clock["working"] else "off")
             .replace("{{clock_label}}", "jam kerja" if clock["working"] else "di luar jam kerja")
-            .replace("{{tour_a}}", tour(TOUR_A))
+            .replace("{{tour_a}}", tour(tour_a(sb)))
             .replace("{{tour_b}}", tour(TOUR_B))
-            .replace("{{tour_clock}}", TOUR_CLOCK)
+            .replace("{{tour_clock}}", tour_clock(sb))
             .replace("{{panes}}", panes))
 
 
-def pane_html(p: Persona, st: dict[str, Any]) -> str:
+def pane_html(sb: Sandbox, p: Persona, st: dict[str, Any]) -> str:
     """One persona's pane: the chat, its keyboards and the composer."""
-    from sandbox.run import BOT_NAME
-
     initials = "".join(w[0] for w in p.name.split()[:2]).upper()
     menu = "".join(
         f'<button type="button" class="menu-item" data-cmd="/{escape(c["command"])}">'
@@ -84,7 +103,7 @@ def pane_html(p: Persona, st: dict[str, Any]) -> str:
 <section class="pane" id="pane-{p.key}" data-persona="{p.key}" data-last="{st['last']}">
   <div class="persona"><span class="avatar av-{p.key}">{escape(initials)}</span>
     <span class="who"><span class="name">{escape(p.name)}</span><span class="title">{escape(p.title)}</span></span></div>
-  <div class="chat-head"><span class="bot-name">{escape(BOT_NAME)}</span><span class="status">bot</span></div>
+  <div class="chat-head"><span class="bot-name">{escape(sb.bot_name)}</span><span class="status">bot</span></div>
   <div class="chat">{st['html']}</div>
   <div class="outbox"></div>
   <div class="start-wrap"{'' if not st['started'] else ' hidden'}><button type="button" class="start">MULAI</button></div>

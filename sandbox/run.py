@@ -7,14 +7,19 @@ One process, everything on 127.0.0.1:
 * the real bot (``bot.app.BotRuntime``) runs against both, in ``wso2`` adapter mode, on its own
   SQLite database in the data directory, on an adjustable clock (real time plus an offset that
   the page moves forward);
-* demo data: the agency list, one official per role, a requester and a contact person, and the
-  past six months of requests (``sandbox/history.py``) for ``/rekap``;
+* demo data: the agency list, one official per role of the SOP it runs (``sandbox/cast.py``), a
+  requester and a contact person, and the past six months of requests (``sandbox/history.py``)
+  for ``/rekap``;
 * a web page (``sandbox/web.py``) showing every persona's chat side by side.
 
 State is kept in the data directory (database, chats, SPLP users and applications, the clock)
 and survives restarts; :meth:`Sandbox.reset` (or ``--reset``) starts over.
 
-    python main.py sandbox [--port 8080] [--data-dir data/sandbox] [--reset]
+    python main.py sandbox [--port 8080] [--data-dir data/sandbox] [--reset] [--sop FILE]
+
+The SOP is ``--sop`` (default SOP_FILE, the shipped default): the personas, the demo history, the SPLP tenant
+and the guided tour follow its chain and roles. A data directory keeps the SOP it was made with;
+another SOP there is refused (start over with ``--reset``, or use another ``--data-dir``).
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ import secrets
 import shutil
 import signal
 import sys
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,19 +41,19 @@ from typing import Any
 from bot.app import BotRuntime, build_calendar
 from bot.clock import OffsetClock
 from bot.settings import Settings
+from handlers import register_all
+from sandbox.cast import Persona, personas
 from sandbox.snapshot import load_wso2, save_wso2
 from sandbox.telegram import TelegramEmulator
 from sandbox.wso2 import WSO2Sandbox
 from storage.db import Database, upgrade_async
-from workflow.sop import Role
+from workflow.sop import Sop
+from workflow.sopdoc import DEFAULT_SOP, SopInvalid, load
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-TENANT = "kotabogor.go.id"
 BOT_USERNAME = "splp_sandbox_bot"
-BOT_NAME = "SPLP Kota Bogor"
-ADMIN_USER = f"admin@{TENANT}"
 
 # Files the sandbox owns in its data directory (reset removes exactly these, nothing else).
 CONFIG_FILE = "sandbox.json"
@@ -61,30 +65,15 @@ _OWNED_FILES = (CONFIG_FILE, CLOCK_FILE, DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-
 _OWNED_DIRS = (TelegramEmulator.FILES_DIR,)
 
 
-@dataclass(frozen=True)
-class Persona:
-    """A demo user with a pane on the page."""
-
-    key: str
-    user_id: int
-    name: str
-    title: str  # shown under the name (Indonesian)
-    phone: str  # the persona's own mobile number, shared by "share my contact" (E.164 digits)
-    role: Role | None = None
-
-
-# The contact person's number is the one to type into the request form (0812-3456-7890).
-PERSONAS: tuple[Persona, ...] = (
-    Persona("requester", 5001, "Rina Wulandari", "Pemohon · Dinas Kesehatan", "6281298765432"),
-    Persona("contact", 6200, "Siti Aminah", "Narahubung · Dinas Kesehatan", "6281234567890"),
-    Persona("head", 1001, "Rahmat Hidayat", "Kepala Diskominfo", "6281100000001", Role.HEAD),
-    Persona("division", 1002, "Dewi Kartika", "Kepala Bidang E-Government", "6281100000002", Role.DIVISION_HEAD),
-    Persona("team", 1003, "Agus Salim", "Ketua Tim Aplikasi", "6281100000003", Role.TEAM_LEAD),
-    Persona("executor", 1004, "Budi Pranoto", "Pelaksana (Pejabat Fungsional)", "6281100000004", Role.EXECUTOR),
-    Persona("admin", 1006, "Admin Diskominfo", "Admin bot", "6281100000006", Role.ADMIN),
-)
+# The personas of the default SOP (the requester, contact and admin are the same with any SOP).
+PERSONAS: tuple[Persona, ...] = personas(load(DEFAULT_SOP))
 PERSONA_BY_KEY = {p.key: p for p in PERSONAS}
 PERSONA_BY_ID = {p.user_id: p for p in PERSONAS}
+
+
+def bot_name(sop: Sop) -> str:
+    """The sandbox bot's display name: ``"SPLP <the Pemda>"``."""
+    return f"SPLP {sop.identity.pemda.removeprefix('Pemerintah ')}"
 
 
 class SandboxError(RuntimeError):
@@ -132,13 +121,21 @@ class Sandbox:
 
     ``start_at``: the clock's time when the data directory is new (tests start on a Monday
     morning); afterwards the clock continues from what was saved. ``settings``: overrides of
-    the bot's settings (tests make sending faster). ``port`` 0 picks a free port.
+    the bot's settings (tests make sending faster). ``port`` 0 picks a free port. ``sop_file``: the
+    SOP the bot runs (default: the shipped default SOP); raises ``SopInvalid`` on an invalid file.
     """
 
     def __init__(self, data_dir: Path, *, port: int = 8080, start_at: datetime | None = None,
-                 settings: dict[str, Any] | None = None, save_interval: float = 0.5) -> None:
+                 settings: dict[str, Any] | None = None, save_interval: float = 0.5,
+                 sop_file: Path | None = None) -> None:
         from sandbox.web import SandboxWeb
 
+        self.sop_file = Path(sop_file or DEFAULT_SOP).resolve()
+        self.sop = load(self.sop_file)
+        self.personas = personas(self.sop)
+        self.persona_by_key = {p.key: p for p in self.personas}
+        self.persona_by_id = {p.user_id: p for p in self.personas}
+        self.bot_name = bot_name(self.sop)
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.start_at = start_at
@@ -205,7 +202,8 @@ class Sandbox:
             raise SandboxError(f"{path} is damaged; start over with --reset")
         bot_id = 7_000_000_001
         cfg = {"bot_id": bot_id, "token": f"{bot_id}:{secrets.token_urlsafe(27)}",
-               "splp_admin_password": secrets.token_urlsafe(12) + "#1"}
+               "splp_admin_password": secrets.token_urlsafe(12) + "#1", "sop_version": self.sop.version,
+               "sop_roles": list(self.sop.roles)}
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # secrets: owner only
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(cfg, f)
@@ -214,21 +212,27 @@ class Sandbox:
     async def _start_world(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cfg = self._config()
+        made_with = cfg.get("sop_roles")
+        if made_with is not None and set(made_with) != set(self.sop.roles):
+            raise SandboxError(f"the data directory {self.data_dir} was made with another SOP (roles "
+                               f"{', '.join(made_with)}); start over with --reset or use another --data-dir")
+        tenant = self.sop.tenant
+        admin_user = f"admin@{tenant}"
         try:
             clock = OffsetClock(self.data_dir / CLOCK_FILE, start=self.start_at)
         except ValueError as e:
             raise SandboxError(f"{e}; start over with --reset") from None
         emu = TelegramEmulator(token=cfg["token"], bot_username=BOT_USERNAME, bot_id=cfg["bot_id"],
-                               bot_first_name=BOT_NAME, now=lambda: clock.now().timestamp())
+                               bot_first_name=self.bot_name, now=lambda: clock.now().timestamp())
         emu.max_calls = 500
-        splp = WSO2Sandbox(tenant=TENANT, admin_username=ADMIN_USER, admin_password=cfg["splp_admin_password"],
+        splp = WSO2Sandbox(tenant=tenant, admin_username=admin_user, admin_password=cfg["splp_admin_password"],
                            now=lambda: clock.now().timestamp())
         try:
             emu.load_state(self.data_dir)
             load_wso2(splp, self.data_dir)
         except ValueError as e:
             raise SandboxError(f"{e}; start over with --reset") from None
-        for p in PERSONAS:
+        for p in self.personas:
             if p.user_id not in emu.users:
                 emu.add_user(p.user_id, p.name, started=p.role is not None)
         await emu.start(HOST, 0)
@@ -246,15 +250,16 @@ class Sandbox:
                 "splp_mode": "wso2",
                 "splp_base_url": splp.base_url,
                 "splp_gateway_url": splp.base_url,
-                "splp_tenant": TENANT,
-                "splp_admin_username": ADMIN_USER,
+                "sop_file": self.sop_file,
+                "splp_admin_username": admin_user,
                 "splp_admin_password": cfg["splp_admin_password"],
             })
             await upgrade_async(settings.database_url)
             db = Database(settings.database_url)
             try:
-                await _seed(db, settings, clock)
-                runtime = BotRuntime(settings, db, clock=clock, instance_id="sandbox")
+                await _seed(db, settings, clock, self.sop, self.personas)
+                runtime = BotRuntime(settings, db, register=register_all, clock=clock, instance_id="sandbox",
+                                     sop=self.sop)
                 try:
                     await runtime.start()
                 except BaseException:
@@ -368,7 +373,8 @@ class Sandbox:
         return state
 
 
-async def _seed(db: Database, settings: Settings, clock: OffsetClock) -> None:
+async def _seed(db: Database, settings: Settings, clock: OffsetClock, sop: Sop,
+                cast: tuple[Persona, ...]) -> None:
     """The agency list, one official per role and the demo history, once (an empty database gets them)."""
     from sqlalchemy import func, select
 
@@ -387,15 +393,15 @@ async def _seed(db: Database, settings: Settings, clock: OffsetClock) -> None:
         now = clock.now()
         scope = work_scope(s, now)
         env = Env(settings, CallbackCodec(settings.require_token()), clock,
-                  build_calendar(settings, now.astimezone(settings.tz).date()))
+                  build_calendar(settings, sop, now.astimezone(settings.tz).date()), sop)
         svc = Officials(scope, env)
-        for p in PERSONAS:
+        for p in cast:
             if p.role is not None:
                 await svc.add(p.user_id, p.name, p.role)
         await scope.outbox.flush()
         await s.flush()
         # Past months of requests, so that /rekap has something real to show.
-        await seed_demo_history(s, env.calendar, now)
+        await seed_demo_history(s, env.calendar, sop, now)
 
 
 def _banner(sb: Sandbox) -> str:
@@ -404,14 +410,15 @@ def _banner(sb: Sandbox) -> str:
     return "\n".join((
         f"SPLP sandbox is running: open {sb.url}",
         f"  Telegram Bot API emulator  {sb.emu.api_url}  (bot @{BOT_USERNAME})",
-        f"  SPLP (WSO2-compatible)     {sb.splp.base_url}  (tenant {TENANT})",
+        f"  SPLP (WSO2-compatible)     {sb.splp.base_url}  (tenant {sb.sop.tenant})",
+        f"  SOP                        {sb.sop.label}: {sb.sop.identity.title} ({sb.sop_file})",
         f"  data                       {sb.data_dir}  (kept across restarts; --reset or the page's reset button wipes it)",
         f"  sandbox clock              {clock['text']} ({'jam kerja' if clock['working'] else 'di luar jam kerja'})",
         "Press Ctrl+C to stop.",
     ))
 
 
-async def serve(data_dir: Path, port: int, *, reset: bool = False) -> int:
+async def serve(data_dir: Path, port: int, *, reset: bool = False, sop_file: Path | None = None) -> int:
     """Run the sandbox until Ctrl+C / SIGTERM (the command line's entry point)."""
     data_dir = Path(data_dir)
     if reset:
@@ -423,7 +430,11 @@ async def serve(data_dir: Path, port: int, *, reset: bool = False) -> int:
             return 1
         wipe(data_dir)
         lock.release()
-    sb = Sandbox(data_dir, port=port)
+    try:
+        sb = Sandbox(data_dir, port=port, sop_file=sop_file)
+    except SopInvalid as e:
+        print(f"error: the SOP file is invalid:\n{e}", file=sys.stderr)
+        return 2
     try:
         await sb.start()
     except SandboxError as e:

@@ -136,13 +136,11 @@ class SandboxWeb:
         return len(self._clients)
 
     def on_emulator_event(self, event: dict) -> None:
-        from sandbox.run import PERSONA_BY_ID
-
         kind = event.get("type")
         if kind == "commands":
             self.broadcast({"type": "resync"})
             return
-        persona = PERSONA_BY_ID.get(event.get("chat_id"))  # type: ignore[arg-type]
+        persona = self.sb.persona_by_id.get(event.get("chat_id"))  # type: ignore[arg-type]
         if persona is None:
             return
         if kind == "chat":
@@ -186,9 +184,7 @@ class SandboxWeb:
             raise _Rejected(503, "Sandbox sedang dimulai ulang. Coba lagi sebentar lagi.")
 
     def _persona(self, key: object) -> Persona:
-        from sandbox.run import PERSONA_BY_KEY
-
-        p = PERSONA_BY_KEY.get(str(key))
+        p = self.sb.persona_by_key.get(str(key))
         if p is None:
             raise _Rejected(404, "Persona tidak dikenal.")
         return p
@@ -230,10 +226,8 @@ class SandboxWeb:
                             headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store"})
 
     def render_page(self) -> str:
-        from sandbox.run import PERSONAS
-
-        return render_page(clock=self.sb.clock_state(), epoch=self.sb.epoch,
-                           states=[(p, self.chat_state(p)) for p in PERSONAS])
+        return render_page(self.sb, clock=self.sb.clock_state(), epoch=self.sb.epoch,
+                           states=[(p, self.chat_state(p)) for p in self.sb.personas])
 
     async def _static(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]

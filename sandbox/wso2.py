@@ -1,4 +1,4 @@
-"""In-process, stateful fake of the WSO2 API Manager 4.x endpoints SPLP uses (SOP 038).
+"""In-process, stateful fake of the WSO2 API Manager 4.x endpoints SPLP uses (the SOP's step A5 and procedure B).
 
 One aiohttp server (127.0.0.1, ephemeral port) plays every WSO2 host at once:
 
@@ -19,7 +19,7 @@ README there) is validated with ``jsonschema``. Problems are appended to
 :attr:`WSO2Sandbox.violations`; with ``strict=True`` (default) the offending exchange is
 answered ``500`` with a "Sandbox contract violation" message instead.
 
-    async with WSO2Sandbox(tenant="kotabogor.go.id") as wso2:
+    async with WSO2Sandbox(tenant="kotacontoh.go.id") as wso2:
         httpx.AsyncClient(base_url=wso2.base_url) ...
         assert not wso2.violations
 
@@ -165,17 +165,17 @@ _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Temp
 
 
 def _seed_apis(tenant: str) -> list[dict[str, Any]]:
-    """The seeded catalogue: three APIs of Kota Bogor agencies, all in the sandbox's tenant."""
+    """The seeded catalogue: three APIs of a Pemda's agencies, all in the sandbox's tenant."""
     return [
         {
             "id": API_SIMPEG_ID,
             "name": "SIMPEG",
-            "description": "Data kepegawaian ASN Pemerintah Kota Bogor",
+            "description": "Data kepegawaian ASN pemerintah daerah",
             "context": "simpeg",
             "version": "1.0.0",
             "provider": f"bkpsdm@{tenant}",
-            "agency": "BKPSDM Kota Bogor",
-            "agency_email": "bkpsdm@kotabogor.go.id",
+            "agency": "BKPSDM",
+            "agency_email": f"bkpsdm@{tenant}",
             "authorizationHeader": "AuthorizationSPLP",
             "securityScheme": ["oauth2", "api_key"],
             "tiers": ["Unlimited", "Gold"],
@@ -184,12 +184,12 @@ def _seed_apis(tenant: str) -> list[dict[str, Any]]:
         {
             "id": API_DUKCAPIL_ID,
             "name": "Dukcapil-NIK",
-            "description": "Verifikasi NIK penduduk Kota Bogor",
+            "description": "Verifikasi NIK penduduk",
             "context": "dukcapil-nik",
             "version": "v1",
             "provider": f"disdukcapil@{tenant}",
-            "agency": "Disdukcapil Kota Bogor",
-            "agency_email": "disdukcapil@kotabogor.go.id",
+            "agency": "Disdukcapil",
+            "agency_email": f"disdukcapil@{tenant}",
             "authorizationHeader": "Authorization",
             "securityScheme": ["oauth2", "api_key"],
             "tiers": ["Unlimited", "Bronze"],
@@ -202,8 +202,8 @@ def _seed_apis(tenant: str) -> list[dict[str, Any]]:
             "context": "satudata/kesehatan",
             "version": "1.0",
             "provider": f"dinkes@{tenant}",
-            "agency": "Dinas Kesehatan Kota Bogor",
-            "agency_email": "dinkes@kotabogor.go.id",
+            "agency": "Dinas Kesehatan",
+            "agency_email": f"dinkes@{tenant}",
             "authorizationHeader": "Authorization",
             "securityScheme": ["oauth2"],
             "tiers": ["Unlimited"],
@@ -604,7 +604,7 @@ class WSO2Sandbox:
     def __init__(
         self,
         *,
-        tenant: str = "kotabogor.go.id",
+        tenant: str = "kotacontoh.go.id",
         admin_username: str | None = None,
         admin_password: str = "admin-pass",
         app_approval: bool = False,

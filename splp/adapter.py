@@ -1,7 +1,7 @@
 """The SPLP adapter interface: everything the product needs from SPLP, in one place.
 
 SPLP (splp.layanan.go.id) runs WSO2 API Manager 4.x, multi-tenant (one tenant per
-government domain; logins look like ``user@bogorkota.go.id``). SOP 038 has two
+government domain; logins look like ``user@kotacontoh.go.id``). The office's SOP has two
 procedures that touch it:
 
 * Procedure A (step A5): the executor registers an SPLP account for the requesting unit.
@@ -275,7 +275,7 @@ class ApiInfo:
 
 @dataclass(frozen=True)
 class AppSpec:
-    """SOP step B2 "Mengisikan data kelengkapan aplikasi" = DevPortal "Create application"."""
+    """SOP step B2 (the application's data) = DevPortal "Create application"."""
 
     name: str
     throttling_policy: str = "Unlimited"  # an *application* tier ("Per Token Quota")

@@ -63,7 +63,7 @@ def portal_steps(procedure: Literal["A", "B"], tenant_domain: str,
              "Jika diminta, ganti kata sandi awal terlebih dahulu."),
         ),
         PortalStep(
-            "B2", "Mengisikan data kelengkapan aplikasi", f"{devportal}/applications/create",
+            "B2", "Membuat aplikasi di Portal Pengguna", f"{devportal}/applications/create",
             ("Buka menu Applications lalu pilih Add New Application.",
              "Isi data aplikasi lalu pilih Save."),
             fields=("Application Name (nama aplikasi, paling banyak 100 karakter)",
@@ -103,7 +103,7 @@ class ManualAdapter:
 
     def __init__(self, tenant_domain: str, portal_url: str = DEFAULT_PORTAL_URL) -> None:
         if not tenant_domain or "@" in tenant_domain or "." not in tenant_domain:
-            raise ValueError("tenant_domain must be a domain such as bogorkota.go.id")
+            raise ValueError("tenant_domain must be a domain such as kotacontoh.go.id")
         self.tenant_domain = tenant_domain.lower()
         self.portal_url = portal_url.rstrip("/")
 

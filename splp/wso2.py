@@ -242,7 +242,7 @@ class WSO2Adapter:
     """`SPLPAdapter` over WSO2 API Manager 4.x REST APIs.
 
     Config: ``base_url`` (e.g. https://splp.layanan.go.id), ``tenant_domain``
-    (e.g. bogorkota.go.id), ``admin_username``/``admin_password`` (tenant admin, for SCIM;
+    (e.g. kotacontoh.go.id), ``admin_username``/``admin_password`` (tenant admin, for SCIM;
     ``@tenant`` is appended when missing), ``timeout`` (seconds per request),
     ``max_attempts`` (3), ``backoff_base``/``backoff_max`` (seconds), ``devportal_version``
     ("v3"; "v2" on APIM 4.0/4.1), ``dcr_version`` ("v0.17"), ``subscriber_role``
@@ -281,7 +281,7 @@ class WSO2Adapter:
         on_call: Callable[[str, str, object], None] | None = None,
     ) -> None:
         if not tenant_domain or "@" in tenant_domain:
-            raise ValueError("tenant_domain must be a domain such as bogorkota.go.id")
+            raise ValueError("tenant_domain must be a domain such as kotacontoh.go.id")
         if password_flow not in ("initial_password", "ask_password"):
             raise ValueError("password_flow must be 'initial_password' or 'ask_password'")
         if devportal_auth not in ("oauth", "basic"):
@@ -509,7 +509,7 @@ class WSO2Adapter:
 
     @staticmethod
     def _plain_username(name: str) -> str:
-        """``PRIMARY/dinkes.simpus@bogorkota.go.id`` -> ``dinkes.simpus`` (lower case)."""
+        """``PRIMARY/dinkes.simpus@kotacontoh.go.id`` -> ``dinkes.simpus`` (lower case)."""
         name = name.split("/", 1)[1] if "/" in name else name
         return name.rpartition("@")[0].lower() if "@" in name else name.lower()
 

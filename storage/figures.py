@@ -41,7 +41,7 @@ from workflow.calendar import WorkingCalendar
 from workflow.monev import AGE_BUCKETS, NOTES_PER_STEP, OLDEST_SHOWN, Figures, HolderRow, MonthRow, OpenRow, \
     age_thresholds, official_steps, total_limit_seconds
 from workflow.oversight import PERCENTILES, Distribution, Period, Tally
-from workflow.sop import STAGES, Role, Stage
+from workflow.sop import REQUESTER, Sop, SystemStage
 
 rs = RequestStep.__table__
 rq = Request.__table__
@@ -101,7 +101,7 @@ async def add_tallies(s: AsyncSession, tallies: Iterable[Tally]) -> None:
         await s.execute(stmt, rows[i:i + 1000])
 
 
-async def load_figures(s: AsyncSession, period: Period, *, cutoff: datetime, cal: WorkingCalendar,
+async def load_figures(s: AsyncSession, sop: Sop, period: Period, *, cutoff: datetime, cal: WorkingCalendar,
                        with_holders: bool = True) -> Figures:
     p0, p1 = period.bounds(cal.tz)
     in_period = and_(rs.c.done_at >= p0, rs.c.done_at < p1)  # hops that closed in the period
@@ -110,12 +110,12 @@ async def load_figures(s: AsyncSession, period: Period, *, cutoff: datetime, cal
     def count(*where: Any, what: Any = None) -> Any:
         return select(func.count() if what is None else func.sum(what)).select_from(rq).where(*where).scalar_subquery()
 
-    def closed(stage: Stage) -> Any:  # counted over the closed requests' index (closed_at, stage)
-        return case((rq.c.stage == stage.value, 1), else_=0)
+    def closed(stage: str) -> Any:  # counted over the closed requests' index (closed_at, stage)
+        return case((rq.c.stage == str(stage), 1), else_=0)
     c = (await s.execute(select(
         count(rq.c.submitted_at >= p0, rq.c.submitted_at < p1),
-        count(rq.c.closed_at >= p0, rq.c.closed_at < p1, what=closed(Stage.DONE)),
-        count(rq.c.closed_at >= p0, rq.c.closed_at < p1, what=closed(Stage.CANCELLED)),
+        count(rq.c.closed_at >= p0, rq.c.closed_at < p1, what=closed(SystemStage.DONE)),
+        count(rq.c.closed_at >= p0, rq.c.closed_at < p1, what=closed(SystemStage.CANCELLED)),
         count(rq.c.submitted_at < cutoff) - count(rq.c.closed_at < cutoff)))).one()
 
     # 2. Passages per SOP step: count, within the limit, worst, returns (the days' tallies); the order
@@ -129,7 +129,7 @@ async def load_figures(s: AsyncSession, period: Period, *, cutoff: datetime, cal
     ranks = await _order_stats(s, {k: agg[k][0] for k in a}, rs.c.step_seconds,
                                lambda code: and_(rs.c.step_code == code, passages))
     steps = {k: Distribution(agg[k][0], agg[k][1], agg[k][2], ranks[k]) for k in a}
-    check = STAGES[Stage.COMPLETENESS].step  # returns happen at the completeness check
+    check = sop.check_step.code  # returns happen at the completeness check
     checks, returns = (agg[check][0], agg[check][3]) if check in agg else (0, 0)
     # (Procedure B's steps are in the same tallies; their times are on app_step.)
     b_done = and_(ap.c.seconds.is_not(None), ap.c.done_at >= p0, ap.c.done_at < p1)
@@ -169,7 +169,7 @@ async def load_figures(s: AsyncSession, period: Period, *, cutoff: datetime, cal
     # 6. Letter -> account: finished requests' working time (stored when they finished).
     closed_at = func.coalesce(rq.c.closed_at, rq.c.closed_at)  # not an index bound: walk ix_request_finished
     finished = and_(rq.c.work_seconds.is_not(None), closed_at >= p0, closed_at < p1)
-    total_limit = total_limit_seconds(cal.standard_day)
+    total_limit = total_limit_seconds(sop, cal.standard_day)
     n, ok, worst = (await s.execute(select(func.count(), func.sum(case((rq.c.work_seconds <= total_limit, 1),
                                                                        else_=0)), func.max(rq.c.work_seconds))
                                     .where(finished))).one()
@@ -180,7 +180,7 @@ async def load_figures(s: AsyncSession, period: Period, *, cutoff: datetime, cal
     months = period.trend_months()
     bucket = case(*[(od.c.day < m, i) for i, m in enumerate(months[1:])], else_=len(months) - 1)
     mrows = (await s.execute(select(bucket.label("b"), func.sum(od.c.n), func.sum(od.c.on_time)).where(
-        od.c.kind == "passage", od.c.key.in_([st.code for st in official_steps()]), od.c.day >= months[0],
+        od.c.kind == "passage", od.c.key.in_([st.code for st in official_steps(sop)]), od.c.day >= months[0],
         od.c.day <= period.end).group_by(bucket))).all()
     month_rows = [MonthRow(months[b], n, ok) for b, n, ok in mrows]
 
@@ -254,7 +254,7 @@ async def step_rows(s: AsyncSession, period: Period, tz: Any, chunk: int = 2000)
     async for part in (await s.stream(q.execution_options(yield_per=chunk))).partitions(chunk):
         yield list(part)
     qb = (select(Request.number, Agency.short_name, AppStep.step_code, literal(None), Application.data["name"].as_string(),
-                 literal(None), literal(Role.REQUESTER.value), AppStep.started_at, AppStep.done_at, AppStep.due_at,
+                 literal(None), literal(REQUESTER), AppStep.started_at, AppStep.done_at, AppStep.due_at,
                  AppStep.seconds, literal(None), literal(None))
           .join(Application, Application.id == AppStep.application_id)
           .join(Request, Request.id == Application.request_id).join(Agency, Agency.id == Request.agency_id)

@@ -176,6 +176,9 @@ class Request(Base):
     closed_at: Mapped[datetime | None]
     # Working time from the letter (step A1) to Selesai, written when the request is finished.
     work_seconds: Mapped[int | None] = mapped_column(Integer)
+    # The SOP version (sop_version.version) the request was submitted under: its chain, limits and
+    # wording apply to it to the end, whatever file the bot runs later.
+    sop_version: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (Index("ix_request_stage_holder", "stage", "holder_role"),
                       Index("ix_request_submitted", "submitted_at"),
@@ -185,6 +188,19 @@ class Request(Base):
                       Index("ix_request_finished", "work_seconds", "closed_at",
                             postgresql_where=text("work_seconds IS NOT NULL"),
                             sqlite_where=text("work_seconds IS NOT NULL")))
+
+
+class SopVersion(Base):
+    """Every version of the SOP the bot has run (the document as validated, by its content hash):
+    a request keeps the one it started under."""
+
+    __tablename__ = "sop_version"
+    version: Mapped[str] = mapped_column(String(16), primary_key=True)  # hash of the canonical content
+    number: Mapped[str] = mapped_column(String(40))  # the SOP's number ("038")
+    revision: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)  # the validated document as JSON
+    source: Mapped[str] = mapped_column(String(255))  # the file it was first loaded from
+    first_loaded_at: Mapped[datetime]
 
 
 class RequestStep(Base):
@@ -517,6 +533,6 @@ __all__ = [
     "Agency", "AuditLog", "Base", "ChatLock", "Counter", "Draft", "Invite", "Official",
     "OfficialRole", "Outbox", "ProcessedUpdate", "Reminder", "CalendarDay", "DigestRun", "Account",
     "Secret", "ContactLink", "Report", "Application", "AppStep", "Request", "RequestStep", "Session",
-    "StoredFile", "OversightJob", "OversightAction", "OversightDay",
+    "StoredFile", "OversightJob", "OversightAction", "OversightDay", "SopVersion",
     "UniqueConstraint",
 ]

@@ -20,7 +20,7 @@ def parse_splp_username(text: str | None, tenant: str) -> str:
     if domain != tenant.lower():
         raise Invalid("username_tenant", tenant=tenant)
     if not _LOCAL.match(local):
-        raise Invalid("username_format")
+        raise Invalid("username_format", tenant=tenant)
     return f"{local}@{domain}"
 
 

@@ -1,7 +1,7 @@
 """Working-time calendar for Indonesian government offices (Asia/Jakarta).
 
-SOP 038 expresses its time limits in working days ("1 hari" means one
-working day).  This module turns such limits into concrete deadlines and
+An SOP expresses its time limits in working days ("1 hari" means one
+working day) or working hours.  This module turns such limits into concrete deadlines and
 measures elapsed working time.  It is pure Python: it never reads the clock
 (every "now" is passed in), does no I/O and takes holidays, special hours and
 extra days off as plain data, so it is easy to build from settings or DB rows.
@@ -73,7 +73,7 @@ __all__ = [
 ]
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
-"""Time zone of Kota Bogor (WIB, UTC+7, no daylight saving)."""
+"""Western Indonesia Time (WIB, UTC+7, no daylight saving)."""
 
 STANDARD_DAY = timedelta(hours=7, minutes=30)
 """One standard working day (37.5 h per week / 5 days) used for display."""

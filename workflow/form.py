@@ -17,7 +17,7 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from workflow.sop import RequiredItem
+from workflow.sop import Item, Precheck
 
 
 class Field(StrEnum):
@@ -270,21 +270,39 @@ def next_missing(data: Mapping[str, Any]) -> Field | None:
     return None
 
 
-def precheck(data: Mapping[str, Any]) -> dict[RequiredItem, bool]:
-    """Automatic pre-checks of step 4's four required items (re-validates what is stored)."""
-    checks = {
-        RequiredItem.CONTACT_NAME: parse_person_name,
-        RequiredItem.CONTACT_EMAIL: parse_email,
-        RequiredItem.CONTACT_PHONE: parse_mobile,
-        RequiredItem.BUSINESS_PROCESS: parse_business_process,
-    }
-    out: dict[RequiredItem, bool] = {}
-    for item, fn in checks.items():
+def _scan_ok(scan: Any) -> None:
+    """The letter's scan was received, downloaded and kept, and its content checked (PDF, JPEG
+    or PNG, 100 bytes to 20 MB): what ``check_scan`` and ``check_content`` let through."""
+    if not isinstance(scan, Mapping) or not scan.get("file_id") or not scan.get("stored_file_id"):
+        raise Invalid("scan_empty")
+    if not 100 <= int(scan.get("size") or 0) <= MAX_SCAN_BYTES:
+        raise Invalid("scan_too_big")
+
+
+PRECHECKS = {
+    Precheck.CONTACT_NAME: ("contact_name", parse_person_name),
+    Precheck.CONTACT_EMAIL: ("contact_email", parse_email),
+    Precheck.CONTACT_PHONE: ("contact_phone", parse_mobile),
+    Precheck.BUSINESS_PROCESS: ("business_process", parse_business_process),
+    Precheck.LETTER_SCAN: ("scan", _scan_ok),
+}
+
+
+def precheck(data: Mapping[str, Any], items: Iterable[Item]) -> dict[str, bool | None]:
+    """Automatic pre-checks of the completeness items (re-validates what is stored): per item
+    code, whether it passed, or None when the SOP gives the item no pre-check."""
+    out: dict[str, bool | None] = {}
+    for item in items:
+        check = PRECHECKS.get(item.precheck)
+        if check is None:
+            out[item.code] = None
+            continue
+        key, fn = check
         try:
-            fn(data.get(item.value))
-            out[item] = True
+            fn(data.get(key))
+            out[item.code] = True
         except Invalid:
-            out[item] = False
+            out[item.code] = False
     return out
 
 

@@ -1,8 +1,9 @@
-"""The request state machine: which actor may do what, in which stage.
+"""The request state machine: which actor may do what, in which stage, under a given SOP.
 
-Pure: no I/O, no clock. The caller loads a :class:`RequestView`, asks
-:func:`decide`, and persists the returned :class:`Transition` (or reports the
-:class:`Refusal`) atomically with an optimistic version check.
+Pure: no I/O, no clock. The caller loads a :class:`RequestView`, asks :func:`decide` with the
+request's SOP (``workflow.sop.Sop``: its disposition chain, roles and items), and persists the
+returned :class:`Transition` (or reports the :class:`Refusal`) atomically with an optimistic
+version check.
 """
 
 from __future__ import annotations
@@ -10,19 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from workflow.sop import (
-    CLOSED_STAGES,
-    DISPOSITION_CHAIN,
-    STAGES,
-    RequiredItem,
-    Role,
-    Stage,
-)
+from workflow.sop import CLOSED_STAGES, REQUESTER, Sop, SystemStage
 
 
 class Action(StrEnum):
-    DISPOSE = "dispose"  # head / division head hand the request down the chain
-    ASSIGN = "assign"  # team lead assigns one executor
+    DISPOSE = "dispose"  # a hop of the disposition chain hands the request down
+    ASSIGN = "assign"  # the chain's last hop assigns one executor
     COMPLETE = "complete"  # executor: the letter is complete (Lengkap)
     RETURN = "return"  # executor: incomplete (Tidak lengkap), back to step 1
     RESUBMIT = "resubmit"  # requester sends the corrected request again
@@ -46,7 +40,7 @@ class Refusal(StrEnum):
 
 @dataclass(frozen=True)
 class RequestView:
-    stage: Stage
+    stage: str
     version: int
     requester_id: int  # Telegram user id of the requester
     holder_official_id: int | None  # a named holder, or None: any official with the stage's role
@@ -57,9 +51,9 @@ class RequestView:
 class Actor:
     telegram_id: int
     official_id: int | None = None
-    roles: frozenset[Role] = frozenset()
+    roles: frozenset[str] = frozenset()
 
-    def has(self, role: Role) -> bool:
+    def has(self, role: str) -> bool:
         return role in self.roles
 
 
@@ -68,47 +62,47 @@ class Command:
     action: Action
     expected_version: int
     executor_official_id: int | None = None  # ASSIGN
-    missing_items: tuple[RequiredItem, ...] = ()  # RETURN
+    missing_items: tuple[str, ...] = ()  # RETURN: codes of the SOP's completeness items
     reason: str = ""  # RETURN
 
 
 @dataclass(frozen=True)
 class Transition:
     action: Action
-    from_stage: Stage
-    to_stage: Stage
-    holder_role: Role | None
+    from_stage: str
+    to_stage: str
+    holder_role: str | None
     holder_official_id: int | None
     executor_official_id: int | None
-    opens_new_step: bool  # False when the next stage belongs to the same SOP step (A3's two hops)
+    opens_new_step: bool  # False when the next stage belongs to the same SOP step (a step of several hops)
     new_cycle: bool = False
     notes: dict[str, object] = field(default_factory=dict)
 
 
-# Which actions each stage accepts.
-STAGE_ACTIONS: dict[Stage, frozenset[Action]] = {
-    Stage.HEAD_REVIEW: frozenset({Action.DISPOSE}),
-    Stage.DIVISION_REVIEW: frozenset({Action.DISPOSE}),
-    Stage.TEAM_ASSIGN: frozenset({Action.ASSIGN}),
-    Stage.COMPLETENESS: frozenset({Action.COMPLETE, Action.RETURN}),
-    Stage.RETURNED: frozenset({Action.RESUBMIT, Action.CANCEL}),
-    Stage.REGISTRATION: frozenset({Action.REGISTER}),
-    Stage.REPORT: frozenset({Action.SUBMIT_REPORT}),
-    Stage.FORWARD: frozenset({Action.FORWARD}),
+# Which actions the stages every SOP has accept (the chain's: see ``stage_actions``).
+SYSTEM_ACTIONS: dict[str, frozenset[Action]] = {
+    SystemStage.COMPLETENESS: frozenset({Action.COMPLETE, Action.RETURN}),
+    SystemStage.RETURNED: frozenset({Action.RESUBMIT, Action.CANCEL}),
+    SystemStage.REGISTRATION: frozenset({Action.REGISTER}),
+    SystemStage.REPORT: frozenset({Action.SUBMIT_REPORT}),
+    SystemStage.FORWARD: frozenset({Action.FORWARD}),
 }
 
 
-def next_in_chain(stage: Stage) -> Stage:
-    i = DISPOSITION_CHAIN.index(stage)
-    return DISPOSITION_CHAIN[i + 1]
+def stage_actions(sop: Sop, stage: str) -> frozenset[Action]:
+    """The actions ``stage`` accepts: a hop of the chain disposes, its last hop assigns."""
+    if stage in sop.chain:
+        return frozenset({Action.ASSIGN if stage == sop.assigner else Action.DISPOSE})
+    return SYSTEM_ACTIONS.get(stage, frozenset())
 
 
-def may_hold(view: RequestView, actor: Actor) -> bool:
+def may_hold(sop: Sop, view: RequestView, actor: Actor) -> bool:
     """Is ``actor`` the holder of the request in its current stage?"""
-    role = STAGES[view.stage].holder
+    info = sop.stages.get(view.stage)
+    role = info.holder if info else None
     if role is None:
         return False
-    if role == Role.REQUESTER:
+    if role == REQUESTER:
         return actor.telegram_id == view.requester_id
     if not actor.has(role) or actor.official_id is None:
         return False
@@ -116,6 +110,7 @@ def may_hold(view: RequestView, actor: Actor) -> bool:
 
 
 def decide(
+    sop: Sop,
     view: RequestView,
     cmd: Command,
     actor: Actor,
@@ -123,62 +118,65 @@ def decide(
     active_executor_ids: frozenset[int] = frozenset(),
     resubmit_route: ResubmitRoute = ResubmitRoute.CHAIN,
 ) -> Transition | Refusal:
-    """Check ``cmd`` against the current state and the actor, and say what follows."""
+    """Check ``cmd`` against the current state and the actor under ``sop`` (the request's SOP), and
+    say what follows."""
     if view.stage in CLOSED_STAGES:
         return Refusal.CLOSED
-    if cmd.expected_version != view.version or cmd.action not in STAGE_ACTIONS.get(view.stage, ()):
+    if cmd.expected_version != view.version or cmd.action not in stage_actions(sop, view.stage):
         return Refusal.STALE
-    if not may_hold(view, actor):
+    if not may_hold(sop, view, actor):
         return Refusal.NOT_ALLOWED
 
-    a = cmd.action
+    a, executor = cmd.action, sop.executor
     if a == Action.DISPOSE:
-        nxt = next_in_chain(view.stage)
+        nxt = sop.next_stage(view.stage)
         return Transition(
-            a, view.stage, nxt, STAGES[nxt].holder, None, view.executor_official_id,
-            opens_new_step=STAGES[nxt].step != STAGES[view.stage].step,
+            a, view.stage, nxt, sop.holder(nxt), None, view.executor_official_id,
+            opens_new_step=sop.stages[nxt].step != sop.stages[view.stage].step,
         )
     if a == Action.ASSIGN:
         if cmd.executor_official_id not in active_executor_ids:
             return Refusal.INVALID
-        nxt = next_in_chain(view.stage)
+        nxt = sop.next_stage(view.stage)
         return Transition(
-            a, view.stage, nxt, STAGES[nxt].holder, cmd.executor_official_id,
+            a, view.stage, nxt, sop.holder(nxt), cmd.executor_official_id,
             cmd.executor_official_id, opens_new_step=True,
         )
     if a == Action.COMPLETE:
         return Transition(
-            a, view.stage, Stage.REGISTRATION, Role.EXECUTOR, view.executor_official_id,
+            a, view.stage, SystemStage.REGISTRATION, executor, view.executor_official_id,
             view.executor_official_id, opens_new_step=True,
         )
     if a == Action.RETURN:
-        if not cmd.missing_items or not cmd.reason.strip():
+        codes = {i.code for i in sop.items}
+        if not cmd.missing_items or not cmd.reason.strip() or not set(cmd.missing_items) <= codes:
             return Refusal.INVALID
         return Transition(
-            a, view.stage, Stage.RETURNED, Role.REQUESTER, None, view.executor_official_id,
+            a, view.stage, SystemStage.RETURNED, REQUESTER, None, view.executor_official_id,
             opens_new_step=True,
-            notes={"missing": [i.value for i in cmd.missing_items], "reason": cmd.reason.strip()},
+            notes={"missing": list(cmd.missing_items), "reason": cmd.reason.strip()},
         )
     if a == Action.RESUBMIT:
         if resubmit_route == ResubmitRoute.EXECUTOR and view.executor_official_id in active_executor_ids:
             return Transition(
-                a, view.stage, Stage.COMPLETENESS, Role.EXECUTOR, view.executor_official_id,
+                a, view.stage, SystemStage.COMPLETENESS, executor, view.executor_official_id,
                 view.executor_official_id, opens_new_step=True, new_cycle=True,
             )
-        first = DISPOSITION_CHAIN[0]
+        first = sop.first_stage
         return Transition(
-            a, view.stage, first, STAGES[first].holder, None, None,
+            a, view.stage, first, sop.holder(first), None, None,
             opens_new_step=True, new_cycle=True,
         )
     if a == Action.REGISTER:
-        return Transition(a, view.stage, Stage.REPORT, Role.EXECUTOR, view.executor_official_id,
+        return Transition(a, view.stage, SystemStage.REPORT, executor, view.executor_official_id,
                           view.executor_official_id, opens_new_step=True)
     if a == Action.SUBMIT_REPORT:
-        return Transition(a, view.stage, Stage.FORWARD, Role.HEAD, None, view.executor_official_id,
+        return Transition(a, view.stage, SystemStage.FORWARD, sop.forwarder, None, view.executor_official_id,
                           opens_new_step=True)
     if a == Action.FORWARD:
-        return Transition(a, view.stage, Stage.DONE, None, None, view.executor_official_id, opens_new_step=False)
-    if a == Action.CANCEL:
-        return Transition(a, view.stage, Stage.CANCELLED, None, None, view.executor_official_id,
+        return Transition(a, view.stage, SystemStage.DONE, None, None, view.executor_official_id,
                           opens_new_step=False)
-    raise AssertionError(a)  # pragma: no cover - STAGE_ACTIONS guards this
+    if a == Action.CANCEL:
+        return Transition(a, view.stage, SystemStage.CANCELLED, None, None, view.executor_official_id,
+                          opens_new_step=False)
+    raise AssertionError(a)  # pragma: no cover - stage_actions guards this

@@ -4,7 +4,7 @@ Permenpan-RB 35/2012) as a model: the figures of a period in, the report out.
 Pure: the figures arrive as plain rows (``storage/figures.py`` computes them in SQL), and
 :func:`build_report` turns them into one :class:`OversightReport`, which the bot renders three
 ways (chat text and chart, PDF, XLSX): the numbers in all three are the same by construction.
-Every SOP fact (steps, titles, limits, actors) is read from ``workflow/sop.py``.
+Every SOP fact (steps, titles, limits, actors) is read from the SOP in force (``workflow.sop.Sop``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from workflow.calendar import WorkingCalendar
 from workflow.oversight import Distribution, Period, has_deadline, limit_seconds, moment_before
-from workflow.sop import OFFICIAL_ROLES, PROCEDURE_A, PROCEDURE_B, STAGES, Role, Stage, Step
+from workflow.sop import Sop, Step
 
 # Open items by how late they are at the cutoff, in working days: (more than, at most).
 # Bucket 0 is "not yet due".
@@ -74,7 +74,7 @@ class Figures:
     in_progress: int = 0  # open at the cutoff
     checks: int = 0  # completeness checks (step A4) finished
     returns: int = 0  # ... of which returned as incomplete
-    missing: Mapping[str, int] = field(default_factory=dict)  # RequiredItem value -> times missing
+    missing: Mapping[str, int] = field(default_factory=dict)  # completeness item code -> times missing
     steps: Mapping[str, Distribution] = field(default_factory=dict)  # step code -> passages
     escalations: Mapping[str, int] = field(default_factory=dict)  # stage -> escalations
     holders: Sequence[HolderRow] = ()
@@ -114,6 +114,7 @@ class OpenItem:
 
 @dataclass(frozen=True)
 class OversightReport:
+    sop: Sop  # the SOP in force: its steps, limits, roles and items
     period: Period
     cutoff: datetime  # figures are as of this moment (the period's end, or now)
     generated_at: datetime
@@ -152,11 +153,11 @@ class OversightReport:
 
     @property
     def steps_a(self) -> tuple[StepReport, ...]:
-        return tuple(s for s in self.steps if s.step in PROCEDURE_A)
+        return tuple(s for s in self.steps if s.step in self.sop.procedure_a)
 
     @property
     def steps_b(self) -> tuple[StepReport, ...]:
-        return tuple(s for s in self.steps if s.step in PROCEDURE_B)
+        return tuple(s for s in self.steps if s.step in self.sop.procedure_b)
 
 
 def assess(dist: Distribution, threshold: float) -> Assessment | None:
@@ -167,29 +168,28 @@ def assess(dist: Distribution, threshold: float) -> Assessment | None:
     return Assessment.GOOD if share >= threshold else Assessment.NOT_GOOD
 
 
-def total_limit_seconds(standard_day: timedelta) -> int:
+def total_limit_seconds(sop: Sop, standard_day: timedelta) -> int:
     """The SOP's total for procedure A (all its steps' limits)."""
-    return sum(limit_seconds(s, standard_day) for s in PROCEDURE_A)
+    return sop.total_limit_seconds(standard_day)
 
 
-def build_report(fig: Figures, period: Period, *, cutoff: datetime, generated_at: datetime,
+def build_report(sop: Sop, fig: Figures, period: Period, *, cutoff: datetime, generated_at: datetime,
                  cal: WorkingCalendar, threshold: float, actions: Mapping[str, str] | None = None,
                  with_holders: bool = True) -> OversightReport:
     actions = actions or {}
     esc_by_step: dict[str, int] = {}
     for stage, n in fig.escalations.items():
-        try:
-            code = STAGES[Stage(stage)].step
-        except ValueError:
+        info = sop.stages.get(stage)
+        if info is None:  # a stage of another SOP version
             continue
-        esc_by_step[code] = esc_by_step.get(code, 0) + n
+        esc_by_step[info.step] = esc_by_step.get(info.step, 0) + n
     steps = tuple(
         StepReport(step=s, dist=fig.steps.get(s.code, Distribution()), limit_seconds=limit_seconds(s, cal.standard_day),
                    escalations=esc_by_step.get(s.code, 0), assessment=assess(fig.steps.get(s.code, Distribution()),
                                                                              threshold),
                    notes=tuple(fig.notes.get(s.code, ()))[:NOTES_PER_STEP], action=actions.get(s.code, "").strip())
-        for s in PROCEDURE_A + PROCEDURE_B)
-    role_order = {r.value: i for i, r in enumerate(OFFICIAL_ROLES)}
+        for s in sop.procedure_a + sop.procedure_b)
+    role_order = {r: i for i, r in enumerate(sop.official_roles())}
     holders = tuple(sorted(fig.holders, key=lambda h: (role_order.get(h.role, 99), h.name.casefold(), h.official_id)))
     by_month = {m.month: m for m in fig.months}
     months = tuple(by_month.get(m, MonthRow(m, 0, 0)) for m in period.trend_months())
@@ -197,22 +197,22 @@ def build_report(fig: Figures, period: Period, *, cutoff: datetime, generated_at
         OpenItem(r, int(cal.working_time_between(r.due_at, cutoff).total_seconds()) if r.due_at else 0)
         for r in fig.oldest[:OLDEST_SHOWN])
     return OversightReport(
-        period=period, cutoff=cutoff, generated_at=generated_at, threshold=threshold,
+        sop=sop, period=period, cutoff=cutoff, generated_at=generated_at, threshold=threshold,
         standard_day_seconds=int(cal.standard_day.total_seconds()),
         received=fig.received, finished=fig.finished, withdrawn=fig.withdrawn, in_progress=fig.in_progress,
         checks=fig.checks, returns=fig.returns,
         missing=tuple(sorted(fig.missing.items(), key=lambda kv: (-kv[1], kv[0]))),
-        steps=steps, total=fig.total, total_limit_seconds=total_limit_seconds(cal.standard_day),
+        steps=steps, total=fig.total, total_limit_seconds=sop.total_limit_seconds(cal.standard_day),
         holders=holders if with_holders else None, months=months,
         ageing=tuple(fig.ageing.get(i, 0) for i in range(len(AGE_BUCKETS))),
         waiting_requester=fig.waiting_requester, oldest=oldest)
 
 
-def official_steps() -> tuple[Step, ...]:
+def official_steps(sop: Sop) -> tuple[Step, ...]:
     """Procedure A's steps that officials hold (they carry deadlines): the monthly on-time trend."""
-    return tuple(s for s in PROCEDURE_A if has_deadline(s))
+    return tuple(s for s in sop.procedure_a if has_deadline(s))
 
 
 __all__ = ["AGE_BUCKETS", "Assessment", "Figures", "HolderRow", "MonthRow", "OpenItem", "OpenRow",
            "OversightReport", "StepReport", "age_thresholds", "assess", "build_report", "official_steps",
-           "total_limit_seconds", "Role"]
+           "total_limit_seconds"]

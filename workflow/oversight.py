@@ -7,9 +7,9 @@ How a step's time is recorded (the bot calls these when a hop of the timeline cl
 * every hop stores its **working time** (``working_seconds``: working time on the calendar in
   force, from received to done, in whole seconds);
 * the hop that **ends a passage** of its SOP step (``ends_passage``) also stores the passage's
-  working time. A passage is one request's time in one SOP step: step A3 has two hops (the
-  Head of E-Government, then the Team Lead), which share one limit; every other step has one.
-  Because hops are contiguous, a passage's working time is the sum of its hops' working times.
+  working time. A passage is one request's time in one SOP step: a disposition step may have
+  several hops of the chain (e.g. a division head's disposition, then a team lead's assignment),
+  which share one limit; every other step has one. Because hops are contiguous, a passage's working time is the sum of its hops' working times.
 
 When a hop closes the bot also adds it to the day's tallies (:class:`Tally`: per step, per
 official), so a period's counts are sums over days. The figures (``workflow/monev.py``) aggregate
@@ -29,7 +29,7 @@ from enum import StrEnum
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_input import parse_date
 from workflow.form import Invalid
-from workflow.sop import CLOSED_STAGES, DISPOSITION_CHAIN, STAGES, Role, Stage, Step
+from workflow.sop import CLOSED_STAGES, REQUESTER, Sop, Step
 
 PERCENTILES = (50, 90)  # median and 90th percentile, in percent
 DEFAULT_THRESHOLD = 0.8  # share of passages on time at which a step "runs well"
@@ -44,26 +44,25 @@ def working_seconds(cal: WorkingCalendar, received: datetime, done: datetime) ->
     return int(cal.working_time_between(received, done).total_seconds())
 
 
-def ends_passage(from_stage: Stage | str, to_stage: Stage | str | None) -> bool:
+def ends_passage(sop: Sop, from_stage: str, to_stage: str | None) -> bool:
     """Does leaving ``from_stage`` for ``to_stage`` end the passage of ``from_stage``'s SOP step?
-    It does unless the request moves to another hop of the same step (A3's two hops)."""
-    if to_stage is None:
+    It does unless the request moves to another hop of the same step."""
+    if to_stage is None or to_stage in CLOSED_STAGES:
         return True
-    to = Stage(to_stage)
-    return to in CLOSED_STAGES or STAGES[to].step != STAGES[Stage(from_stage)].step
+    return sop.stages[to_stage].step != sop.stages[from_stage].step
 
 
-def earlier_hops(stage: Stage | str) -> tuple[Stage, ...]:
+def earlier_hops(sop: Sop, stage: str) -> tuple[str, ...]:
     """The stages before ``stage`` in the disposition chain that belong to the same SOP step:
     the hops of the passage that ``stage`` continues (empty when ``stage`` starts one)."""
-    st = Stage(stage)
-    if st not in DISPOSITION_CHAIN:
+    chain = sop.chain
+    if stage not in chain:
         return ()
-    out: list[Stage] = []
-    i = DISPOSITION_CHAIN.index(st)
-    while i > 0 and STAGES[DISPOSITION_CHAIN[i - 1]].step == STAGES[st].step:
+    out: list[str] = []
+    i = chain.index(stage)
+    while i > 0 and sop.stages[chain[i - 1]].step == sop.stages[stage].step:
         i -= 1
-        out.insert(0, DISPOSITION_CHAIN[i])
+        out.insert(0, chain[i])
     return tuple(out)
 
 
@@ -107,15 +106,13 @@ def missing_tallies(items: list[str] | tuple[str, ...], done: datetime, cal: Wor
 
 def limit_seconds(step: Step, standard_day: timedelta) -> int:
     """A step's SOP limit as working time in seconds (a working day counts as the standard day)."""
-    if step.limit.working_days:
-        return int((standard_day * step.limit.working_days).total_seconds())
-    return step.limit.minutes * 60
+    return step.limit.seconds(standard_day)
 
 
 def has_deadline(step: Step) -> bool:
     """Steps held by officials carry a deadline (``due_at``); the requester's own step does not
     (its passages are measured against the limit as working time)."""
-    return step.actor != Role.REQUESTER
+    return step.actor != REQUESTER
 
 
 # ----------------------------------------------------------------------------- periods

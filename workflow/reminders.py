@@ -1,10 +1,10 @@
 """Reminder and escalation policy for SOP time limits (pure: the calendar and times come in).
 
 For every open step with a deadline:
-- the holder is reminded when a share of the step's working time has passed (default 50 % and
-  90 %) and when the limit is breached;
-- on breach the holder's superior is told too (executor -> team lead -> division head -> head),
-  and again once per working day while the step stays overdue;
+- the holder is reminded when a share of the step's working time has passed (the SOP's
+  ``reminders.shares``, default 50 % and 90 %) and when the limit is breached;
+- on breach the holder's superior is told too (the SOP's ``escalation`` ladder), and again once
+  per working day while the step stays overdue;
 - nothing goes out outside working hours: a reminder that falls due at night (or while the bot
   was down) goes at the next working moment.
 """
@@ -16,7 +16,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from workflow.calendar import WorkingCalendar
-from workflow.sop import SUPERIOR, Role
 
 DEFAULT_SHARES: tuple[float, ...] = (0.5, 0.9)
 
@@ -58,7 +57,3 @@ def next_overdue(due: datetime, day: int, cal: WorkingCalendar) -> Planned:
 def send_time(at: datetime, now: datetime, cal: WorkingCalendar) -> datetime:
     """A due reminder goes now if now is working time, else at the next working moment."""
     return now if cal.is_working_time(now) else cal.next_working_moment(now if now > at else at)
-
-
-def escalates_to(holder: Role | None) -> Role | None:
-    return SUPERIOR.get(holder) if holder else None

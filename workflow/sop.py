@@ -1,119 +1,66 @@
-"""SOP 038 (Pengelolaan Layanan SPLP Kota Bogor) as data.
+"""The SOP the bot runs: the document's schema (pydantic) and the model derived from it.
 
-Everything the rest of the product knows about the procedure -- its steps, who
-acts at each step, the time limits, the requirements and the outputs, and the
-disposition chain -- is defined here. Changing a time limit or the chain is a
-change of this data only.
+An office's SOP (its chain of officials, time limits, completeness items, letterhead, ...) is a
+YAML file (``sop/*.yaml``; read and validated by ``workflow/sopdoc.py``, documented field by
+field in the README, "Another Pemda's SOP"). Nothing Pemda-specific lives in the code: what the
+code provides is the fixed set of step kinds (:class:`Kind`), automatic pre-checks
+(:class:`Precheck`) and the stages every SOP has (:class:`SystemStage`); the disposition chain's
+stages, the roles and their titles, the wording, the limits come from the file.
 
-The step titles are the SOP's own wording (Indonesian), because they are shown
-to users as they are written in the signed document.
+Pure: no I/O here (``workflow/sopdoc.py`` reads files), no clock.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:
+    from workflow.calendar import WorkingCalendar
+
+REQUESTER, ADMIN = "requester", "admin"  # built-in roles: any Telegram user; the bot's admin
 
 
-class Role(StrEnum):
-    """Who acts. Officials are bound to roles by an admin."""
+class Kind(StrEnum):
+    """What the bot does at a step: the fixed set of behaviours the code provides."""
 
-    REQUESTER = "requester"  # Perangkat Daerah (any Telegram user)
-    HEAD = "head"  # Kepala Diskominfo
-    DIVISION_HEAD = "division_head"  # Kepala Bidang E-Government
-    TEAM_LEAD = "team_lead"  # Ketua Tim Aplikasi
-    EXECUTOR = "executor"  # Pejabat Fungsional / Pelaksana
-    ADMIN = "admin"  # manages officials, agencies, calendar
-
-
-OFFICIAL_ROLES: tuple[Role, ...] = (
-    Role.HEAD,
-    Role.DIVISION_HEAD,
-    Role.TEAM_LEAD,
-    Role.EXECUTOR,
-    Role.ADMIN,
-)
-
-# Escalation ladder: whom to tell when a holder breaches a time limit.
-SUPERIOR: dict[Role, Role] = {
-    Role.EXECUTOR: Role.TEAM_LEAD,
-    Role.TEAM_LEAD: Role.DIVISION_HEAD,
-    Role.DIVISION_HEAD: Role.HEAD,
-}
+    REQUEST = "request"  # A: the requester's letter (the form)
+    DISPOSITION = "disposition"  # A: a hop (or several) of the disposition chain
+    COMPLETENESS_CHECK = "completeness_check"  # A: the executor checks the items
+    REGISTRATION = "registration"  # A: the SPLP account is registered
+    REPORT = "report"  # A: the activity report is written
+    FORWARD = "forward"  # A: the report goes to the requester; the request is done
+    PORTAL = "portal"  # B: sign in to the user portal
+    APPLICATION_DATA = "application_data"  # B: the application's data
+    CREDENTIALS = "credentials"  # B: OAuth2 keys, token, API key
 
 
-@dataclass(frozen=True)
-class TimeLimit:
-    """An SOP time limit: working days (procedure A) or minutes (procedure B)."""
-
-    working_days: int = 0
-    minutes: int = 0
-
-    def __post_init__(self) -> None:
-        if (self.working_days > 0) == (self.minutes > 0):
-            raise ValueError("a time limit is either working days or minutes")
-
-    @property
-    def as_timedelta(self) -> timedelta:
-        """A minute limit as a duration (working-day limits need the calendar)."""
-        if self.working_days:
-            raise ValueError("a working-day limit has no fixed duration; use the working calendar")
-        return timedelta(minutes=self.minutes)
+A_ORDER = (Kind.REQUEST, Kind.DISPOSITION, Kind.COMPLETENESS_CHECK, Kind.REGISTRATION, Kind.REPORT, Kind.FORWARD)
+B_ORDER = (Kind.PORTAL, Kind.APPLICATION_DATA, Kind.CREDENTIALS)
 
 
-@dataclass(frozen=True)
-class Step:
-    code: str  # "A1".."A7", "B1".."B3"
-    number: int
-    title: str  # SOP wording
-    actor: Role
-    limit: TimeLimit
-    requirement: str | None = None
-    output: str | None = None
+class Precheck(StrEnum):
+    """Automatic pre-checks of a completeness item (the executor still decides)."""
+
+    CONTACT_NAME = "contact_name"
+    CONTACT_EMAIL = "contact_email"
+    CONTACT_PHONE = "contact_phone"
+    BUSINESS_PROCESS = "business_process"
+    LETTER_SCAN = "letter_scan"
+    NONE = "none"
 
 
-PROCEDURE_A: tuple[Step, ...] = (
-    Step("A1", 1, "Membuat dan mengirim surat permohonan pembuatan Akun SPLP",
-         Role.REQUESTER, TimeLimit(working_days=1), "Surat Permohonan", "Surat Permohonan"),
-    Step("A2", 2, "Surat permohonan diterima Diskominfo, Kepala Diskominfo mendisposisikan "
-         "kepada Kepala Bidang E-Government", Role.HEAD, TimeLimit(working_days=1), "Surat Permohonan"),
-    Step("A3", 3, "Kepala Bidang E-Government mendisposisikan kepada Ketua Tim Aplikasi, kemudian "
-         "mendisposisikan pekerjaan kepada Pejabat Fungsional/Pelaksana",
-         Role.DIVISION_HEAD, TimeLimit(working_days=1), "Surat Permohonan"),
-    Step("A4", 4, "Mengecek kelengkapan surat permohonan", Role.EXECUTOR, TimeLimit(working_days=1),
-         "Nama, email, nomor ponsel contact person dan proses bisnis aplikasi yang akan diintegrasikan"),
-    Step("A5", 5, "Mendaftarkan akun melalui splp.layanan.go.id untuk unit kerja pemohon",
-         Role.EXECUTOR, TimeLimit(working_days=2), None, "Layanan pembuatan akun SPLP"),
-    Step("A6", 6, "Menyusun laporan kegiatan pelaksanaan pembuatan akun SPLP", Role.EXECUTOR,
-         TimeLimit(working_days=1), None, "Laporan Kegiatan"),
-    Step("A7", 7, "Menerima laporan kegiatan dan meneruskan kepada pemohon", Role.HEAD,
-         TimeLimit(working_days=1), "Laporan Kegiatan"),
-)
+class SystemStage(StrEnum):
+    """Stages that exist in every SOP; the disposition chain's stages come from the file."""
 
-PROCEDURE_B: tuple[Step, ...] = (
-    Step("B1", 1, "Membuka aplikasi portal pengguna pada laman SPLP", Role.REQUESTER,
-         TimeLimit(minutes=10), "Akun SPLP"),
-    Step("B2", 2, "Mengisikan data kelengkapan aplikasi", Role.REQUESTER, TimeLimit(minutes=10),
-         "Data Aplikasi"),
-    Step("B3", 3, "Membuat OAuth2 Token dan API key", Role.REQUESTER, TimeLimit(minutes=10),
-         "Data Aplikasi", "Akses API SPLP"),
-)
-
-STEPS: dict[str, Step] = {s.code: s for s in PROCEDURE_A + PROCEDURE_B}
-
-# Total of procedure A's official limits (steps 2-7), for "/status" summaries.
-PROCEDURE_A_OFFICIAL_DAYS = sum(s.limit.working_days for s in PROCEDURE_A if s.actor != Role.REQUESTER)
-
-
-class Stage(StrEnum):
-    """Where a request is. Several stages may belong to one SOP step (step A3 has two hops)."""
-
-    HEAD_REVIEW = "head_review"
-    DIVISION_REVIEW = "division_review"
-    TEAM_ASSIGN = "team_assign"
     COMPLETENESS = "completeness"
-    RETURNED = "returned"  # back with the requester (step A1 again); officials' clock paused
+    RETURNED = "returned"  # back with the requester (step 1 again); the officials' clock paused
     REGISTRATION = "registration"
     REPORT = "report"
     FORWARD = "forward"
@@ -121,69 +68,311 @@ class Stage(StrEnum):
     CANCELLED = "cancelled"
 
 
+CLOSED_STAGES = frozenset({SystemStage.DONE, SystemStage.CANCELLED})
+
+
+# --------------------------------------------------------------------------- the schema
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Limit(_Strict):
+    """An SOP time limit: working days or working hours on the working calendar, or minutes of
+    clock time (procedure B)."""
+
+    working_days: int | None = Field(default=None, gt=0)
+    working_hours: float | None = Field(default=None, gt=0)
+    minutes: int | None = Field(default=None, gt=0)
+
+    def model_post_init(self, _ctx: Any) -> None:
+        if sum(v is not None for v in (self.working_days, self.working_hours, self.minutes)) != 1:
+            raise ValueError("limit: give exactly one of working_days, working_hours, minutes")
+
+    @property
+    def as_timedelta(self) -> timedelta:
+        """A minute limit as a duration (working limits need the calendar)."""
+        if self.minutes is None:
+            raise ValueError("a working-time limit has no fixed duration; use the working calendar")
+        return timedelta(minutes=self.minutes)
+
+    def due(self, cal: WorkingCalendar, received: datetime) -> datetime:
+        """The deadline of a step received at ``received`` (docs/working-time.md)."""
+        if self.working_days:
+            return cal.due_after_working_days(received, self.working_days)
+        if self.working_hours:
+            return cal.add_working_time(received, timedelta(hours=self.working_hours))
+        return received + self.as_timedelta
+
+    def seconds(self, standard_day: timedelta) -> int:
+        """The limit as working time in seconds (a working day counts as the standard day)."""
+        if self.working_days:
+            return int((standard_day * self.working_days).total_seconds())
+        if self.working_hours:
+            return int(self.working_hours * 3600)
+        return (self.minutes or 0) * 60
+
+    def label(self) -> str:
+        if self.working_days:
+            return f"{self.working_days} hari kerja"
+        if self.working_hours:
+            return f"{self.working_hours:g} jam kerja".replace(".", ",")
+        return f"{self.minutes} menit"
+
+
+class Step(_Strict):
+    code: str = Field(pattern=r"^[A-Z][0-9]{1,2}$")
+    kind: Kind
+    actor: str
+    label: str = Field(min_length=3, max_length=60)  # short, for timelines and buttons
+    title: str = Field(min_length=3, max_length=300)  # the SOP's own wording
+    limit: Limit
+    requirement: str | None = None
+    output: str | None = None
+    number: int = 0  # its place in the procedure (1, 2, ...), set by the loader
+
+
+class Hop(_Strict):
+    stage: str
+    step: str
+    role: str
+    label: str = Field(min_length=3, max_length=60)
+
+
+class Item(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,29}$")
+    label: str = Field(min_length=3, max_length=80)
+    precheck: Precheck = Precheck.NONE
+
+
+class Identity(_Strict):
+    number: str
+    reference: str
+    title: str
+    pemda: str
+    office: str
+    office_short: str
+    place: str
+    signed_by: str
+    effective: date
+    revision: int = Field(ge=0)
+    service_name: str
+    legal_basis: tuple[str, ...] = ()
+
+
+class Reminders(_Strict):
+    shares: tuple[float, ...] = (0.5, 0.9)
+
+    @field_validator("shares")
+    @classmethod
+    def _fractions(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 < x < 1 for x in v):
+            raise ValueError("each share must be between 0 and 1, e.g. 0.5")
+        return tuple(sorted(set(v)))
+
+
+class Report(_Strict):
+    letterhead: tuple[str, ...] = Field(min_length=1, max_length=4)
+    title: str
+    signatory: str
+
+
+class Splp(_Strict):
+    tenant: str = Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+
+
+class DayOff(_Strict):
+    date: date
+    note: str = "Libur"
+
+
+class SopSchema(_Strict):
+    identity: Identity
+    roles: dict[str, str] = Field(min_length=1)
+    procedure_a: tuple[Step, ...]
+    chain: tuple[Hop, ...] = Field(min_length=1, max_length=5)
+    procedure_b: tuple[Step, ...]
+    completeness: tuple[Item, ...] = Field(min_length=1, max_length=8)  # each a bit of a button's mask
+    instructions: tuple[str, ...] = Field(min_length=1, max_length=8)
+    escalation: dict[str, str] = {}
+    reminders: Reminders = Reminders()
+    digest_to: tuple[str, ...] = ()
+    oversight: tuple[str, ...] = ()
+    report: Report
+    splp: Splp
+    working_hours: str | None = None  # "mon-thu=07:30-12:00,13:00-16:00;fri=..."; none: the default hours
+    days_off: tuple[DayOff, ...] = ()
+
+
+# --------------------------------------------------------------------------- the model the bot runs
+
 @dataclass(frozen=True)
 class StageInfo:
-    stage: Stage
-    step: str  # SOP step code
-    holder: Role | None  # who holds the request in this stage
-    label: str  # short Indonesian label for timelines
+    stage: str
+    step: str  # the SOP step the stage belongs to
+    holder: str | None  # the role holding a request in this stage (None: nobody, it is closed)
+    label: str
 
 
-STAGES: dict[Stage, StageInfo] = {
-    s.stage: s
-    for s in (
-        StageInfo(Stage.HEAD_REVIEW, "A2", Role.HEAD, "Disposisi Kepala Diskominfo"),
-        StageInfo(Stage.DIVISION_REVIEW, "A3", Role.DIVISION_HEAD, "Disposisi Kepala Bidang E-Government"),
-        StageInfo(Stage.TEAM_ASSIGN, "A3", Role.TEAM_LEAD, "Penugasan oleh Ketua Tim Aplikasi"),
-        StageInfo(Stage.COMPLETENESS, "A4", Role.EXECUTOR, "Pemeriksaan kelengkapan"),
-        StageInfo(Stage.RETURNED, "A1", Role.REQUESTER, "Dikembalikan kepada pemohon"),
-        StageInfo(Stage.REGISTRATION, "A5", Role.EXECUTOR, "Pendaftaran akun SPLP"),
-        StageInfo(Stage.REPORT, "A6", Role.EXECUTOR, "Penyusunan laporan kegiatan"),
-        StageInfo(Stage.FORWARD, "A7", Role.HEAD, "Penerusan laporan kepada pemohon"),
-        StageInfo(Stage.DONE, "A7", None, "Selesai"),
-        StageInfo(Stage.CANCELLED, "A1", None, "Dibatalkan"),
-    )
-}
+class Sop:
+    """A validated SOP: the document, and what the bot derives from it."""
 
-# The disposition chain of steps 2-3: each stage hands over to the next.
-# The last hop (TEAM_ASSIGN) names one executor.
-DISPOSITION_CHAIN: tuple[Stage, ...] = (
-    Stage.HEAD_REVIEW,
-    Stage.DIVISION_REVIEW,
-    Stage.TEAM_ASSIGN,
-    Stage.COMPLETENESS,
-)
+    def __init__(self, doc: SopSchema, *, source: str) -> None:
+        self.doc, self.source = doc, source
+        self.identity = doc.identity
+        a = [s.model_copy(update={"number": i + 1}) for i, s in enumerate(doc.procedure_a)]
+        b = [s.model_copy(update={"number": i + 1}) for i, s in enumerate(doc.procedure_b)]
+        self.procedure_a: tuple[Step, ...] = tuple(a)
+        self.procedure_b: tuple[Step, ...] = tuple(b)
+        self.steps: dict[str, Step] = {s.code: s for s in a + b}
+        by_kind = {s.kind: s for s in a}
+        self.request_step = by_kind[Kind.REQUEST]
+        self.check_step = by_kind[Kind.COMPLETENESS_CHECK]
+        self.registration_step = by_kind[Kind.REGISTRATION]
+        self.report_step = by_kind[Kind.REPORT]
+        self.forward_step = by_kind[Kind.FORWARD]
+        self.roles: dict[str, str] = dict(doc.roles)  # code -> title, the officials' roles
+        self.executor = self.check_step.actor
+        self.forwarder = self.forward_step.actor
+        self.chain: tuple[str, ...] = tuple(h.stage for h in doc.chain)
+        self.assigner = self.chain[-1]  # the last hop names the executor
+        stages = [StageInfo(h.stage, h.step, h.role, h.label) for h in doc.chain] + [
+            StageInfo(SystemStage.COMPLETENESS, self.check_step.code, self.executor, self.check_step.label),
+            StageInfo(SystemStage.RETURNED, self.request_step.code, REQUESTER, "Dikembalikan kepada pemohon"),
+            StageInfo(SystemStage.REGISTRATION, self.registration_step.code, self.executor,
+                      self.registration_step.label),
+            StageInfo(SystemStage.REPORT, self.report_step.code, self.executor, self.report_step.label),
+            StageInfo(SystemStage.FORWARD, self.forward_step.code, self.forwarder, self.forward_step.label),
+            StageInfo(SystemStage.DONE, self.forward_step.code, None, "Selesai"),
+            StageInfo(SystemStage.CANCELLED, self.request_step.code, None, "Dibatalkan"),
+        ]
+        self.stages: dict[str, StageInfo] = {s.stage: s for s in stages}
+        self.open_stages = frozenset(self.chain) | {SystemStage.COMPLETENESS, SystemStage.REGISTRATION,
+                                                    SystemStage.REPORT, SystemStage.FORWARD}
+        self.items: tuple[Item, ...] = doc.completeness
+        self.instructions = doc.instructions
+        self.escalation = dict(doc.escalation)
+        self.shares = doc.reminders.shares
+        self.digest_to = doc.digest_to
+        self.oversight = doc.oversight
+        self.tenant = doc.splp.tenant
+        canonical = json.dumps(doc.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        self.version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        self.revision = doc.identity.revision
 
-OPEN_STAGES = frozenset(
-    {Stage.HEAD_REVIEW, Stage.DIVISION_REVIEW, Stage.TEAM_ASSIGN, Stage.COMPLETENESS,
-     Stage.REGISTRATION, Stage.REPORT, Stage.FORWARD}
-)
-CLOSED_STAGES = frozenset({Stage.DONE, Stage.CANCELLED})
+    def __repr__(self) -> str:
+        return f"<Sop {self.label} from {self.source}>"
+
+    # --- roles ---
+    def official_roles(self) -> tuple[str, ...]:
+        """The roles an official may hold: the SOP's, then the admin."""
+        return (*self.roles, ADMIN)
+
+    def role_title(self, role: str | None) -> str:
+        if role == REQUESTER:
+            return "Pemohon"
+        if role == ADMIN:
+            return "Admin"
+        return self.roles.get(role or "", role or "—")
+
+    def superior(self, role: str | None) -> str | None:
+        """Whom a breach by ``role`` escalates to (None: nobody)."""
+        return self.escalation.get(role) if role else None
+
+    @property
+    def chain_roles(self) -> tuple[str, ...]:
+        """The roles of the disposition chain's hops, in order, then the executor."""
+        return (*(self.stages[st].holder or "" for st in self.chain), self.executor)
+
+    # --- stages and steps ---
+    @property
+    def first_stage(self) -> str:
+        return self.chain[0]
+
+    def holder(self, stage: str) -> str | None:
+        return self.stages[stage].holder
+
+    def stage_step(self, stage: str) -> Step:
+        return self.steps[self.stages[stage].step]
+
+    def next_stage(self, stage: str) -> str:
+        """The stage after a disposition hop (the last hop's next is the completeness check)."""
+        i = self.chain.index(stage)
+        return self.chain[i + 1] if i + 1 < len(self.chain) else SystemStage.COMPLETENESS
+
+    def stage_label(self, stage: str) -> str:
+        """``"Langkah 2 — Disposisi Kepala ..."``: the step's number and the stage's label."""
+        return f"Langkah {self.stage_step(stage).number} — {self.stages[stage].label}"
+
+    def limit_label(self, stage: str) -> str:
+        return self.stage_step(stage).limit.label()
+
+    def due(self, cal: WorkingCalendar, stage: str, received: datetime) -> datetime | None:
+        """The deadline of ``stage``'s step when it starts at ``received`` (the requester's own
+        step has none: it is recorded, not timed)."""
+        step = self.stage_step(stage)
+        return None if step.actor == REQUESTER else step.limit.due(cal, received)
+
+    def step_stages(self, code: str) -> tuple[str, ...]:
+        """The stages (hops) of step ``code`` that officials hold, in order."""
+        return tuple(st for st, info in self.stages.items() if info.step == code and st in self.open_stages)
+
+    def step_label(self, step: Step) -> str:
+        """A short name of a step: its stages' labels (a disposition step may have several hops);
+        the requester's step of procedure A by its output (the letter); procedure B's by its title."""
+        labels = [self.stages[st].label for st in self.step_stages(step.code)]
+        if labels:
+            return " / ".join(labels)
+        return step.output if step in self.procedure_a and step.output else step.title
+
+    def official_steps(self) -> tuple[Step, ...]:
+        """Procedure A's steps that officials hold (each carries a deadline)."""
+        return tuple(s for s in self.procedure_a if s.actor != REQUESTER)
+
+    def official_limit(self, standard_day: timedelta) -> timedelta:
+        """Procedure A's officials' limits together, as working time."""
+        return timedelta(seconds=sum(s.limit.seconds(standard_day) for s in self.official_steps()))
+
+    def official_limit_label(self) -> str:
+        """``"7 hari kerja"``, or with limits in hours ``"1 hari kerja dan 22 jam kerja"``."""
+        steps = self.official_steps()
+        days = sum(s.limit.working_days or 0 for s in steps)
+        hours = sum(s.limit.working_hours or 0 for s in steps)
+        parts = ([f"{days} hari kerja"] if days else []) + ([f"{hours:g} jam kerja".replace(".", ",")] if hours else [])
+        return " dan ".join(parts) or "—"
+
+    def official_span(self) -> str:
+        """``"langkah 2–7"``: the steps the officials' limits cover."""
+        steps = self.official_steps()
+        return f"langkah {steps[0].number}–{steps[-1].number}" if steps else "—"
+
+    def total_limit_seconds(self, standard_day: timedelta) -> int:
+        """Procedure A's total (all its steps' limits): letter to account."""
+        return sum(s.limit.seconds(standard_day) for s in self.procedure_a)
+
+    # --- the completeness check ---
+    def item(self, code: str) -> Item | None:
+        return next((i for i in self.items if i.code == code), None)
+
+    def item_label(self, code: str) -> str:
+        item = self.item(code)
+        return item.label if item else code
+
+    # --- names of things ---
+    @property
+    def report_name(self) -> str:
+        """What the report step produces (``"Laporan Kegiatan"``, ``"Berita Acara"``)."""
+        return self.report_step.output or "Laporan"
+
+    @property
+    def label(self) -> str:
+        """``"SOP <number> rev. <revision> (<8 characters of the content's hash>)"``."""
+        return f"SOP {self.identity.number} rev. {self.revision} ({self.version[:8]})"
+
+    def to_json(self) -> str:
+        return json.dumps(self.doc.model_dump(mode="json"), ensure_ascii=False)
 
 
-def stage_step(stage: Stage) -> Step:
-    return STEPS[STAGES[stage].step]
-
-
-def stage_holder(stage: Stage) -> Role | None:
-    return STAGES[stage].holder
-
-
-# Step A4's requirement, item by item (the executor ticks the missing ones).
-class RequiredItem(StrEnum):
-    CONTACT_NAME = "contact_name"
-    CONTACT_EMAIL = "contact_email"
-    CONTACT_PHONE = "contact_phone"
-    BUSINESS_PROCESS = "business_process"
-
-
-REQUIRED_ITEMS: tuple[RequiredItem, ...] = tuple(RequiredItem)
-
-# Default disposition instructions (configurable; the first is the default).
-DEFAULT_INSTRUCTIONS: tuple[str, ...] = (
-    "Untuk ditindaklanjuti",
-    "Segera",
-    "Untuk diketahui",
-    "Proses sesuai prosedur",
-    "Koordinasikan",
-)
+__all__ = ["A_ORDER", "ADMIN", "B_ORDER", "CLOSED_STAGES", "DayOff", "Hop", "Identity", "Item", "Kind", "Limit",
+           "Precheck", "REQUESTER", "Reminders", "Report", "Sop", "SopSchema", "Splp", "StageInfo", "Step",
+           "SystemStage"]

@@ -1,6 +1,7 @@
-"""An SOP as a document: the YAML file an office maintains, validated into the model the bot runs.
+"""An SOP as a document: the YAML file an office maintains, validated into the model the bot runs
+(``workflow/sop.py``).
 
-Pure: the file's text comes in, a :class:`Sop` or a :class:`SopInvalid` (every problem with the
+Pure apart from reading the file: the file's text comes in, a :class:`Sop` or a :class:`SopInvalid` (every problem with the
 file, the line and what is wrong, in Indonesian and English) comes out. The schema is pydantic's;
 the rules between fields (a step whose actor is not a role, a chain with a gap, a pre-check the
 bot does not provide, ...) are checked after it. The format is documented in the README
@@ -9,264 +10,34 @@ bot does not provide, ...) are checked after it. The format is documented in the
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
-from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
-REQUESTER, ADMIN = "requester", "admin"  # built-in roles: any Telegram user; the bot's admin
+from workflow.sop import (
+    A_ORDER,
+    ADMIN,
+    B_ORDER,
+    REQUESTER,
+    Hop,
+    Item,
+    Kind,
+    Limit,
+    Precheck,
+    Sop,
+    SopSchema,
+    StageInfo,
+    Step,
+    SystemStage,
+)
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when PyYAML was built with it
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,19}$")  # role and stage codes (the database stores up to 20)
-
-
-class Kind(StrEnum):
-    """What the bot does at a step: the fixed set of behaviours the code provides."""
-
-    REQUEST = "request"  # A: the requester's letter (the form)
-    DISPOSITION = "disposition"  # A: a hop (or several) of the disposition chain
-    COMPLETENESS_CHECK = "completeness_check"  # A: the executor checks the items
-    REGISTRATION = "registration"  # A: the SPLP account is registered
-    REPORT = "report"  # A: the activity report is written
-    FORWARD = "forward"  # A: the report goes to the requester; the request is done
-    PORTAL = "portal"  # B: sign in to the user portal
-    APPLICATION_DATA = "application_data"  # B: the application's data
-    CREDENTIALS = "credentials"  # B: OAuth2 keys, token, API key
-
-
-A_ORDER = (Kind.REQUEST, Kind.DISPOSITION, Kind.COMPLETENESS_CHECK, Kind.REGISTRATION, Kind.REPORT, Kind.FORWARD)
-B_ORDER = (Kind.PORTAL, Kind.APPLICATION_DATA, Kind.CREDENTIALS)
-
-
-class Precheck(StrEnum):
-    """Automatic pre-checks of a completeness item (the executor still decides)."""
-
-    CONTACT_NAME = "contact_name"
-    CONTACT_EMAIL = "contact_email"
-    CONTACT_PHONE = "contact_phone"
-    BUSINESS_PROCESS = "business_process"
-    LETTER_SCAN = "letter_scan"
-    NONE = "none"
-
-
-class SystemStage(StrEnum):
-    """Stages that exist in every SOP; the disposition chain's stages come from the file."""
-
-    COMPLETENESS = "completeness"
-    RETURNED = "returned"  # back with the requester (step 1 again); the officials' clock paused
-    REGISTRATION = "registration"
-    REPORT = "report"
-    FORWARD = "forward"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-
-# --------------------------------------------------------------------------- the schema
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class Limit(_Strict):
-    """An SOP time limit: working days or working hours on the working calendar, or minutes of
-    clock time (procedure B)."""
-
-    working_days: int | None = Field(default=None, gt=0)
-    working_hours: float | None = Field(default=None, gt=0)
-    minutes: int | None = Field(default=None, gt=0)
-
-    def model_post_init(self, _ctx: Any) -> None:
-        if sum(v is not None for v in (self.working_days, self.working_hours, self.minutes)) != 1:
-            raise ValueError("limit: give exactly one of working_days, working_hours, minutes")
-
-    @property
-    def as_timedelta(self) -> timedelta:
-        """A minute limit as a duration (working limits need the calendar)."""
-        if self.minutes is None:
-            raise ValueError("a working-time limit has no fixed duration; use the working calendar")
-        return timedelta(minutes=self.minutes)
-
-    def label(self) -> str:
-        if self.working_days:
-            return f"{self.working_days} hari kerja"
-        if self.working_hours:
-            return f"{self.working_hours:g} jam kerja"
-        return f"{self.minutes} menit"
-
-
-class Step(_Strict):
-    code: str = Field(pattern=r"^[A-Z][0-9]{1,2}$")
-    kind: Kind
-    actor: str
-    label: str = Field(min_length=3, max_length=60)  # short, for timelines and buttons
-    title: str = Field(min_length=3, max_length=300)  # the SOP's own wording
-    limit: Limit
-    requirement: str | None = None
-    output: str | None = None
-    number: int = 0  # its place in the procedure (1, 2, ...), set by the loader
-
-
-class Hop(_Strict):
-    stage: str
-    step: str
-    role: str
-    label: str = Field(min_length=3, max_length=60)
-
-
-class Item(_Strict):
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,29}$")
-    label: str = Field(min_length=3, max_length=80)
-    precheck: Precheck = Precheck.NONE
-
-
-class Identity(_Strict):
-    number: str
-    reference: str
-    title: str
-    pemda: str
-    office: str
-    office_short: str
-    place: str
-    signed_by: str
-    effective: date
-    revision: int = Field(ge=0)
-    service_name: str
-    legal_basis: tuple[str, ...] = ()
-
-
-class Reminders(_Strict):
-    shares: tuple[float, ...] = (0.5, 0.9)
-
-    @field_validator("shares")
-    @classmethod
-    def _fractions(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if any(not 0 < x < 1 for x in v):
-            raise ValueError("each share must be between 0 and 1, e.g. 0.5")
-        return tuple(sorted(set(v)))
-
-
-class Report(_Strict):
-    letterhead: tuple[str, ...] = Field(min_length=1, max_length=4)
-    title: str
-    signatory: str
-
-
-class Splp(_Strict):
-    tenant: str = Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
-
-
-class DayOff(_Strict):
-    date: date
-    note: str = "Libur"
-
-
-class SopSchema(_Strict):
-    identity: Identity
-    roles: dict[str, str] = Field(min_length=1)
-    procedure_a: tuple[Step, ...]
-    chain: tuple[Hop, ...] = Field(min_length=1, max_length=5)
-    procedure_b: tuple[Step, ...]
-    completeness: tuple[Item, ...] = Field(min_length=1, max_length=8)  # each a bit of a button's mask
-    instructions: tuple[str, ...] = Field(min_length=1, max_length=8)
-    escalation: dict[str, str] = {}
-    reminders: Reminders = Reminders()
-    digest_to: tuple[str, ...] = ()
-    oversight: tuple[str, ...] = ()
-    report: Report
-    splp: Splp
-    working_hours: str | None = None  # "mon-thu=07:30-12:00,13:00-16:00;fri=..."; none: the settings'
-    days_off: tuple[DayOff, ...] = ()
-
-
-# --------------------------------------------------------------------------- the model the bot runs
-
-@dataclass(frozen=True)
-class StageInfo:
-    stage: str
-    step: str  # the SOP step the stage belongs to
-    holder: str | None  # the role holding a request in this stage (None: nobody, it is closed)
-    label: str
-
-
-class Sop:
-    """A validated SOP: the document, and what the bot derives from it."""
-
-    def __init__(self, doc: SopSchema, *, source: str) -> None:
-        self.doc, self.source = doc, source
-        self.identity = doc.identity
-        a = [s.model_copy(update={"number": i + 1}) for i, s in enumerate(doc.procedure_a)]
-        b = [s.model_copy(update={"number": i + 1}) for i, s in enumerate(doc.procedure_b)]
-        self.procedure_a: tuple[Step, ...] = tuple(a)
-        self.procedure_b: tuple[Step, ...] = tuple(b)
-        self.steps: dict[str, Step] = {s.code: s for s in a + b}
-        by_kind = {s.kind: s for s in a}
-        self.request_step = by_kind[Kind.REQUEST]
-        self.check_step = by_kind[Kind.COMPLETENESS_CHECK]
-        self.registration_step = by_kind[Kind.REGISTRATION]
-        self.report_step = by_kind[Kind.REPORT]
-        self.forward_step = by_kind[Kind.FORWARD]
-        self.roles: dict[str, str] = dict(doc.roles)  # code -> title, the officials' roles
-        self.executor = self.check_step.actor
-        self.forwarder = self.forward_step.actor
-        self.chain: tuple[str, ...] = tuple(h.stage for h in doc.chain)
-        self.assigner = self.chain[-1]  # the last hop names the executor
-        stages = [StageInfo(h.stage, h.step, h.role, h.label) for h in doc.chain] + [
-            StageInfo(SystemStage.COMPLETENESS, self.check_step.code, self.executor, self.check_step.label),
-            StageInfo(SystemStage.RETURNED, self.request_step.code, REQUESTER, "Dikembalikan kepada pemohon"),
-            StageInfo(SystemStage.REGISTRATION, self.registration_step.code, self.executor,
-                      self.registration_step.label),
-            StageInfo(SystemStage.REPORT, self.report_step.code, self.executor, self.report_step.label),
-            StageInfo(SystemStage.FORWARD, self.forward_step.code, self.forwarder, self.forward_step.label),
-            StageInfo(SystemStage.DONE, self.forward_step.code, None, "Selesai"),
-            StageInfo(SystemStage.CANCELLED, self.request_step.code, None, "Dibatalkan"),
-        ]
-        self.stages: dict[str, StageInfo] = {s.stage: s for s in stages}
-        self.open_stages = frozenset(self.chain) | {SystemStage.COMPLETENESS, SystemStage.REGISTRATION,
-                                                    SystemStage.REPORT, SystemStage.FORWARD}
-        self.items: tuple[Item, ...] = doc.completeness
-        self.instructions = doc.instructions
-        self.escalation = dict(doc.escalation)
-        self.shares = doc.reminders.shares
-        self.digest_to = doc.digest_to
-        self.oversight = doc.oversight
-        canonical = json.dumps(doc.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-        self.version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
-        self.revision = doc.identity.revision
-
-    # --- reading ---
-    def official_roles(self) -> tuple[str, ...]:
-        return (*self.roles, ADMIN)
-
-    def role_title(self, role: str | None) -> str:
-        if role == REQUESTER:
-            return "Pemohon"
-        if role == ADMIN:
-            return "Admin"
-        return self.roles.get(role or "", role or "—")
-
-    def stage_step(self, stage: str) -> Step:
-        return self.steps[self.stages[stage].step]
-
-    def next_stage(self, stage: str) -> str:
-        """The stage after a disposition hop (the last hop's next is the completeness check)."""
-        i = self.chain.index(stage)
-        return self.chain[i + 1] if i + 1 < len(self.chain) else SystemStage.COMPLETENESS
-
-    def official_days(self) -> float:
-        """Procedure A's officials' limits in working days (hours counted against a standard day)."""
-        return sum((s.limit.working_days or 0) for s in self.procedure_a if s.actor != REQUESTER)
-
-    @property
-    def label(self) -> str:
-        return f"SOP {self.identity.number} rev. {self.revision} ({self.version[:8]})"
-
-    def to_json(self) -> str:
-        return json.dumps(self.doc.model_dump(mode="json"), ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------- loading
@@ -300,8 +71,15 @@ def load(path: str | Path) -> Sop:
 
 
 def parse(text: str, source: str = "<sop>") -> Sop:
+    """The SOP in ``text`` (``source`` names it in the messages); the same text gives the same
+    (immutable) Sop, parsed once per process."""
+    return _parse(text, source)
+
+
+@lru_cache(maxsize=16)
+def _parse(text: str, source: str) -> Sop:
     try:
-        node = yaml.compose(text)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise SopInvalid(source, [Problem(mark.line + 1 if mark else None, "YAML",
@@ -310,7 +88,7 @@ def parse(text: str, source: str = "<sop>") -> Sop:
     if node is None:
         raise SopInvalid(source, [Problem(None, "file", "berkas kosong", "the file is empty")])
     lines: dict[tuple[Any, ...], int] = {}
-    data = _plain(node, (), lines)
+    data = _plain(node, (), lines, yaml.constructor.SafeConstructor())
 
     def line(loc: tuple[Any, ...]) -> int | None:
         while loc:
@@ -334,20 +112,22 @@ def from_json(text: str, source: str) -> Sop:
     return Sop(SopSchema.model_validate_json(text), source=source)
 
 
-def _plain(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> Any:
-    """The YAML node as plain data, remembering the line of every key and item."""
+def _plain(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int],
+           make: yaml.constructor.SafeConstructor) -> Any:
+    """The YAML node as plain data (YAML's safe types), remembering the line of every key and item."""
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out = {}
         for k, v in node.value:
-            key = yaml.safe_load(yaml.serialize(k)) if not isinstance(k, yaml.ScalarNode) else k.value
-            lines[(*path, key)] = k.start_mark.line + 1
-            out[key] = _plain(v, (*path, key), lines)
+            key = k.value if isinstance(k, yaml.ScalarNode) else make.construct_object(k, deep=True)
+            if not isinstance(key, str):
+                key = str(key)
+            out[key] = _plain(v, (*path, key), lines, make)
             lines[(*path, key)] = k.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(v, (*path, i), lines) for i, v in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+        return [_plain(v, (*path, i), lines, make) for i, v in enumerate(node.value)]
+    return make.construct_object(node, deep=True)
 
 
 def _where(loc: tuple[Any, ...]) -> str:
@@ -429,6 +209,14 @@ def _rules(doc: SopSchema) -> list[tuple[tuple[Any, ...], str, str]]:
     if not any(s.kind == Kind.DISPOSITION for s in doc.procedure_a):
         add((("procedure_a",), "minimal satu langkah disposisi", "at least one disposition step is needed"))
     check_steps(doc.procedure_b, "procedure_b", B_ORDER, set(B_ORDER))
+    # The SPLP portal's guide and the DevPortal flow know procedure B's steps as B1-B3; the figures
+    # tell the procedures apart by the letter.
+    for i, s in enumerate(doc.procedure_a):
+        if not s.code.startswith("A"):
+            add((("procedure_a", i, "code"), f"kode langkah prosedur A diawali A (A1, A2, ...), bukan {s.code}",
+                 f"procedure A's step codes start with A (A1, A2, ...), not {s.code}"))
+    if [s.code for s in doc.procedure_b] != ["B1", "B2", "B3"][:len(doc.procedure_b)]:
+        add((("procedure_b",), "kode langkah prosedur B: B1, B2, B3", "procedure B's step codes are B1, B2, B3"))
     a_actor = {s.kind: s.actor for s in doc.procedure_a}
     execs = {s.actor for s in doc.procedure_a if s.kind in (Kind.COMPLETENESS_CHECK, Kind.REGISTRATION, Kind.REPORT)}
     if len(execs) > 1:

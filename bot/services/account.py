@@ -1,5 +1,5 @@
-"""SOP steps 5-7: the SPLP account, the credentials for the phone-verified contact person,
-the activity report, and its forwarding by the Head."""
+"""The SOP's last three steps of procedure A: the SPLP account, the credentials for the
+phone-verified contact person, the activity report, and its forwarding to the requester."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from sqlalchemy import select, update
 from bot import keyboards as kb
 from bot import texts as T
 from bot.services.chain import REFUSAL_TEXT, Chain, view_of
-from storage.models import Account, Agency, ContactLink, Official, Report, Request, RequestStep, Secret, StoredFile
+from bot.services.reports import Reports
+from storage.models import Account, Agency, ContactLink, Official, Report, Request, Secret
 from workflow.account import check_initial_password, parse_splp_username
 from workflow.form import Invalid, parse_contact_number
 from workflow.machine import Action, Command, Refusal, decide
-from workflow.sop import STAGES, Role, Stage, stage_step
+from workflow.sop import SystemStage
 
 
 def token_hash(token: str) -> str:
@@ -31,22 +32,12 @@ def _err(err: Invalid) -> str:
 
 class Accounts(Chain):
     # ------------------------------------------------------------------ step 5: registration
-    def data_card(self, req: Request, agency: Agency | None) -> str:
-        rows = [
-            ("Perangkat Daerah", f"{agency.name} ({agency.short_name})" if agency else "—"),
-            ("Nama narahubung", req.contact_name), ("Email", req.contact_email),
-            ("Ponsel", req.contact_phone), ("Aplikasi", req.app_name),
-        ]
-        card = "\n".join(f"{k}: {v}" for k, v in rows)
-        return (f"<b>Kartu data untuk portal SPLP</b> (salin ke {T.e(self.settings.splp_portal_host)}, tenant "
-                f"<code>{T.e(self.settings.splp_tenant)}</code>):\n<pre>{T.e(card)}</pre>\n"
-                f"<b>Proses bisnis:</b>\n<pre>{T.e(req.business_process[:1500])}</pre>")
-
     async def gate(self, user_id: int, req: Request | None, version: int, action: Action) -> str | None:
         if req is None:
             return T.TAP_NOT_FOUND
-        probe = decide(view_of(req), Command(action, version), await self.actor(user_id),
-                       active_executor_ids=await self.active_executor_ids())
+        sop = await self.sop_of(req)
+        probe = decide(sop, view_of(req), Command(action, version), await self.actor(user_id),
+                       active_executor_ids=await self.active_executor_ids(sop))
         return REFUSAL_TEXT[probe] if isinstance(probe, Refusal) else None
 
     async def start_record(self, user_id: int, rid: int, ver: int) -> str | None:
@@ -55,13 +46,13 @@ class Accounts(Chain):
             return err
         await self.set_awaiting(user_id, "acct_user", rid=rid, ver=ver)
         self.out.send(user_id, f"Ketik <b>nama pengguna akun SPLP</b> yang telah Anda daftarkan untuk {T.e(req.number)} "
-                               f"(contoh: <code>dinkes.simpus@{T.e(self.settings.splp_tenant)}</code>). "
+                               f"(contoh: <code>dinkes.simpus@{T.e(self.sop.tenant)}</code>). "
                                "Ketik /batal untuk membatalkan.")
         return "Silakan ketik nama penggunanya."
 
     async def username_typed(self, user_id: int, text: str, ctx: dict[str, Any]) -> None:
         try:
-            username = parse_splp_username(text, self.settings.splp_tenant)
+            username = parse_splp_username(text, self.sop.tenant)
         except Invalid as err:
             self.out.send(user_id, _err(err))
             return
@@ -132,6 +123,8 @@ class Accounts(Chain):
         link = await self.contact_link(req)
         if password is not None:
             await self.store_secret(req, password, reason=None)
+        sop = await self.sop_of(req)
+        report = T.e(sop.report_name.lower())
         self.tell_requester(req, (
             f"🎉 Akun SPLP untuk permohonan <b>{T.e(req.number)}</b> telah didaftarkan: <code>{T.e(username)}</code>.\n\n"
             + (f"Kredensial awal akan diberikan kepada narahubung ({T.e(T.mask_name(req.contact_name))}, "
@@ -140,8 +133,8 @@ class Accounts(Chain):
                f"tautan ini):\n{T.e(link)}" if password is not None else
                "Kredensial awal dikirim oleh portal SPLP ke email narahubung ("
                f"{T.e(T.mask_email(req.contact_email))}). Narahubung dapat tetap memverifikasi diri melalui tautan "
-               f"berikut untuk menerima laporan kegiatan:\n{T.e(link)}")))
-        return "Akun tercatat. Lanjutkan dengan laporan kegiatan (langkah 6)."
+               f"berikut untuk menerima {report}:\n{T.e(link)}")))
+        return f"Akun tercatat. Lanjutkan dengan {report} (langkah {sop.report_step.number})."
 
     # ------------------------------------------------------------------ step 5, wso2 mode
     def splp_username(self, req: Request, agency: Agency | None) -> str:
@@ -202,7 +195,7 @@ class Accounts(Chain):
         req = await self.s.get(Request, link.request_id)
         if link.locked_at is not None:
             self.out.send(user_id, "Tautan ini terkunci karena terlalu banyak percobaan verifikasi yang gagal. "
-                                   "Petugas Diskominfo telah diberi tahu.")
+                                   f"Petugas {T.e(self.sop.identity.office_short)} telah diberi tahu.")
             return
         if link.verified_telegram_id is not None and link.verified_telegram_id != user_id:
             self.audit("contact_link_other_user", actor_tg=user_id, request_id=link.request_id)
@@ -235,7 +228,8 @@ class Accounts(Chain):
             if link.failures >= self.settings.contact_max_failures:
                 link.locked_at = self.now
                 await self.clear_awaiting(user_id)
-                self.out.send(user_id, "Verifikasi gagal terlalu sering; tautan ini kini terkunci. Petugas Diskominfo "
+                self.out.send(user_id, "Verifikasi gagal terlalu sering; tautan ini kini terkunci. Petugas "
+                                       f"{T.e(self.sop.identity.office_short)} "
                                        "telah diberi tahu.", kb.REMOVE_KEYBOARD)
                 await self.tell_executor(req, f"⚠️ Tautan narahubung permohonan <b>{T.e(req.number)}</b> terkunci "
                                               f"setelah {link.failures} kali verifikasi gagal (kontak orang lain atau "
@@ -268,8 +262,9 @@ class Accounts(Chain):
                 "pada login pertama."), kb.inline([kb.btn("👁 Tampilkan", self.cb("cs", req.id, sec.id))]))
         elif acct is not None and acct.delivery == "portal_email":
             self.out.send(uid, f"Akun SPLP <code>{T.e(acct.username)}</code>: kredensial awal dikirim oleh portal SPLP "
-                               f"ke email {T.e(T.mask_email(req.contact_email))}. Laporan kegiatan akan dikirim ke "
-                               "sini setelah selesai.")
+                               f"ke email {T.e(T.mask_email(req.contact_email))}. "
+                               f"{T.e(T.sentence((await self.sop_of(req)).report_name))} akan dikirim ke sini setelah "
+                               "selesai.")
         else:
             self.out.send(uid, "Kredensial belum tersedia. Anda akan diberi tahu bila sudah siap.")
 
@@ -353,7 +348,7 @@ class Accounts(Chain):
             return T.TAP_NOT_FOUND
         if actor.official_id is None or actor.official_id != req.executor_official_id:
             return T.TAP_FORBIDDEN
-        if await self.s.get(Account, rid) is None or req.stage in (Stage.CANCELLED.value,):
+        if await self.s.get(Account, rid) is None or req.stage == SystemStage.CANCELLED:
             return T.TAP_STALE
         await self.set_awaiting(user_id, "acct_pass", rid=rid, ver=req.version, reissue=True)
         self.out.send(user_id, f"Ketik kata sandi awal yang baru untuk {T.e(req.number)} (pesan Anda akan dihapus).")
@@ -366,63 +361,19 @@ class Accounts(Chain):
                 self.out.send(off.telegram_id, text, markup)
 
     # ------------------------------------------------------------------ step 6: report
-    async def build_report(self, req: Request) -> Report:
-        """The activity report (step 6's output) as of now: while the executor writes it, a preview
-        with step 6 running; once sent, steps 1-6 done -- step 7 (the Head forwarding it) comes
-        after the report and is not part of it."""
-        from bot.report import ReportData, ReportStep, render_report  # fpdf: loaded when a report is made
-
-        rep = await self.s.get(Report, req.id)
-        if rep is None:
-            rep = Report(request_id=req.id, number="LAP-" + req.number, note=None, created_at=self.now,
-                         updated_at=self.now)
-            self.s.add(rep)
-        agency = await self.s.get(Agency, req.agency_id)
-        acct = await self.s.get(Account, req.id)
-        steps = (await self.s.scalars(select(RequestStep).where(
-            RequestStep.request_id == req.id, RequestStep.stage != Stage.FORWARD.value).order_by(RequestStep.id))).all()
-        names = {o.id: o.name for o in (await self.s.scalars(select(Official))).all()}
-        rows = []
-        for st in steps:
-            if st.step_code == "A1":
-                label, limit = "Langkah 1 — Surat permohonan", "1 hari kerja"
-            else:
-                label, limit = T.stage_label(st.stage), T.limit_label(st.stage)
-            who = names.get(st.done_by_official_id or st.holder_official_id or 0)
-            role = T.ROLE_NAMES[Role(st.holder_role)] if st.holder_role else ""
-            rows.append(ReportStep(step_label=label, holder=f"{who} ({role})" if who else role, received=st.received_at,
-                                   done=st.done_at, limit=limit, due=st.due_at))
-        executor = await self.s.get(Official, req.executor_official_id) if req.executor_official_id else None
-        pdf = render_report(ReportData(
-            report_number=rep.number, request_number=req.number, date=self.now.astimezone(self.tz).date(),
-            agency_name=agency.name if agency else "", agency_short=agency.short_name if agency else "",
-            letter_number=req.letter_number, letter_date=req.letter_date, subject=req.subject,
-            contact_name=req.contact_name, contact_email=T.mask_email(req.contact_email),
-            contact_phone=T.mask_phone(req.contact_phone), app_name=req.app_name,
-            business_process=req.business_process, steps=rows, account_username=acct.username if acct else "—",
-            delivery=("Kata sandi awal disampaikan melalui Telegram kepada narahubung yang nomor ponselnya "
-                      "terverifikasi, ditampilkan satu kali" if acct and acct.delivery == "telegram" else
-                      "Kredensial awal dikirim oleh portal SPLP ke email narahubung"),
-            executor_name=executor.name if executor else "", executor_title="Pejabat Fungsional/Pelaksana",
-            note=rep.note, tz=self.tz))
-        f = StoredFile(sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), kind="pdf",
-                       file_name=f"{rep.number}.pdf", content=pdf, owner_user_id=0, created_at=self.now)
-        self.s.add(f)
-        await self.s.flush()
-        rep.stored_file_id, rep.updated_at = f.id, self.now
-        return rep
-
     async def report_preview(self, req: Request, official_tg: int) -> None:
-        rep = await self.build_report(req)
+        sop = await self.sop_of(req)
+        rep = await Reports(self.scope, self.env).build_report(req, sop)
         self.out.send_stored(official_tg, rep.stored_file_id, f"{rep.number}.pdf",  # type: ignore[arg-type]
-                             caption=f"Pratinjau laporan kegiatan {T.e(req.number)}")
+                             caption=f"Pratinjau {T.e(sop.report_name.lower())} {T.e(req.number)}")
 
     async def start_note(self, user_id: int, rid: int, ver: int) -> str | None:
         req = await self.s.get(Request, rid)
         if err := await self.gate(user_id, req, ver, Action.SUBMIT_REPORT):
             return err
         await self.set_awaiting(user_id, "report_note", rid=rid, ver=ver)
-        self.out.send(user_id, "Ketik catatan yang akan dicantumkan dalam laporan kegiatan (maksimal 1000 karakter).")
+        self.out.send(user_id, f"Ketik catatan yang akan dicantumkan dalam {T.e((await self.sop_of(req)).report_name.lower())} "  # type: ignore[arg-type]
+                               "(maksimal 1000 karakter).")
         return "Silakan ketik catatannya."
 
     async def note_typed(self, user_id: int, text: str, ctx: dict[str, Any]) -> None:
@@ -441,7 +392,8 @@ class Accounts(Chain):
         await self.clear_awaiting(user_id)
         await self.report_preview(req, user_id)  # type: ignore[arg-type]
         step = await self.open_step(req.id)  # type: ignore[union-attr]
-        self.out.send(user_id, await self.holder_text(req, step), await self.holder_keyboard(req),  # type: ignore[arg-type]
+        sop = await self.sop_of(req)  # type: ignore[arg-type]
+        self.out.send(user_id, await self.holder_text(req, step, sop), await self.holder_keyboard(req, sop),  # type: ignore[arg-type]
                       request_id=req.id, live=True)  # type: ignore[union-attr]
 
     async def submit_report(self, user_id: int, rid: int, ver: int, tapped: tuple[int, int]) -> str:
@@ -449,7 +401,10 @@ class Accounts(Chain):
         if req is None:
             return T.TAP_NOT_FOUND
         t = await self.apply(req, Command(Action.SUBMIT_REPORT, ver), await self.actor(user_id), tapped=tapped)
-        return REFUSAL_TEXT[t] if isinstance(t, Refusal) else "Laporan dikirim kepada Kepala Diskominfo."
+        if isinstance(t, Refusal):
+            return REFUSAL_TEXT[t]
+        sop = await self.sop_of(req)
+        return f"Laporan dikirim kepada {sop.role_title(sop.forwarder)}."
 
     # ------------------------------------------------------------------ step 7: forwarding
     async def forward(self, user_id: int, rid: int, ver: int, tapped: tuple[int, int]) -> str:
@@ -459,32 +414,9 @@ class Accounts(Chain):
         t = await self.apply(req, Command(Action.FORWARD, ver), await self.actor(user_id), tapped=tapped)
         return REFUSAL_TEXT[t] if isinstance(t, Refusal) else "Laporan diteruskan kepada pemohon."
 
-    async def deliver_report(self, req: Request) -> None:
-        """On completion: the requester and the verified contact person receive the report."""
-        rep = await self.s.get(Report, req.id)
-        if rep is None or rep.stored_file_id is None:
-            return
-        steps = (await self.s.scalars(select(RequestStep).where(RequestStep.request_id == req.id,
-                                                                RequestStep.holder_role != Role.REQUESTER.value))).all()
-        cal = self.env.calendar
-        first = min((s.received_at for s in steps), default=req.submitted_at)
-        total = cal.working_time_between(first, self.now)
-        from workflow.sop import PROCEDURE_A_OFFICIAL_DAYS
-        summary = (f"✅ Permohonan <b>{T.e(req.number)}</b> <b>selesai</b>. Laporan kegiatan terlampir.\n"
-                   f"Total waktu langkah 2–7: {cal.format_duration(total)} (jam kerja), batas SOP "
-                   f"{PROCEDURE_A_OFFICIAL_DAYS} hari kerja.")
-        targets = {req.requester_id}
-        link = await self.s.get(ContactLink, req.id)
-        if link is not None and link.verified_telegram_id:
-            targets.add(link.verified_telegram_id)
-        for uid in targets:
-            self.out.send_stored(uid, rep.stored_file_id, f"{rep.number}.pdf",
-                                 caption=f"Laporan kegiatan {T.e(req.number)}")
-            self.out.send(uid, summary)
-
 
 class Abort(Exception):
     """A step-5 action cannot go on; the message says why (shown to the executor)."""
 
 
-__all__ = ["Accounts", "STAGES", "stage_step"]
+__all__ = ["Abort", "Accounts"]

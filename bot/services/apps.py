@@ -5,45 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from bot import keyboards as kb
 from bot import texts as T
 from bot.services.apps_wso2 import (
     BUSY_TEXT, LOGIN_TTL, OP, OPS, SUB_LABELS, WORK_SECRETS, allowed, claim, live_work_secrets, step_timeline, took)
-from bot.services.base import Ctx
+from bot.services.app_form import ENV_LABELS, AppForm, b_limits
 from splp.manual import portal_steps
 from storage.figures import add_tallies
 from storage.models import Account, Agency, Application, AppStep, ContactLink, Request
-from workflow.application import (
-    APP_FIELDS,
-    OPTIONAL,
-    AppField,
-    next_missing,
-    parse_app_name,
-    parse_callback_url,
-    parse_description,
-)
-from workflow.form import Invalid, parse_business_process
+from workflow.application import next_missing
 from workflow.oversight import elapsed_seconds, passage_tally
-from workflow.sop import PROCEDURE_B, STEPS, Stage
+from workflow.sop import SystemStage
 
-LABELS = {
-    AppField.NAME: "Nama aplikasi",
-    AppField.DESCRIPTION: "Deskripsi",
-    AppField.BUSINESS_PROCESS: "Proses bisnis yang dilayani",
-    AppField.ENVIRONMENT: "Lingkungan",
-    AppField.CALLBACK_URL: "Callback URL",
-}
-QUESTIONS = {
-    AppField.NAME: "Ketik <b>nama aplikasi</b> (3–100 karakter: huruf, angka, spasi, titik, garis bawah, tanda hubung).",
-    AppField.DESCRIPTION: "Ketik <b>deskripsi singkat</b> aplikasi (maksimal 512 karakter), atau lewati.",
-    AppField.BUSINESS_PROCESS: "Uraikan <b>proses bisnis</b> yang dilayani aplikasi ini (minimal 30 karakter), atau "
-                               "gunakan proses bisnis dari surat permohonan akun.",
-    AppField.ENVIRONMENT: "Pilih <b>lingkungan</b> kunci yang dibutuhkan:",
-    AppField.CALLBACK_URL: "Ketik <b>callback URL</b> (hanya untuk alur authorization code), atau lewati.",
-}
-ENV_LABELS = {"production": "Production", "sandbox": "Sandbox"}
 STATUS_LABELS = {"draft": "draf", "in_progress": "sedang berjalan", "waiting": "menunggu persetujuan SPLP",
                  "incomplete": "terhenti, dapat dilanjutkan", "done": "selesai", "rejected": "ditolak SPLP",
                  "deleted": "dihapus", "cancelled": "dibatalkan"}
@@ -59,15 +34,11 @@ MANUAL_MANAGE = (
     "• Hapus: menu Applications → Delete (kunci dan langganan ikut terhapus).")
 
 
-def _err(err: Invalid) -> str:
-    return "⚠️ " + T.ERRORS.get(err.code, T.ERRORS["empty"]).format(**err.params)
-
-
-class Apps(Ctx):
+class Apps(AppForm):
     async def accounts_for(self, user_id: int) -> list[tuple[Request, Account, Agency | None]]:
-        """Accounts this user may use: as the verified contact person, or as a Diskominfo official."""
+        """Accounts this user may use: as the verified contact person, or as an official of the office."""
         q = (select(Request, Account).join(Account, Account.request_id == Request.id)
-             .where(Request.stage == Stage.DONE.value).order_by(Request.id))
+             .where(Request.stage == SystemStage.DONE).order_by(Request.id))
         if (await self.actor(user_id)).official_id is None:
             q = q.join(ContactLink, ContactLink.request_id == Request.id).where(
                 ContactLink.verified_telegram_id == user_id)
@@ -84,7 +55,7 @@ class Apps(Ctx):
         if not accounts:
             self.out.send(user_id, "Pendaftaran aplikasi SPLP tersedia bagi narahubung terverifikasi dari Perangkat "
                                    "Daerah yang akun SPLP-nya sudah selesai dibuat (prosedur A), dan bagi pejabat "
-                                   "Diskominfo.")
+                                   f"{T.e(self.sop.identity.office_short)}.")
             return
         lines = ["<b>Aplikasi SPLP</b>"]
         for app in mine:
@@ -118,11 +89,11 @@ class Apps(Ctx):
                  f"<b>Mode:</b> {'otomatis (API SPLP)' if app.mode == 'wso2' else 'panduan portal'}"]
         if apis:
             lines.append("<b>API:</b> " + T.e(", ".join(apis)))
-        lines.append("<b>Langkah (batas 10 menit):</b>")
-        lines.append(step_timeline(steps, self.now, started=lambda t: T.fmt_dt(t, self.tz)))
+        lines.append(f"<b>Langkah ({b_limits(self.sop)}):</b>")
+        lines.append(step_timeline(self.sop, steps, self.now, started=lambda t: T.fmt_dt(t, self.tz)))
         lines.append("\nKredensial tidak disimpan oleh bot setelah ditampilkan.")
         if app.mode != "wso2" and app.status == "done":
-            lines.append(MANUAL_MANAGE.format(url=T.e(portal_steps("B", self.settings.splp_tenant)[2].url)))
+            lines.append(MANUAL_MANAGE.format(url=T.e(portal_steps("B", self.sop.tenant)[2].url)))
         self.out.send(user_id, "\n".join(lines), self.manage_markup(app))
         return None
 
@@ -143,12 +114,6 @@ class Apps(Ctx):
     # --- automated mode: operations as the account, after sign-in ---
     async def has_login(self, request_id: int) -> bool:
         return await self.s.scalar(live_work_secrets(request_id, self.now).limit(1)) is not None
-
-    async def ask_password(self, user_id: int, app: Application, acct: Account | None) -> None:
-        await self.set_awaiting(user_id, "app_pw", app_id=app.id)
-        self.out.send(user_id, f"Masuk ke Portal Pengguna SPLP sebagai <code>{T.e(acct.username if acct else '')}</code>: "
-                               "ketik <b>kata sandi akun SPLP</b> Anda. Pesan akan langsung dihapus; kata sandi "
-                               "disimpan terenkripsi hanya selama proses (paling lama 15 menit).")
 
     def busy(self, app: Application) -> bool:
         return app.busy_until is not None and app.busy_until > self.now
@@ -266,94 +231,6 @@ class Apps(Ctx):
         await self.ask(user_id, app)
         return None
 
-    async def ask(self, user_id: int, app: Application) -> None:
-        f = next_missing(app.data)
-        if f is None:
-            await self.summary(user_id, app)
-            return
-        await self.set_awaiting(user_id, f"app:{f.value}", app_id=app.id)
-        markup = None
-        if f == AppField.ENVIRONMENT:
-            markup = kb.inline([kb.btn("Production", self.cb("ae", app.id, 0)),
-                                kb.btn("Sandbox", self.cb("ae", app.id, 1))])
-        elif f in OPTIONAL:
-            markup = kb.inline([kb.btn("⏭ Lewati", self.cb("as", app.id, APP_FIELDS.index(f)))])
-        elif f == AppField.BUSINESS_PROCESS:
-            markup = kb.inline([kb.btn("Gunakan proses bisnis dari surat permohonan", self.cb("as", app.id, 99))])
-        step = APP_FIELDS.index(f) + 1
-        self.out.send(user_id, f"Data aplikasi {step}/{len(APP_FIELDS)} — {QUESTIONS[f]}", markup)
-
-    async def _load(self, user_id: int, app_id: int) -> Application | None:
-        app = await self.s.get(Application, app_id)
-        return app if app is not None and app.owner_telegram_id == user_id else None
-
-    async def _save(self, user_id: int, app: Application, f: AppField, value: Any) -> None:
-        app.data = {**app.data, f.value: value}
-        app.updated_at = self.now
-        await self.ask(user_id, app)
-
-    async def typed(self, user_id: int, field: str, text: str, ctx: dict[str, Any]) -> None:
-        app = await self._load(user_id, ctx["app_id"])
-        if app is None or app.status != "draft":
-            await self.clear_awaiting(user_id)
-            self.out.send(user_id, await self.unknown_input(user_id))
-            return
-        f = AppField(field)
-        try:
-            if f == AppField.NAME:
-                value: Any = parse_app_name(text)
-                taken = await self.s.scalar(select(func.count()).select_from(Application).where(
-                    Application.request_id == app.request_id, Application.name_key == value.lower(),
-                    Application.status.in_(["in_progress", "done"])))
-                if taken:
-                    raise Invalid("app_name_taken")
-            elif f == AppField.DESCRIPTION:
-                value = parse_description(text)
-            elif f == AppField.BUSINESS_PROCESS:
-                value = parse_business_process(text)
-            elif f == AppField.CALLBACK_URL:
-                value = parse_callback_url(text)
-            else:
-                self.out.send(user_id, "Mohon pilih dengan tombol.")
-                return
-        except Invalid as err:
-            self.out.send(user_id, _err(err))
-            return
-        await self._save(user_id, app, f, value)
-
-    async def button(self, user_id: int, action: str, app_id: int, arg: int) -> str | None:
-        app = await self._load(user_id, app_id)
-        if app is None:
-            return T.TAP_FORBIDDEN
-        if app.status != "draft":
-            return T.TAP_STALE
-        want = next_missing(app.data)
-        if action == "ae" and want == AppField.ENVIRONMENT and arg in (0, 1):
-            await self._save(user_id, app, AppField.ENVIRONMENT, ("production", "sandbox")[arg])
-        elif action == "as" and arg == 99 and want == AppField.BUSINESS_PROCESS:
-            req = await self.s.get(Request, app.request_id)
-            await self._save(user_id, app, AppField.BUSINESS_PROCESS, req.business_process if req else "")
-        elif action == "as" and 0 <= arg < len(APP_FIELDS) and APP_FIELDS[arg] in OPTIONAL and want == APP_FIELDS[arg]:
-            await self._save(user_id, app, APP_FIELDS[arg], "")
-        else:
-            return T.TAP_STALE
-        return None
-
-    def card(self, app: Application) -> str:
-        rows = []
-        for f in APP_FIELDS:
-            v = app.data.get(f.value) or "—"
-            if f == AppField.ENVIRONMENT:
-                v = ENV_LABELS.get(str(v), "—")
-            rows.append(f"<b>{LABELS[f]}:</b> {T.e(v)}")
-        return "\n".join(rows)
-
-    async def summary(self, user_id: int, app: Application) -> None:
-        await self.clear_awaiting(user_id)
-        self.out.send(user_id, f"<b>Ringkasan data aplikasi</b>\n\n{self.card(app)}\n\nLanjutkan ke Portal Pengguna SPLP "
-                               "(langkah B1–B3, masing-masing 10 menit menurut SOP)?", kb.inline(
-            [kb.btn("▶️ Mulai", self.cb("ag", app.id))], [kb.btn("🗑 Batalkan", self.cb("ax", app.id))]))
-
     async def cancel(self, user_id: int, app_id: int) -> str | None:
         app = await self._load(user_id, app_id)
         if app is None:
@@ -380,8 +257,9 @@ class Apps(Ctx):
         link = await self.s.get(ContactLink, app.request_id)
         if self.env.splp is not None and link is not None and link.verified_telegram_id == user_id:
             # wso2 mode, as the account's own contact person: the bot does B1-B3 through the DevPortal API.
-            self.s.add(AppStep(application_id=app.id, step_code="B1", started_at=self.now,
-                               due_at=self.now + STEPS["B1"].limit.as_timedelta))
+            b1 = self.sop.procedure_b[0]
+            self.s.add(AppStep(application_id=app.id, step_code=b1.code, started_at=self.now,
+                               due_at=self.now + b1.limit.as_timedelta))
             app.data = {**app.data, "splp": {}}
             self.out.send(user_id, "Langkah B1 — masuk ke Portal Pengguna SPLP.")
             return await self.schedule(user_id, app, "start")
@@ -441,12 +319,13 @@ class Apps(Ctx):
         return await self.schedule(user_id, app, "create")
 
     async def open_step(self, user_id: int, app: Application, index: int) -> None:
-        code = PROCEDURE_B[index].code
-        limit = STEPS[code].limit.as_timedelta
-        self.s.add(AppStep(application_id=app.id, step_code=code, started_at=self.now, due_at=self.now + limit))
+        step = self.sop.procedure_b[index]
+        code = step.code
+        self.s.add(AppStep(application_id=app.id, step_code=code, started_at=self.now,
+                           due_at=self.now + step.limit.as_timedelta))
         acct = await self.s.get(Account, app.request_id)
-        guide = {p.code: p for p in portal_steps("B", self.settings.splp_tenant)}[code]
-        lines = [f"<b>Langkah {code} — {T.e(guide.title)}</b> (batas SOP {STEPS[code].limit.minutes} menit)",
+        guide = {p.code: p for p in portal_steps("B", self.sop.tenant)}[code]
+        lines = [f"<b>Langkah {code} — {T.e(guide.title)}</b> (batas SOP {step.limit.label()})",
                  f"🔗 {T.e(guide.url)}", ""]
         lines += [f"{i}. {T.e(x)}" for i, x in enumerate(guide.instructions, 1)]
         if code == "B1" and acct:
@@ -465,27 +344,29 @@ class Apps(Ctx):
             return T.TAP_FORBIDDEN
         step = await self.s.scalar(select(AppStep).where(AppStep.application_id == app.id, AppStep.done_at.is_(None))
                                    .order_by(AppStep.id.desc()))
-        if app.status != "in_progress" or step is None or step.step_code != PROCEDURE_B[index].code:
+        procedure = self.sop.procedure_b
+        if app.status != "in_progress" or step is None or not 0 <= index < len(procedure) \
+                or step.step_code != procedure[index].code:
             return T.TAP_STALE
         step.done_at = self.now
         step.seconds = elapsed_seconds(step.started_at, self.now)
-        await add_tallies(self.s, [passage_tally(STEPS[step.step_code], self.now, step.due_at, step.seconds, None,
+        await add_tallies(self.s, [passage_tally(procedure[index], self.now, step.due_at, step.seconds, None,
                                                  self.env.calendar)])
         elapsed = self.now - step.started_at
-        verdict = "✅ tepat waktu" if self.now <= step.due_at else "⏰ melewati 10 menit"
+        verdict = "✅ tepat waktu" if self.now <= step.due_at else f"⏰ melewati {procedure[index].limit.label()}"
         self.out.edit_markup(tapped[0], None, message_id=tapped[1])
         self.out.send(user_id, f"Langkah {step.step_code} selesai dalam {took(elapsed)} — {verdict}.")
         self.audit("app_step_done", actor_tg=user_id, request_id=app.request_id, application=app.id,
                    step=step.step_code, seconds=int(elapsed.total_seconds()))
-        if index + 1 < len(PROCEDURE_B):
+        if index + 1 < len(procedure):
             await self.open_step(user_id, app, index + 1)
             return None
         app.status, app.updated_at = "done", self.now
         steps = (await self.s.scalars(select(AppStep).where(AppStep.application_id == app.id)
                                       .order_by(AppStep.id))).all()
-        timeline = step_timeline(steps, self.now)
+        timeline = step_timeline(self.sop, steps, self.now)
         self.out.send(user_id, f"🎉 Aplikasi <b>{T.e(app.data.get('name'))}</b> telah memiliki akses API SPLP "
-                               f"(OAuth2 token dan API key).\n\n<b>Waktu per langkah (batas 10 menit):</b>\n{timeline}\n\n"
+                               f"(OAuth2 token dan API key).\n\n<b>Waktu per langkah ({b_limits(self.sop)}):</b>\n{timeline}\n\n"
                                "Simpan Consumer Secret dan API key di tempat yang aman; jangan bagikan melalui chat.")
         return None
 

@@ -27,12 +27,13 @@ from sqlalchemy import select, update
 from bot import keyboards as kb
 from bot import texts as T
 from bot.env import Env
+from bot.services.app_form import AppForm, b_limits
 from bot.services.base import Ctx
 from bot.updates import Scope, work_scope
 from storage.figures import add_tallies
 from storage.models import Account, Application, AppStep, Secret
 from workflow.oversight import elapsed_seconds, passage_tally
-from workflow.sop import PROCEDURE_B, STEPS
+from workflow.sop import Sop
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +165,11 @@ class AppsWso2:
         for step in steps:
             if step.step_code == code and step.done_at is None:
                 step.done_at, step.seconds = now, elapsed_seconds(step.started_at, now)
-                await add_tallies(s, [passage_tally(STEPS[code], now, step.due_at, step.seconds, None,
+                await add_tallies(s, [passage_tally(self.env.sop.steps[code], now, step.due_at, step.seconds, None,
                                                     self.env.calendar)])
         if start_next and not any(x.step_code == start_next for x in steps):
             s.add(AppStep(application_id=app_id, step_code=start_next, started_at=now,
-                          due_at=now + STEPS[start_next].limit.as_timedelta))
+                          due_at=now + self.env.sop.steps[start_next].limit.as_timedelta))
 
     async def _wipe(self, s: Any, request_id: int, kinds: tuple[str, ...], reason: str = "used") -> None:
         await s.execute(update(Secret).where(Secret.request_id == request_id, Secret.kind.in_(kinds),
@@ -299,8 +300,7 @@ class AppsWso2:
             scope = self._scope(s)
             a = await s.get(Application, app_id)
             acct = await s.get(Account, a.request_id)
-            from bot.services.apps import Apps
-            await Apps(scope, self.env).ask_password(uid, a, acct)
+            await AppForm(scope, self.env).ask_password(uid, a, acct)
             await scope.outbox.flush()
         self._wake()
 
@@ -405,7 +405,7 @@ class AppsWso2:
             a.data = {k: v for k, v in a.data.items() if k not in ("op", "waiting")}
             steps = (await s.scalars(select(AppStep).where(AppStep.application_id == app_id)
                                      .order_by(AppStep.id))).all()
-            timeline = step_timeline(steps, scope.now)
+            timeline = step_timeline(self.env.sop, steps, scope.now)
             rejected = [f"{c['name']} {c['version']}" for c in a.data.get("catalogue", [])
                         if ((a.data.get("splp") or {}).get("subs") or {}).get(c["id"]) == "REJECTED"]
             note = (f"\n\n⚠️ Langganan ditolak admin SPLP: {T.e(', '.join(rejected))}." if rejected else "")
@@ -420,7 +420,7 @@ class AppsWso2:
                             "batas waktu); buat ulang consumer secret dari menu /aplikasi.\n\n" + tail)
             scope.outbox.send(uid, (
                 f"🎉 Aplikasi <b>{T.e(a.data['name'])}</b> terdaftar di SPLP dengan OAuth2 dan API key.{note}\n\n"
-                f"<b>Waktu per langkah (batas 10 menit):</b>\n{timeline}\n\n{tail}"), markup)
+                f"<b>Waktu per langkah ({b_limits(self.env.sop)}):</b>\n{timeline}\n\n{tail}"), markup)
             self._log(s, "app_registered", actor_tg=uid, request_id=a.request_id, application=app_id)
             await scope.outbox.flush()
         self._wake()
@@ -648,12 +648,11 @@ class AppsWso2:
                 await s.execute(update(AppStep).where(AppStep.application_id == app_id, AppStep.done_at.is_(None))
                                 .values(done_at=scope.now))
                 scope.outbox.send(uid, f"⚠️ Proses di SPLP gagal: {T.e(str(err))}\n\nBelum ada yang dibuat di SPLP.")
-                from bot.services.apps import Apps
                 if isinstance(err, Conflict):  # the name is taken in SPLP: ask for another, then the summary
                     a.data = {k: v for k, v in a.data.items() if k != "name"}
-                    await Apps(scope, self.env).ask(uid, a)
+                    await AppForm(scope, self.env).ask(uid, a)
                 else:
-                    await Apps(scope, self.env).summary(uid, a)
+                    await AppForm(scope, self.env).summary(uid, a)
             elif creating:
                 a.status, a.updated_at = "incomplete", scope.now
                 have, missing = what_exists(a)
@@ -873,7 +872,7 @@ def took(td: timedelta) -> str:
     return f"{secs // 60} menit {secs % 60} detik" if secs >= 60 else f"{secs} detik"
 
 
-def step_timeline(steps: Any, now: Any, *, started: Any = None) -> str:
+def step_timeline(sop: Sop, steps: Any, now: Any, *, started: Any = None) -> str:
     """One line per procedure-B step, in order: the working time of its attempts together against
     its limit (a sign-in that failed and was tried again is one step with two attempts); with
     ``started``, a function of the start time, when it began."""
@@ -884,7 +883,7 @@ def step_timeline(steps: Any, now: Any, *, started: Any = None) -> str:
     for code, tries in groups.items():
         spent = sum(((x.done_at or now) - x.started_at for x in tries), timedelta())
         last = tries[-1]
-        limit = STEPS[code].limit.as_timedelta if code in STEPS else None
+        limit = sop.steps[code].limit.as_timedelta if code in sop.steps else None
         verdict = ("berjalan" if last.done_at is None else
                    "tepat waktu" if limit is None or spent <= limit else "melewati batas")
         attempts = f", {len(tries)} percobaan" if len(tries) > 1 else ""
@@ -893,5 +892,5 @@ def step_timeline(steps: Any, now: Any, *, started: Any = None) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["AppsWso2", "BUSY", "BUSY_TEXT", "LOGIN_TTL", "OP", "OPS", "OP_STATUSES", "PROCEDURE_B", "WORK_SECRETS",
+__all__ = ["AppsWso2", "BUSY", "BUSY_TEXT", "LOGIN_TTL", "OP", "OPS", "OP_STATUSES", "WORK_SECRETS",
            "SUB_LABELS", "allowed", "claim", "live_work_secrets", "step_timeline", "took", "what_exists"]

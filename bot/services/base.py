@@ -12,9 +12,10 @@ from sqlalchemy import select
 from bot import texts as T
 from bot.env import Env
 from bot.updates import Scope
-from storage.models import AuditLog, Official, OfficialRole, Session
+from storage import sops
+from storage.models import AuditLog, Official, OfficialRole, Request, Session
 from workflow.machine import Actor
-from workflow.sop import Role
+from workflow.sop import ADMIN, Sop
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,22 @@ class Ctx:
     def cb(self, action: str, *args: object) -> str:
         return self.env.codec.encode(action, *args)
 
+    # --- the SOP ---
+    @property
+    def sop(self) -> Sop:
+        """The SOP in force: new requests, menus, roles, the digest, the oversight."""
+        return self.env.sop
+
+    async def sop_of(self, req: Request) -> Sop:
+        """The SOP a request runs under: the version it was submitted under (requests recorded
+        before versions existed have none and run under the one in force)."""
+        return await self.sop_by_version(req.sop_version)
+
+    async def sop_by_version(self, version: str | None) -> Sop:
+        if version is None or version == self.env.sop.version:
+            return self.env.sop
+        return await sops.version(self.s, version)
+
     # --- officials and actors ---
     async def official(self, telegram_id: int) -> Official | None:
         key = f"official:{telegram_id}"
@@ -45,25 +62,25 @@ class Ctx:
                 select(Official).where(Official.telegram_id == telegram_id, Official.active.is_(True)))
         return self.scope.cache[key]
 
-    async def roles_of(self, official: Official | None) -> frozenset[Role]:
+    async def roles_of(self, official: Official | None) -> frozenset[str]:
         if official is None:
             return frozenset()
         key = f"roles:{official.id}"
         if key not in self.scope.cache:
             rows = await self.s.scalars(select(OfficialRole.role).where(OfficialRole.official_id == official.id))
-            self.scope.cache[key] = frozenset(Role(r) for r in rows)
+            self.scope.cache[key] = frozenset(rows)
         return self.scope.cache[key]
 
     async def actor(self, telegram_id: int) -> Actor:
         off = await self.official(telegram_id)
         return Actor(telegram_id, off.id if off else None, await self.roles_of(off))
 
-    async def holders(self, role: Role) -> list[Official]:
+    async def holders(self, role: str) -> list[Official]:
         """The active officials holding ``role`` (read once per transaction)."""
-        key = f"holders:{role.value}"
+        key = f"holders:{role}"
         if key not in self.scope.cache:
             q = (select(Official).join(OfficialRole, OfficialRole.official_id == Official.id)
-                 .where(OfficialRole.role == role.value, Official.active.is_(True)).order_by(Official.id))
+                 .where(OfficialRole.role == role, Official.active.is_(True)).order_by(Official.id))
             self.scope.cache[key] = list((await self.s.scalars(q)).all())
         return self.scope.cache[key]
 
@@ -73,11 +90,11 @@ class Ctx:
         rows = (await self.s.execute(select(Official, OfficialRole.role)
                                      .join(OfficialRole, OfficialRole.official_id == Official.id)
                                      .where(Official.active.is_(True)).order_by(Official.id))).all()
-        by_role: dict[str, list[Official]] = {r.value: [] for r in Role}
-        roles: dict[int, set[Role]] = {}
+        by_role: dict[str, list[Official]] = {r: [] for r in self.sop.official_roles()}
+        roles: dict[int, set[str]] = {}
         for off, role in rows:
             by_role.setdefault(role, []).append(off)
-            roles.setdefault(off.id, set()).add(Role(role))
+            roles.setdefault(off.id, set()).add(role)
         for role, offs in by_role.items():
             self.scope.cache[f"holders:{role}"] = offs
         for oid, rs in roles.items():
@@ -101,8 +118,8 @@ class Ctx:
         roles = (await self.actor(user_id)).roles
         contact = await self.s.scalar(select(ContactLink.request_id).where(
             ContactLink.verified_telegram_id == user_id).limit(1)) is not None
-        hints = ([T.UNKNOWN_HINT_OFFICIAL] if roles - {Role.ADMIN} else []) \
-            + ([T.UNKNOWN_HINT_ADMIN] if Role.ADMIN in roles else []) + ([T.UNKNOWN_HINT_CONTACT] if contact else [])
+        hints = ([T.UNKNOWN_HINT_OFFICIAL] if roles - {ADMIN} else []) \
+            + ([T.UNKNOWN_HINT_ADMIN] if ADMIN in roles else []) + ([T.UNKNOWN_HINT_CONTACT] if contact else [])
         if not hints:
             return T.UNKNOWN_INPUT
         return T.UNKNOWN_INPUT_HEAD + "\n" + "\n".join(hints + [T.UNKNOWN_HINT_TAIL])

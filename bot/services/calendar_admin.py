@@ -1,4 +1,5 @@
-"""The working calendar's admin-managed part: extra days off and dated special hours."""
+"""The working calendar: the SOP file's weekly hours and days off, the national holidays, and the
+admin-managed part (extra days off and dated special hours, in the database)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot import keyboards as kb
 from bot import texts as T
 from bot.services.base import Ctx
 from bot.settings import Settings
+from workflow.sop import Sop
 from storage.db import upsert
 from storage.models import CalendarDay, Counter
 from workflow.calendar import STANDARD_DAY, WeeklyHours, WorkingCalendar, indonesian_holidays, parse_intervals
@@ -21,8 +23,14 @@ from workflow.form import Invalid
 VERSION_KEY = "calendar"
 
 
-def weekly_from(settings: Settings) -> WeeklyHours:
-    return WeeklyHours.parse(settings.working_hours) if settings.working_hours.strip() else WeeklyHours.default()
+def weekly_from(sop: Sop) -> WeeklyHours:
+    """The SOP file's ``working_hours``, else the default (Perpres 21/2023's 37.5 hours)."""
+    return WeeklyHours.parse(sop.doc.working_hours) if sop.doc.working_hours else WeeklyHours.default()
+
+
+def days_off_from(sop: Sop) -> dict[date, str]:
+    """The SOP file's regional days off (``days_off``)."""
+    return {d.date: d.note for d in sop.doc.days_off}
 
 
 async def calendar_version(s: AsyncSession) -> int:
@@ -34,14 +42,14 @@ def calendar_years(today: date) -> range:
     return range(today.year - 1, today.year + 3)
 
 
-async def load_calendar(s: AsyncSession, settings: Settings, today: date,
+async def load_calendar(s: AsyncSession, settings: Settings, sop: Sop, today: date,
                         national: Mapping[date, str] | None = None) -> WorkingCalendar:
-    """The working calendar: the national holidays (``national``, else computed here) and the days
-    an admin manages in the database."""
+    """The working calendar: the SOP's hours and days off, the national holidays (``national``,
+    else computed here) and the days an admin manages in the database."""
     rows = (await s.scalars(select(CalendarDay))).all()
-    off = {r.day: r.note or "Libur" for r in rows if r.kind == "off"}
+    off = days_off_from(sop) | {r.day: r.note or "Libur" for r in rows if r.kind == "off"}
     hours = {r.day: parse_intervals(r.hours or "") for r in rows if r.kind == "hours"}
-    return WorkingCalendar(tz=settings.tz, weekly=weekly_from(settings),
+    return WorkingCalendar(tz=settings.tz, weekly=weekly_from(sop),
                            holidays=dict(national) if national is not None else indonesian_holidays(
                                calendar_years(today)),
                            extra_days_off=off, special_hours=hours, standard_day=STANDARD_DAY)

@@ -1,5 +1,6 @@
 """Requests on their way through the SOP: submission, the disposition chain, the
-completeness check, return and resubmission -- and who is told what."""
+completeness check, return and resubmission -- and who is told what. A request runs under its
+own SOP version (``Ctx.sop_of``): its chain, limits, wording and items."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy import func, select, true, update
 from bot import keyboards as kb
 from bot import texts as T
 from bot.outbox import stripped
-from bot.services.base import Ctx
+from bot.services.deadlines import Deadlines
+from bot.services.reports import Reports
 from storage.db import upsert
 from storage.figures import add_tallies
 from storage.models import Agency, Counter, Official, Outbox, Request, RequestStep
@@ -26,7 +28,7 @@ from workflow.machine import (
     decide,
 )
 from workflow.oversight import earlier_hops, ends_passage, hop_tally, missing_tallies, passage_tally, working_seconds
-from workflow.sop import REQUIRED_ITEMS, STAGES, STEPS, RequiredItem, Role, Stage, stage_step
+from workflow.sop import ADMIN, CLOSED_STAGES, REQUESTER, Sop, SystemStage
 
 REFUSAL_TEXT = {
     Refusal.STALE: T.TAP_STALE,
@@ -43,17 +45,20 @@ OUTCOME_TEXT = {
     Action.RESUBMIT: "🔁 Dikirim ulang oleh pemohon pada {when}.",
     Action.CANCEL: "🚫 Dibatalkan oleh pemohon pada {when}.",
     Action.REGISTER: "✅ Akun SPLP dicatat oleh {who} pada {when}.",
-    Action.SUBMIT_REPORT: "✅ Laporan kegiatan dikirim kepada Kepala Diskominfo oleh {who} pada {when}.",
+    Action.SUBMIT_REPORT: "✅ {report} dikirim kepada {forwarder} oleh {who} pada {when}.",
     Action.FORWARD: "✅ Laporan diteruskan kepada pemohon oleh {who} pada {when}. Permohonan selesai.",
 }
 
+PRECHECK_MARK = {True: "✅", False: "⚠️", None: "▫️"}  # passed, failed, no automatic pre-check
+
 
 def view_of(req: Request) -> RequestView:
-    return RequestView(Stage(req.stage), req.version, req.requester_id, req.holder_official_id,
+    return RequestView(req.stage, req.version, req.requester_id, req.holder_official_id,
                        req.executor_official_id)
 
 
-class Chain(Ctx):
+
+class Chain(Deadlines):
     # --- reading ---
     async def agency(self, agency_id: int) -> Agency | None:
         return await self.s.get(Agency, agency_id)
@@ -62,16 +67,8 @@ class Chain(Ctx):
         return await self.s.scalar(select(RequestStep).where(
             RequestStep.request_id == request_id, RequestStep.done_at.is_(None)).order_by(RequestStep.id.desc()))
 
-    async def active_executor_ids(self) -> frozenset[int]:
-        return frozenset(o.id for o in await self.holders(Role.EXECUTOR))
-
-    def due_for(self, stage: Stage, received: datetime) -> datetime | None:
-        step = stage_step(stage)
-        if step.actor == Role.REQUESTER:
-            return None  # the requester's own time: recorded, no official deadline
-        if step.limit.working_days:
-            return self.env.calendar.due_after_working_days(received, step.limit.working_days)
-        return received + step.limit.as_timedelta
+    async def active_executor_ids(self, sop: Sop) -> frozenset[int]:
+        return frozenset(o.id for o in await self.holders(sop.executor))
 
     # --- rendering ---
     def summary(self, req: Request | dict[str, Any], agency: Agency | None, *, full_contact: bool) -> str:
@@ -98,85 +95,97 @@ class Chain(Ctx):
             f"<b>Proses bisnis:</b> {T.e(bp or '—')}"
         )
 
-    async def holder_text(self, req: Request, step: RequestStep) -> str:
+    def data_card(self, req: Request, agency: Agency | None) -> str:
+        rows = [
+            ("Perangkat Daerah", f"{agency.name} ({agency.short_name})" if agency else "—"),
+            ("Nama narahubung", req.contact_name), ("Email", req.contact_email),
+            ("Ponsel", req.contact_phone), ("Aplikasi", req.app_name),
+        ]
+        card = "\n".join(f"{k}: {v}" for k, v in rows)
+        return (f"<b>Kartu data untuk portal SPLP</b> (salin ke {T.e(self.settings.splp_portal_host)}, tenant "
+                f"<code>{T.e(self.sop.tenant)}</code>):\n<pre>{T.e(card)}</pre>\n"
+                f"<b>Proses bisnis:</b>\n<pre>{T.e(req.business_process[:1500])}</pre>")
+
+    async def holder_text(self, req: Request, step: RequestStep, sop: Sop) -> str:
         agency = await self.agency(req.agency_id)
-        st = Stage(req.stage)
+        st = req.stage
         if step.from_official_id:
             frm = await self.s.get(Official, step.from_official_id)
             roles = await self.roles_of(frm)
-            role_names = ", ".join(T.ROLE_NAMES[r] for r in roles if r != Role.ADMIN) or "Pejabat"
-            sender = f"{T.e(frm.name if frm else '—')} ({role_names})"
+            role_names = T.role_titles(sop, roles - {ADMIN}) or "Pejabat"
+            sender = f"{T.e(frm.name if frm else '—')} ({T.e(role_names)})"
         else:
             sender = f"Pemohon — {T.e(agency.short_name if agency else '—')}"
         lines = [
             f"📨 <b>Permohonan Akun SPLP {T.e(req.number)}</b>",
-            f"<b>Tahap:</b> {T.stage_label(st)}",
+            f"<b>Tahap:</b> {T.e(sop.stage_label(st))}",
             f"<b>Dari:</b> {sender}, {T.fmt_dt(step.received_at, self.tz)}",
         ]
         if step.instruction:
             lines.append(f"<b>Instruksi:</b> {T.e(step.instruction)}")
         if step.note:
             lines.append(f"<b>Catatan:</b> {T.e(step.note)}")
-        lines.append(f"<b>Batas waktu:</b> {T.fmt_dt(step.due_at, self.tz)} ({T.limit_label(st)})")
+        lines.append(f"<b>Batas waktu:</b> {T.fmt_dt(step.due_at, self.tz)} ({sop.limit_label(st)})")
         if req.cycle > 1:
             lines.append(f"<i>Pengajuan ulang ke-{req.cycle - 1} setelah perbaikan.</i>")
-        full = st in (Stage.COMPLETENESS, Stage.REGISTRATION, Stage.REPORT)
+        full = st in (SystemStage.COMPLETENESS, SystemStage.REGISTRATION, SystemStage.REPORT)
         lines += ["", self.summary(req, agency, full_contact=full)]
-        if st == Stage.COMPLETENESS:
+        report = sop.report_name
+        if st == SystemStage.COMPLETENESS:
             checks = precheck({k: getattr(req, k) for k in ("contact_name", "contact_email", "contact_phone",
-                                                             "business_process")})
+                                                             "business_process", "scan")}, sop.items)
             lines += ["", "<b>Pemeriksaan kelengkapan (otomatis):</b>"]
-            lines += [f"{'✅' if checks[i] else '⚠️'} {T.ITEM_LABELS[i]}" for i in REQUIRED_ITEMS]
+            lines += [f"{PRECHECK_MARK[checks[i.code]]} {T.e(i.label)}"
+                      + (" (periksa sendiri)" if checks[i.code] is None else "") for i in sop.items]
             lines.append("\nPeriksa surat terlampir, lalu tentukan: <b>Lengkap</b> atau <b>Tidak lengkap</b>.")
-        elif st in (Stage.HEAD_REVIEW, Stage.DIVISION_REVIEW):
-            nxt = STAGES[{Stage.HEAD_REVIEW: Stage.DIVISION_REVIEW,
-                          Stage.DIVISION_REVIEW: Stage.TEAM_ASSIGN}[st]].holder
-            lines.append(f"\nDisposisikan kepada <b>{T.ROLE_NAMES[nxt]}</b> dengan instruksi:")
-        elif st == Stage.TEAM_ASSIGN:
-            lines.append("\nPilih <b>Pejabat Fungsional/Pelaksana</b> yang ditugaskan:")
-        elif st == Stage.REGISTRATION:
-            from bot.services.account import Accounts
-            lines += ["", Accounts(self.scope, self.env).data_card(req, agency)]
+        elif st == sop.assigner:
+            lines.append(f"\nPilih <b>{T.e(sop.role_title(sop.executor))}</b> yang ditugaskan:")
+        elif st in sop.chain:
+            nxt = sop.holder(sop.next_stage(st))
+            lines.append(f"\nDisposisikan kepada <b>{T.e(sop.role_title(nxt))}</b> dengan instruksi:")
+        elif st == SystemStage.REGISTRATION:
+            lines += ["", self.data_card(req, agency)]
+            n = sop.registration_step.number
             if self.settings.splp_mode == "wso2":
                 lines.append("\nDaftarkan akun secara otomatis melalui API SPLP, atau catat bila sudah didaftarkan.")
             else:
                 lines.append(f"\nDaftarkan akun di {T.e(self.settings.splp_portal_url)} untuk unit kerja pemohon, "
-                             "lalu catat hasilnya di sini (langkah 5).")
-        elif st == Stage.REPORT:
-            lines.append("\nPratinjau laporan kegiatan terlampir. Tambahkan catatan bila perlu, lalu kirim kepada "
-                         "Kepala Diskominfo (langkah 6).")
-        elif st == Stage.FORWARD:
-            lines.append("\nLaporan kegiatan terlampir. Teruskan kepada pemohon untuk menyelesaikan permohonan "
-                         "(langkah 7).")
+                             f"lalu catat hasilnya di sini (langkah {n}).")
+        elif st == SystemStage.REPORT:
+            lines.append(f"\nPratinjau {T.e(report.lower())} terlampir. Tambahkan catatan bila perlu, lalu kirim "
+                         f"kepada {T.e(sop.role_title(sop.forwarder))} (langkah {sop.report_step.number}).")
+        elif st == SystemStage.FORWARD:
+            lines.append(f"\n{T.e(T.sentence(report))} terlampir. Teruskan kepada pemohon untuk menyelesaikan "
+                         f"permohonan (langkah {sop.forward_step.number}).")
         return "\n".join(lines)
 
-    async def holder_keyboard(self, req: Request) -> dict[str, Any] | None:
-        st, rid, v = Stage(req.stage), req.id, req.version
-        if st in (Stage.HEAD_REVIEW, Stage.DIVISION_REVIEW):
-            return kb.inline(*[[kb.btn(f"➡️ {ins}", self.cb("di", rid, v, i, 0))]
-                               for i, ins in enumerate(self.settings.instructions)])
-        if st == Stage.TEAM_ASSIGN:
-            execs = await self.holders(Role.EXECUTOR)
+    async def holder_keyboard(self, req: Request, sop: Sop) -> dict[str, Any] | None:
+        st, rid, v = req.stage, req.id, req.version
+        if st == sop.assigner:
+            execs = await self.holders(sop.executor)
             return kb.inline(*kb.columns([kb.btn(f"👤 {o.name}", self.cb("ex", rid, v, o.id)) for o in execs]))
-        if st == Stage.COMPLETENESS:
+        if st in sop.chain:
+            return kb.inline(*[[kb.btn(f"➡️ {ins}", self.cb("di", rid, v, i, 0))]
+                               for i, ins in enumerate(sop.instructions)])
+        if st == SystemStage.COMPLETENESS:
             return kb.inline([kb.btn("✅ Lengkap", self.cb("ok", rid, v)),
                               kb.btn("❌ Tidak lengkap", self.cb("no", rid, v, 0))])
-        if st == Stage.REGISTRATION:
+        if st == SystemStage.REGISTRATION:
             rows = [[kb.btn("📝 Catat akun yang didaftarkan", self.cb("ra", rid, v))]]
             if self.settings.splp_mode == "wso2":
                 rows.insert(0, [kb.btn("⚙️ Daftarkan otomatis di SPLP", self.cb("rw", rid, v))])
             return kb.inline(*rows)
-        if st == Stage.REPORT:
+        if st == SystemStage.REPORT:
             return kb.inline([kb.btn("✍️ Tambah catatan", self.cb("rn", rid, v))],
-                             [kb.btn("📤 Kirim ke Kepala Diskominfo", self.cb("rk", rid, v))])
-        if st == Stage.FORWARD:
+                             [kb.btn(f"📤 Kirim ke {sop.role_title(sop.forwarder)}", self.cb("rk", rid, v))])
+        if st == SystemStage.FORWARD:
             return kb.inline([kb.btn("📨 Teruskan kepada pemohon", self.cb("rf", rid, v))])
         return None
 
     # --- notifying ---
-    async def notify_holders(self, req: Request, step: RequestStep) -> None:
-        role = Role(req.holder_role) if req.holder_role else None
-        if role is None or role == Role.REQUESTER:
+    async def notify_holders(self, req: Request, step: RequestStep, sop: Sop) -> None:
+        role = req.holder_role
+        if role is None or role == REQUESTER:
             return
         if req.holder_official_id:
             off = await self.s.get(Official, req.holder_official_id)
@@ -184,29 +193,26 @@ class Chain(Ctx):
         else:
             targets = await self.holders(role)
         if not targets:
-            await self.warn_admins(f"⚠️ Permohonan {T.e(req.number)} menunggu {T.ROLE_NAMES[role]}, tetapi "
+            await self.warn_admins(f"⚠️ Permohonan {T.e(req.number)} menunggu {T.e(sop.role_title(role))}, tetapi "
                                    "tidak ada pejabat aktif dengan peran tersebut. Mohon tambahkan melalui /undang.")
             return
-        text = await self.holder_text(req, step)
-        markup = await self.holder_keyboard(req)
-        st = Stage(req.stage)
+        text = await self.holder_text(req, step, sop)
+        markup = await self.holder_keyboard(req, sop)
         report = None
-        if st in (Stage.REPORT, Stage.FORWARD):
-            from bot.services.account import Accounts
-            acc = Accounts(self.scope, self.env)
-            # The preview while the executor writes it; the report as sent, step 6 done, for the Head.
-            report = await acc.build_report(req)
+        if req.stage in (SystemStage.REPORT, SystemStage.FORWARD):
+            # The preview while the executor writes it; the report as sent, its step done, for the forwarder.
+            report = await Reports(self.scope, self.env).build_report(req, sop)
         for off in targets:
             if report is not None and report.stored_file_id:
                 self.out.send_stored(off.telegram_id, report.stored_file_id, f"{report.number}.pdf",
-                                     caption=f"Laporan kegiatan {T.e(req.number)}")
+                                     caption=f"{T.e(T.sentence(sop.report_name))} {T.e(req.number)}")
             else:
                 self.out.send_file(off.telegram_id, req.scan["kind"], req.scan["file_id"],
                                    caption=f"Surat permohonan {T.e(req.number)}")
             self.out.send(off.telegram_id, text, markup, request_id=req.id, live=True)
 
     async def warn_admins(self, text: str) -> None:
-        for adm in await self.holders(Role.ADMIN):
+        for adm in await self.holders(ADMIN):
             self.out.send(adm.telegram_id, text)
 
     def tell_requester(self, req: Request, text: str, markup: dict[str, Any] | None = None) -> None:
@@ -254,7 +260,7 @@ class Chain(Ctx):
             return m.text_html
         return None
 
-    async def record_working_time(self, req: Request, hop: RequestStep, to_stage: Stage,
+    async def record_working_time(self, req: Request, hop: RequestStep, to_stage: str, sop: Sop,
                                   missing: tuple[str, ...] | list[str] = ()) -> None:
         """Store the closing hop's working time, its SOP step's passage's when the hop ends it, and
         the request's (letter to Selesai) when it finishes, and add the hop and the passage to their
@@ -265,29 +271,21 @@ class Chain(Ctx):
         if hop.done_by_official_id is not None and hop.holder_role:
             tallies.append(hop_tally(hop.done_by_official_id, hop.holder_role, self.now, hop.due_at, hop.work_seconds,
                                      cal))
-        if to_stage == Stage.DONE:  # the hops are contiguous: their sum is the whole
+        if to_stage == SystemStage.DONE:  # the hops are contiguous: their sum is the whole
             before_hop = await self.s.scalar(select(func.coalesce(func.sum(RequestStep.work_seconds), 0)).where(
                 RequestStep.request_id == req.id, RequestStep.id != hop.id))
             req.work_seconds = (before_hop or 0) + hop.work_seconds
-        if ends_passage(hop.stage, to_stage):
-            earlier = earlier_hops(hop.stage)
+        if ends_passage(sop, hop.stage, to_stage):
+            earlier = earlier_hops(sop, hop.stage)
             before = 0
-            if earlier:  # the passage's first hops (step A3: the Head of E-Government's disposition)
+            if earlier:  # the passage's first hops (a disposition step of several hops)
                 before = await self.s.scalar(select(func.coalesce(func.sum(RequestStep.work_seconds), 0)).where(
                     RequestStep.request_id == hop.request_id, RequestStep.cycle == hop.cycle,
-                    RequestStep.stage.in_([st.value for st in earlier]))) or 0
+                    RequestStep.stage.in_(list(earlier)))) or 0
             hop.step_seconds = hop.work_seconds + before
-            tallies.append(passage_tally(STEPS[hop.step_code], self.now, hop.due_at, hop.step_seconds, hop.outcome, cal))
+            tallies.append(passage_tally(sop.steps[hop.step_code], self.now, hop.due_at, hop.step_seconds, hop.outcome,
+                                         cal))
         await add_tallies(self.s, tallies)
-
-    # --- time limits (bot/services/reminders.py) ---
-    def plan_reminders(self, step: RequestStep) -> None:
-        from bot.services.reminders import Reminders
-        Reminders(self.scope, self.env).plan_for(step)
-
-    async def cancel_reminders(self, step_id: int) -> None:
-        from bot.services.reminders import Reminders
-        await Reminders(self.scope, self.env).cancel_for(step_id)
 
     # --- writing ---
     async def next_number(self) -> str:
@@ -301,62 +299,68 @@ class Chain(Ctx):
     def env_dialect(self) -> str:
         return self.s.bind.dialect.name
 
-    def open_step_row(self, req: Request, stage: Stage, *, due: datetime | None, from_official: int | None,
+    def open_step_row(self, req: Request, stage: str, sop: Sop, *, due: datetime | None, from_official: int | None,
                       instruction: str | None = None, note: str | None = None) -> RequestStep:
-        row = RequestStep(request_id=req.id, cycle=req.cycle, stage=stage.value,
-                          step_code=STAGES[stage].step, holder_role=req.holder_role,
+        row = RequestStep(request_id=req.id, cycle=req.cycle, stage=str(stage),
+                          step_code=sop.stages[stage].step, holder_role=req.holder_role,
                           holder_official_id=req.holder_official_id, from_official_id=from_official,
                           instruction=instruction, note=note, received_at=self.now, due_at=due)
         self.s.add(row)
         return row
 
     async def create_request(self, user_id: int, data: dict[str, Any], draft_created: datetime) -> Request:
+        """A new request, under the SOP in force (its version is kept with the request)."""
+        sop = self.sop
+        first = sop.first_stage
         req = Request(
             number=await self.next_number(), requester_id=user_id, agency_id=int(data["agency"]),
             letter_number=data["letter_number"], letter_date=date.fromisoformat(data["letter_date"]),
             subject=data["subject"], contact_name=data["contact_name"], contact_email=data["contact_email"],
             contact_phone=data["contact_phone"], app_name=data["app_name"],
-            business_process=data["business_process"], scan=data["scan"], stage=Stage.HEAD_REVIEW.value,
-            version=1, cycle=1, holder_role=Role.HEAD.value, holder_official_id=None,
+            business_process=data["business_process"], scan=data["scan"], stage=first,
+            version=1, cycle=1, holder_role=sop.holder(first), holder_official_id=None,
             executor_official_id=None, created_at=draft_created, submitted_at=self.now, updated_at=self.now,
+            sop_version=sop.version,
         )
         self.s.add(req)
         await self.s.flush()
-        # Step 1 (the requester's letter) is done now; step 2 starts with the Head.
+        # Step 1 (the requester's letter) is done now; the chain's first hop starts.
         letter = working_seconds(self.env.calendar, draft_created, self.now)
-        self.s.add(RequestStep(request_id=req.id, cycle=1, stage=Stage.RETURNED.value, step_code="A1",
-                               holder_role=Role.REQUESTER.value, received_at=draft_created, due_at=None,
-                               done_at=self.now, outcome="submitted", work_seconds=letter, step_seconds=letter))
-        await add_tallies(self.s, [passage_tally(STEPS["A1"], self.now, None, letter, "submitted", self.env.calendar)])
-        step = self.open_step_row(req, Stage.HEAD_REVIEW, due=self.due_for(Stage.HEAD_REVIEW, self.now),
-                                  from_official=None)
+        self.s.add(RequestStep(request_id=req.id, cycle=1, stage=str(SystemStage.RETURNED),
+                               step_code=sop.request_step.code, holder_role=REQUESTER, received_at=draft_created,
+                               due_at=None, done_at=self.now, outcome="submitted", work_seconds=letter,
+                               step_seconds=letter))
+        await add_tallies(self.s, [passage_tally(sop.request_step, self.now, None, letter, "submitted",
+                                                 self.env.calendar)])
+        step = self.open_step_row(req, first, sop, due=self.due_for(sop, first, self.now), from_official=None)
         await self.s.flush()
-        self.plan_reminders(step)
+        self.plan_for(step, sop)
         self.audit("submit", actor_tg=user_id, request_id=req.id, from_state=None, to_state=req.stage)
-        await self.notify_holders(req, step)
+        await self.notify_holders(req, step, sop)
         return req
 
     async def apply(self, req: Request, cmd: Command, actor: Actor, *, instruction: str | None = None,
                     note: str | None = None, tapped: tuple[int, int] | None = None,
                     new_data: dict[str, Any] | None = None) -> Transition | Refusal:
         """Check and carry out one transition, atomically with an optimistic version check."""
-        execs = await self.active_executor_ids()
-        t = decide(view_of(req), cmd, actor, active_executor_ids=execs,
+        sop = await self.sop_of(req)
+        execs = await self.active_executor_ids(sop)
+        t = decide(sop, view_of(req), cmd, actor, active_executor_ids=execs,
                    resubmit_route=self.settings.resubmit_route)
         if isinstance(t, Refusal):
             self.audit("refused", actor_tg=actor.telegram_id, official_id=actor.official_id, request_id=req.id,
                        from_state=req.stage, action_tried=cmd.action.value, reason=t.value)
             return t
         values: dict[str, Any] = dict(
-            stage=t.to_stage.value, version=req.version + 1, updated_at=self.now,
-            holder_role=t.holder_role.value if t.holder_role else None,
+            stage=str(t.to_stage), version=req.version + 1, updated_at=self.now,
+            holder_role=t.holder_role,
             holder_official_id=t.holder_official_id, executor_official_id=t.executor_official_id,
         )
         if t.new_cycle:
             values["cycle"] = req.cycle + 1
         if t.action == Action.RETURN:
             values["return_info"] = dict(t.notes)
-        if t.to_stage in (Stage.DONE, Stage.CANCELLED):
+        if t.to_stage in CLOSED_STAGES:
             values["closed_at"] = self.now
         if new_data:
             values.update(new_data)
@@ -370,39 +374,40 @@ class Chain(Ctx):
         inherited_due = prev.due_at if prev else None
         if prev is not None:
             prev.done_at, prev.done_by_official_id, prev.outcome = self.now, actor.official_id, t.action.value
-            await self.record_working_time(req, prev, t.to_stage,
+            await self.record_working_time(req, prev, t.to_stage, sop,
                                            missing=t.notes.get("missing", ()))  # type: ignore[arg-type]
-            await self.cancel_reminders(prev.id)
+            await self.cancel_for(prev.id)
         step: RequestStep | None = None
-        if t.to_stage not in (Stage.DONE, Stage.CANCELLED):
-            due = self.due_for(t.to_stage, self.now) if t.opens_new_step else inherited_due
+        if t.to_stage not in CLOSED_STAGES:
+            due = self.due_for(sop, t.to_stage, self.now) if t.opens_new_step else inherited_due
             note_txt = note
             if t.action == Action.RETURN:
                 note_txt = t.notes.get("reason")  # type: ignore[assignment]
-            step = self.open_step_row(req, t.to_stage, due=due,
+            step = self.open_step_row(req, t.to_stage, sop, due=due,
                                       from_official=actor.official_id if actor.official_id else None,
                                       instruction=instruction, note=note_txt)
         await self.s.flush()
         if step is not None:
-            self.plan_reminders(step)
+            self.plan_for(step, sop)
         self.audit(t.action.value, actor_tg=actor.telegram_id, official_id=actor.official_id, request_id=req.id,
-                   from_state=t.from_stage.value, to_state=t.to_stage.value,
+                   from_state=str(t.from_stage), to_state=str(t.to_stage),
                    **({"instruction": instruction} if instruction else {}),
                    **({"missing": t.notes["missing"]} if t.action == Action.RETURN else {}))
 
         who = (await self.official(actor.telegram_id)).name if actor.official_id else "pemohon"
         target = await self.official_name(t.executor_official_id) if t.action == Action.ASSIGN else ""
-        outcome = OUTCOME_TEXT[t.action].format(who=T.e(who), when=T.fmt_dt(self.now, self.tz), target=T.e(target))
+        outcome = OUTCOME_TEXT[t.action].format(who=T.e(who), when=T.fmt_dt(self.now, self.tz), target=T.e(target),
+                                                report=T.e(T.sentence(sop.report_name)),
+                                                forwarder=T.e(sop.role_title(sop.forwarder)))
         await self.close_live_buttons(req, outcome, tapped)
         if step is not None:
-            await self.notify_holders(req, step)
-        await self.tell_requester_of(req, t, step)
+            await self.notify_holders(req, step, sop)
+        await self.tell_requester_of(req, t, step, sop)
         return t
 
-    async def tell_requester_of(self, req: Request, t: Transition, step: RequestStep | None) -> None:
-        st = Stage(req.stage)
+    async def tell_requester_of(self, req: Request, t: Transition, step: RequestStep | None, sop: Sop) -> None:
         if t.action == Action.RETURN:
-            missing = [T.ITEM_LABELS[RequiredItem(i)] for i in t.notes["missing"]]  # type: ignore[union-attr]
+            missing = [T.e(sop.item_label(i)) for i in t.notes["missing"]]  # type: ignore[union-attr]
             text = (f"↩️ Permohonan <b>{T.e(req.number)}</b> dinyatakan <b>belum lengkap</b> oleh petugas "
                     f"dan dikembalikan kepada Anda.\n\n<b>Yang perlu dilengkapi/diperbaiki:</b>\n"
                     + "\n".join(f"• {m}" for m in missing)
@@ -416,8 +421,7 @@ class Chain(Ctx):
             self.tell_requester(req, f"Permohonan <b>{T.e(req.number)}</b> telah dibatalkan.")
             return
         if t.action == Action.FORWARD:
-            from bot.services.account import Accounts
-            await Accounts(self.scope, self.env).deliver_report(req)
+            await Reports(self.scope, self.env).deliver_report(req, sop)
             return
         if step is None:
             return
@@ -426,5 +430,5 @@ class Chain(Ctx):
             head = f"🔁 Permohonan <b>{T.e(req.number)}</b> telah dikirim ulang dan diterima."
         else:
             head = f"ℹ️ Perkembangan permohonan <b>{T.e(req.number)}</b>:"
-        self.tell_requester(req, f"{head}\nKini pada <b>{T.stage_label(st)}</b> "
+        self.tell_requester(req, f"{head}\nKini pada <b>{T.e(sop.stage_label(req.stage))}</b> "
                                  f"sejak {T.fmt_dt(self.now, self.tz)}.{due}\n\nGunakan /status untuk melihat riwayatnya.")

@@ -27,7 +27,7 @@ from workflow.form import (
     parse_contact_number,
 )
 from workflow.machine import Action, Command, Refusal
-from workflow.sop import Stage
+from workflow.sop import SystemStage
 
 AGENCY_PAGE = 8
 
@@ -288,7 +288,7 @@ class Form(Chain):
         self.out.edit(tapped[0], (base or "") + "\n\n📤 Terkirim.", None, message_id=tapped[1])
         self.out.send(user_id, (
             f"✅ Permohonan Anda telah diterima dengan nomor <b>{T.e(req.number)}</b>.\n\n"
-            f"Permohonan kini berada pada <b>{T.stage_label(Stage.HEAD_REVIEW)}</b>. "
+            f"Permohonan kini berada pada <b>{T.e(self.sop.stage_label(req.stage))}</b>. "
             "Anda akan menerima pemberitahuan pada setiap perkembangan. "
             "Gunakan /status untuk memantau riwayat dan batas waktu setiap tahap."))
         return "Permohonan terkirim."
@@ -320,7 +320,7 @@ class Form(Chain):
             return T.TAP_NOT_FOUND
         if req.requester_id != user_id:
             return T.TAP_FORBIDDEN
-        if req.stage != Stage.RETURNED.value or req.version != version:
+        if req.stage != SystemStage.RETURNED or req.version != version:
             return T.TAP_STALE
         await self.s.execute(delete(Draft).where(Draft.user_id == user_id))
         await self.s.flush()

@@ -1,7 +1,7 @@
-"""/rekap: the oversight of the SOP for the Head of Diskominfo, the Head of E-Government and the
-admin -- the period picked by buttons or typed, the actions the Head types for the monitoring
-form, and the reports ordered as durable jobs (produced after the tap's transaction by
-``bot/services/oversight_jobs.py``, never twice)."""
+"""/rekap: the oversight of the SOP for its ``oversight`` roles (the office's heads) and the admin
+-- the period picked by buttons or typed, the actions the assessors type for the monitoring form,
+and the reports ordered as durable jobs (produced after the tap's transaction by
+``bot/services/oversight_jobs.py``, never twice). Read against the SOP in force."""
 
 from __future__ import annotations
 
@@ -13,21 +13,34 @@ from bot import keyboards as kb
 from bot import texts as T
 from bot.monev_text import limit_text, period_title, step_label
 from bot.services.base import Ctx
-from bot.services.officials import OVERSIGHT_ROLES
+from bot.services.officials import oversight_roles
 from storage.models import OversightAction, OversightJob
 from workflow.form import Invalid
 from workflow.oversight import MAX_PERIOD_DAYS, Period, PeriodKind, parse_period, period_of
-from workflow.sop import PROCEDURE_A, PROCEDURE_B, STEPS, Role
+from workflow.sop import Sop
 
-READERS = OVERSIGHT_ROLES  # may see the oversight
-ASSESSORS = frozenset({Role.HEAD, Role.DIVISION_HEAD})  # see officials' figures, type the actions
 KINDS = ("summary", "pdf", "xlsx", "csv")
 MAX_ACTION = 500
 PERIOD_BUTTONS = ((PeriodKind.THIS_MONTH, "Bulan ini"), (PeriodKind.LAST_MONTH, "Bulan lalu"),
                   (PeriodKind.THIS_QUARTER, "Triwulan ini"), (PeriodKind.THIS_YEAR, "Tahun ini"))
-FORBIDDEN = (f"Rekapitulasi hanya untuk {T.ROLE_NAMES[Role.HEAD]}, {T.ROLE_NAMES[Role.DIVISION_HEAD]}, "
-             f"dan {T.ROLE_NAMES[Role.ADMIN]}.")
 PREPARING = "⏳ Sedang disiapkan…"
+
+
+def readers(sop: Sop) -> frozenset[str]:
+    """Who may see the oversight: the SOP's ``oversight`` roles and the admin."""
+    return oversight_roles(sop)
+
+
+def assessors(sop: Sop) -> frozenset[str]:
+    """Who sees the officials' figures and types the actions: the SOP's ``oversight`` roles."""
+    return frozenset(sop.oversight)
+
+
+def forbidden(sop: Sop) -> str:
+    titles = [sop.role_title(r) for r in sorted(readers(sop), key=sop.official_roles().index)]
+    listed = titles[0] if len(titles) == 1 else (
+        f"{titles[0]} dan {titles[1]}" if len(titles) == 2 else f"{', '.join(titles[:-1])}, dan {titles[-1]}")
+    return f"Rekapitulasi hanya untuk {T.e(listed)}."
 
 
 def encode_period(p: Period) -> tuple[str, str]:
@@ -43,8 +56,8 @@ def decode_period(start: str, end: str) -> Period:
 
 
 class Oversight(Ctx):
-    async def roles(self, user_id: int) -> frozenset[Role]:
-        return (await self.actor(user_id)).roles & READERS
+    async def roles(self, user_id: int) -> frozenset[str]:
+        return (await self.actor(user_id)).roles & readers(self.sop)
 
     async def refuse(self, user_id: int, what: str) -> None:
         self.audit("refused", actor_tg=user_id, action_tried=what)
@@ -56,7 +69,7 @@ class Oversight(Ctx):
     async def menu(self, user_id: int) -> bool:
         if not await self.roles(user_id):
             await self.refuse(user_id, "rekap")
-            self.out.send(user_id, FORBIDDEN)
+            self.out.send(user_id, forbidden(self.sop))
             return False
         self.out.send(user_id, "📊 <b>Rekapitulasi pelaksanaan SOP</b>\nPilih periode (tanggal dalam WIB):",
                       self.period_keyboard())
@@ -105,29 +118,29 @@ class Oversight(Ctx):
             return None
         await self.clear_awaiting(user_id)
         job = await self.order(user_id, "summary", period)
-        self.out.send(user_id, f"{PREPARING} Rekapitulasi {T.e(period_title(period))}." if job else FORBIDDEN)
+        self.out.send(user_id, f"{PREPARING} Rekapitulasi {T.e(period_title(period))}." if job else forbidden(self.sop))
         return job
 
     # --- the action to take, per step (the monitoring form), typed by the Head
     async def ask_action(self, user_id: int, period: Period, code: str) -> str | None:
-        if not (await self.roles(user_id)) & ASSESSORS:
+        if not (await self.roles(user_id)) & assessors(self.sop):
             await self.refuse(user_id, "monev_action")
             return T.TAP_FORBIDDEN
-        step = STEPS.get(code)
-        if step is None or step not in PROCEDURE_A + PROCEDURE_B:
+        step = self.sop.steps.get(code)
+        if step is None:
             return T.TAP_INVALID
         current = await self.s.get(OversightAction, (period.start, period.end, code))
         await self.set_awaiting(user_id, "rekap_action", start=period.start.isoformat(), end=period.end.isoformat(),
                                 code=code)
         now_txt = f"\nTercatat saat ini: «{T.e(current.text)}»" if current else ""
         self.out.send(user_id, (f"✍️ <b>Tindakan yang harus diambil</b> — langkah {code} "
-                                f"({T.e(step_label(step))}, batas {limit_text(step)}), periode "
+                                f"({T.e(step_label(self.sop, step))}, batas {limit_text(step)}), periode "
                                 f"{T.e(period_title(period))}.{now_txt}\n\nKetik tindakannya (maksimal {MAX_ACTION} "
                                 "karakter), atau <code>-</code> untuk menghapusnya. /batal untuk membatalkan."))
         return None
 
     async def action_typed(self, user_id: int, text: str, ctx: dict) -> None:
-        if not (await self.roles(user_id)) & ASSESSORS:
+        if not (await self.roles(user_id)) & assessors(self.sop):
             await self.clear_awaiting(user_id)
             return
         text = " ".join(text.split())
@@ -160,4 +173,4 @@ class Oversight(Ctx):
                       kb.inline([kb.btn("📄 Buat PDF", self.cb("of", "pdf", start, end))]))
 
 
-__all__ = ["ASSESSORS", "KINDS", "Oversight", "READERS", "decode_period", "encode_period"]
+__all__ = ["KINDS", "Oversight", "assessors", "decode_period", "encode_period", "forbidden", "readers"]

@@ -25,13 +25,12 @@ from bot import keyboards as kb
 from bot import texts as T
 from bot.env import Env
 from bot.monev_text import limit_text, period_title, summary_html
-from bot.services.oversight import ASSESSORS, READERS, encode_period
+from bot.services.oversight import assessors, encode_period, readers
 from bot.updates import work_scope
 from storage.figures import audit_rows, load_figures, step_rows
 from storage.models import AuditLog, Official, OfficialRole, OversightAction, OversightJob, StoredFile
 from workflow.monev import Assessment, OversightReport, build_report
 from workflow.oversight import Period, monthly_window
-from workflow.sop import Role
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,6 @@ LEASE = timedelta(minutes=5)  # a job not finished by then is taken over by the 
 KEEP_FILES = timedelta(days=2)  # a delivered report's files (long after the outbox has sent them)
 MAX_ATTEMPTS = 3
 MAX_UPLOAD = 50 * 1024 * 1024  # the Bot API's upload limit
-MONTHLY_TO = (Role.HEAD, Role.DIVISION_HEAD)
 
 
 @dataclass
@@ -76,7 +74,7 @@ class OversightJobs:
         kind, chat_id, claim, attempts = job.kind, job.chat_id, job.claimed_until, job.attempts
         period = Period(job.period_start, job.period_end)
         try:
-            roles = await self._roles(chat_id) if chat_id is not None else frozenset(MONTHLY_TO)
+            roles = await self._roles(chat_id) if chat_id is not None else frozenset(self.env.sop.digest_to)
             out = await self._produce(kind, period, roles, chat_id, (job_id, claim, job.progress)) if roles else None
         except _ClaimLost:
             return False
@@ -98,11 +96,11 @@ class OversightJobs:
             status = "done"
         return await self._deliver(job_id, claim, status, kind, chat_id, period, out)
 
-    async def _roles(self, chat_id: int) -> frozenset[Role]:
+    async def _roles(self, chat_id: int) -> frozenset[str]:
         async with self.db.sessions() as s:
             rows = (await s.scalars(select(OfficialRole.role).join(Official, Official.id == OfficialRole.official_id)
                                     .where(Official.telegram_id == chat_id, Official.active.is_(True)))).all()
-        return frozenset(Role(r) for r in rows) & READERS
+        return frozenset(rows) & readers(self.env.sop)
 
     async def _deliver(self, job_id: int, claim: datetime, status: str, kind: str, chat_id: int | None,
                        period: Period, out: _Output | None) -> bool:
@@ -150,7 +148,7 @@ class OversightJobs:
 
     async def _monthly_recipients(self, s: Any) -> list[int]:
         rows = (await s.scalars(select(Official.telegram_id).join(OfficialRole, OfficialRole.official_id == Official.id)
-                                .where(OfficialRole.role.in_([r.value for r in MONTHLY_TO]),
+                                .where(OfficialRole.role.in_(list(self.env.sop.digest_to)),
                                        Official.active.is_(True)).order_by(Official.id))).all()
         return list(dict.fromkeys(rows))
 
@@ -160,18 +158,18 @@ class OversightJobs:
         cal = self.env.calendar
         cutoff = min(now, period.bounds(self.tz)[1])
         async with self.db.sessions() as s:
-            fig = await load_figures(s, period, cutoff=cutoff, cal=cal, with_holders=with_holders)
+            fig = await load_figures(s, self.env.sop, period, cutoff=cutoff, cal=cal, with_holders=with_holders)
             actions = dict((await s.execute(select(OversightAction.step_code, OversightAction.text).where(
                 OversightAction.period_start == period.start, OversightAction.period_end == period.end))).all())
-        return build_report(fig, period, cutoff=cutoff, generated_at=now, cal=cal,
+        return build_report(self.env.sop, fig, period, cutoff=cutoff, generated_at=now, cal=cal,
                             threshold=self.env.settings.oversight_on_time_threshold, actions=actions,
                             with_holders=with_holders)
 
-    async def _produce(self, kind: str, period: Period, roles: frozenset[Role], chat_id: int | None,
+    async def _produce(self, kind: str, period: Period, roles: frozenset[str], chat_id: int | None,
                        job: tuple[int, datetime, int]) -> _Output:
         from bot.monev_files import file_name
 
-        with_holders = bool(roles & ASSESSORS)
+        with_holders = bool(roles & assessors(self.env.sop))
         title = T.e(period_title(period))
         if kind == "csv":
             content = await self._audit_csv(period)
@@ -220,14 +218,16 @@ class OversightJobs:
         from bot.charts import render_charts
         from bot.monev_pdf import Signatory, render_monev
 
-        name, title = "", T.ROLE_NAMES[Role.HEAD]
+        sop = self.env.sop
+        heads = [r for r in sop.official_roles() if r in assessors(sop)]
+        name, title = "", sop.role_title(heads[0] if heads else None)
         if chat_id is not None:
             async with self.db.sessions() as s:
                 off = await s.scalar(select(Official).where(Official.telegram_id == chat_id, Official.active.is_(True)))
             roles = await self._roles(chat_id)
-            if off is not None and roles & ASSESSORS:
+            if off is not None and roles & assessors(sop):
                 name = off.name
-                title = T.ROLE_NAMES[Role.HEAD if Role.HEAD in roles else Role.DIVISION_HEAD]
+                title = sop.role_title(next(r for r in heads if r in roles))
 
         def render() -> bytes:
             return render_monev(r, render_charts(r), Signatory("Penilai,", name, title), self.tz)
@@ -237,7 +237,7 @@ class OversightJobs:
     async def _xlsx(self, r: OversightReport, period: Period) -> bytes:
         from bot.monev_files import Workbook
 
-        book = Workbook(r.standard_day_seconds)
+        book = Workbook(r.standard_day_seconds, r.sop)
         book.summary(r, self.tz)
         book.details()
         async with self.db.sessions() as s:
@@ -249,19 +249,19 @@ class OversightJobs:
     async def _audit_csv(self, period: Period) -> bytes:
         from bot.monev_files import AuditCsv
 
-        out = AuditCsv()
+        out = AuditCsv(self.env.sop)
         async with self.db.sessions() as s:
             async for chunk in audit_rows(s, period, self.tz):
                 out.add_rows(chunk, self.tz)
                 await asyncio.sleep(0)
         return out.finish()
 
-    def _summary_keyboard(self, r: OversightReport, roles: frozenset[Role]) -> dict[str, Any]:
+    def _summary_keyboard(self, r: OversightReport, roles: frozenset[str]) -> dict[str, Any]:
         cb = self.env.codec.encode
         start, end = encode_period(r.period)
         rows = [[kb.btn("📄 PDF", cb("of", "pdf", start, end)), kb.btn("📊 XLSX", cb("of", "xlsx", start, end)),
                  kb.btn("🧾 Log audit", cb("of", "csv", start, end))]]
-        if roles & ASSESSORS:
+        if roles & assessors(self.env.sop):
             weak = [s for s in r.steps if s.assessment == Assessment.NOT_GOOD]
             rows += kb.columns([kb.btn(f"✍️ Tindakan {s.code}", cb("oa", start, end, s.code)) for s in weak], 2)
             rows.append([kb.btn("✍️ Tindakan langkah lain", cb("ol", start, end))])
@@ -297,7 +297,7 @@ class OversightJobs:
 
     async def monthly(self) -> bool:
         """On the first working day of a month, from the start of working hours: the previous
-        month's report to the Head and the Head of E-Government, once."""
+        month's report to the SOP's ``digest_to`` roles, once."""
         cal, now = self.env.calendar, self.env.clock.now()
         today = now.astimezone(self.tz).date()
         if not cal.is_working_time(now):
@@ -321,11 +321,9 @@ class OversightJobs:
 
 def other_steps_keyboard(env: Env, period: Period) -> dict[str, Any]:
     """Every step of the SOP, for typing an action on one the summary did not flag."""
-    from workflow.sop import PROCEDURE_A, PROCEDURE_B
-
     start, end = encode_period(period)
     buttons = [kb.btn(f"{s.code} ({limit_text(s)})", env.codec.encode("oa", start, end, s.code))
-               for s in PROCEDURE_A + PROCEDURE_B]
+               for s in env.sop.procedure_a + env.sop.procedure_b]
     return kb.inline(*kb.columns(buttons, 3), [kb.btn("📄 Buat PDF", env.codec.encode("of", "pdf", start, end))])
 
 

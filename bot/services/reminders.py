@@ -4,35 +4,18 @@ Deadlines and reminders are rows; the JobQueue only drives the clock (bot/app.py
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import and_, case, delete, exists, func, or_, select, true, update
+from sqlalchemy import and_, case, exists, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from bot import texts as T
 from storage.db import upsert
 from bot.services.chain import Chain
 from storage.models import Official, Outbox, Reminder, Request, RequestStep
-from workflow.reminders import Kind, escalates_to, next_overdue, plan
-from workflow.sop import STAGES, Role, Stage
+from workflow.reminders import Kind, next_overdue
+from workflow.sop import CLOSED_STAGES, REQUESTER
 
 
 class Reminders(Chain):
-    @property
-    def shares(self) -> tuple[float, ...]:
-        return self.settings.shares
-
-    def plan_for(self, step: RequestStep) -> None:
-        """Plan the reminders of a step that has a deadline (call after the step has an id)."""
-        if step.due_at is None or step.done_at is not None:
-            return
-        for p in plan(step.received_at, step.due_at, self.env.calendar, self.shares):
-            self.s.add(Reminder(request_id=step.request_id, step_id=step.id, kind=p.kind.value, share=p.share,
-                                day=p.day, due_at=p.at, sent_at=None))
-
-    async def cancel_for(self, step_id: int) -> None:
-        await self.s.execute(delete(Reminder).where(Reminder.step_id == step_id, Reminder.sent_at.is_(None)))
-
     async def sweep(self, limit: int = 100) -> int:
         """Send the reminders that are due. Returns how many rows were handled.
 
@@ -86,8 +69,8 @@ class Reminders(Chain):
         return len(rows)
 
     async def _holders(self, req: Request) -> list[Official]:
-        role = Role(req.holder_role) if req.holder_role else None
-        if role is None or role == Role.REQUESTER:
+        role = req.holder_role
+        if role is None or role == REQUESTER:
             return []
         if req.holder_official_id:
             return [o for o in await self.holders(role) if o.id == req.holder_official_id]
@@ -108,22 +91,23 @@ class Reminders(Chain):
         cal, tz = self.env.calendar, self.tz
         assert step.due_at is not None
         kind = Kind(r.kind)
+        sop = await self.sop_of(req)
         holders = await self._holders(req)
         if kind == Kind.SHARE:
             left = cal.working_time_between(self.now, step.due_at)
             head = (f"⏰ <b>Pengingat</b> — {T.e(req.number)}\n"
-                    f"<b>Tahap:</b> {T.stage_label(req.stage)}\n"
+                    f"<b>Tahap:</b> {T.e(sop.stage_label(req.stage))}\n"
                     f"<b>Sisa waktu:</b> {cal.format_duration(left)} (jam kerja)\n"
                     f"<b>Batas:</b> {T.fmt_dt(step.due_at, tz)}")
         else:
             late = cal.working_time_between(step.due_at, self.now)
             head = (f"🚨 <b>Batas waktu terlampaui</b> — {T.e(req.number)}\n"
-                    f"<b>Tahap:</b> {T.stage_label(req.stage)}\n"
+                    f"<b>Tahap:</b> {T.e(sop.stage_label(req.stage))}\n"
                     f"<b>Batas:</b> {T.fmt_dt(step.due_at, tz)}"
                     + (f"\n<b>Terlambat:</b> {cal.format_duration(late)} (jam kerja)" if late.total_seconds() >= 60
                        else "")
                     + "\nMohon segera ditindaklanjuti.")
-        markup = await self.holder_keyboard(req)
+        markup = await self.holder_keyboard(req, sop)
         for off in holders:
             card = cards.get((req.id, off.telegram_id))
             # Short, pointing to the request's card (a reply to it) rather than repeating it.
@@ -136,18 +120,19 @@ class Reminders(Chain):
         if kind == Kind.SHARE:
             return
         # Breach: the superior is told, and again once per working day while it stays overdue.
-        sup = escalates_to(Role(req.holder_role)) if req.holder_role else None
+        sup = sop.superior(req.holder_role)
         if sup is not None:
-            names = ", ".join(o.name for o in holders) or T.ROLE_NAMES[Role(req.holder_role)]
+            title = sop.role_title(req.holder_role)
+            names = ", ".join(o.name for o in holders) or title
             late = cal.working_time_between(step.due_at, self.now)
             text = (f"⚠️ <b>Eskalasi</b>: permohonan <b>{T.e(req.number)}</b> melewati batas waktu pada "
-                    f"<b>{T.stage_label(req.stage)}</b>.\nPemegang: {T.e(names)} "
-                    f"({T.ROLE_NAMES[Role(req.holder_role)]})\nDiterima: {T.fmt_dt(step.received_at, tz)}\n"
-                    f"Batas waktu: {T.fmt_dt(step.due_at, tz)} ({T.limit_label(req.stage)})"
+                    f"<b>{T.e(sop.stage_label(req.stage))}</b>.\nPemegang: {T.e(names)} "
+                    f"({T.e(title)})\nDiterima: {T.fmt_dt(step.received_at, tz)}\n"
+                    f"Batas waktu: {T.fmt_dt(step.due_at, tz)} ({sop.limit_label(req.stage)})"
                     + (f"\nTerlambat: {cal.format_duration(late)} (jam kerja)" if late.total_seconds() >= 60 else ""))
             for off in await self.holders(sup):
                 self.out.send(off.telegram_id, text)
-            self.audit("escalated", request_id=req.id, from_state=req.stage, to_state=req.stage, to_role=sup.value,
+            self.audit("escalated", request_id=req.id, from_state=req.stage, to_state=req.stage, to_role=sup,
                        day=r.day)
         day = r.day + 1
         nxt = next_overdue(step.due_at, day, cal)
@@ -158,7 +143,7 @@ class Reminders(Chain):
                             due_at=nxt.at, sent_at=None))
 
     async def digest(self) -> bool:
-        """At the start of each working day: the Head and the Head of E-Government get a digest."""
+        """At the start of each working day: the SOP's ``digest_to`` roles get a digest."""
         from storage.models import DigestRun
 
         cal, tz = self.env.calendar, self.tz
@@ -172,18 +157,24 @@ class Reminders(Chain):
         if (await self.s.execute(claim.on_conflict_do_nothing().returning(DigestRun.day))).first() is None:
             return False  # another instance sent it
         open_steps = (await self.s.execute(
-            select(RequestStep, Request.number, Request.stage).join(Request, Request.id == RequestStep.request_id)
-            .where(RequestStep.done_at.is_(None), Request.stage.notin_(["done", "cancelled"]))
+            select(RequestStep, Request.number, Request.stage, Request.sop_version)
+            .join(Request, Request.id == RequestStep.request_id)
+            .where(RequestStep.done_at.is_(None), Request.stage.notin_(list(CLOSED_STAGES)))
             .order_by(RequestStep.received_at))).all()
+        sop = self.sop
         by_stage: dict[str, int] = {}
+        labels = {st: info.label for st, info in sop.stages.items()}  # the SOP in force's order first
         near: list[str] = []
         late: list[str] = []
-        warn_at = max(self.shares) if self.shares else 0.9
-        for step, number, stage in open_steps:
+        warn_at = max(sop.shares) if sop.shares else 0.9
+        for step, number, stage, version in open_steps:
             by_stage[stage] = by_stage.get(stage, 0) + 1
+            if stage not in labels:  # a stage of an earlier SOP version
+                own = await self.sop_by_version(version)
+                labels[stage] = own.stages[stage].label if stage in own.stages else stage
             if step.due_at is None:
                 continue
-            line = f"{T.e(number)} — {T.e(STAGES[Stage(stage)].label)} (batas {T.fmt_dt(step.due_at, tz)})"
+            line = f"{T.e(number)} — {T.e(labels[stage])} (batas {T.fmt_dt(step.due_at, tz)})"
             if self.now >= step.due_at:
                 late.append(line)
             elif cal.elapsed_fraction(step.received_at, step.due_at, self.now) >= warn_at or \
@@ -197,15 +188,15 @@ class Reminders(Chain):
         p0, p1 = cal.day_start(prev_day), start
         done_steps = (await self.s.scalar(select(func.count()).select_from(RequestStep).where(
             RequestStep.done_at >= p0, RequestStep.done_at < p1,
-            RequestStep.holder_role != Role.REQUESTER.value))) if p0 else 0
+            RequestStep.holder_role != REQUESTER))) if p0 else 0
         closed = (await self.s.scalar(select(func.count()).select_from(Request).where(
             Request.stage == "done", Request.closed_at >= p0, Request.closed_at < p1))) if p0 else 0
         lines = [f"📊 <b>Ringkasan harian layanan SPLP</b> — {T.DAYS[today.weekday()]}, {T.fmt_date(today)}", ""]
         total = sum(by_stage.values())
         lines.append(f"<b>Permohonan berjalan:</b> {total}")
-        for st in Stage:
-            if by_stage.get(st.value):
-                lines.append(f"• {T.e(STAGES[st].label)}: {by_stage[st.value]}")
+        for st, label in labels.items():
+            if by_stage.get(st):
+                lines.append(f"• {T.e(label)}: {by_stage[st]}")
         lines.append(f"\n⚠️ <b>Mendekati batas waktu:</b> {len(near)}")
         lines += [f"• {x}" for x in near[:15]] + ([f"• … dan {len(near) - 15} lainnya"] if len(near) > 15 else [])
         lines.append(f"\n🚨 <b>Melewati batas waktu:</b> {len(late)}")
@@ -213,20 +204,8 @@ class Reminders(Chain):
         lines.append(f"\n✅ <b>Hari kerja sebelumnya</b> ({T.fmt_date(prev_day)}): {done_steps} langkah diselesaikan, "
                      f"{closed} permohonan selesai.")
         text = "\n".join(lines)
-        recipients = await self.holders(Role.HEAD) + await self.holders(Role.DIVISION_HEAD)
+        recipients = [o for role in sop.digest_to for o in await self.holders(role)]
         for off in {o.id: o for o in recipients}.values():
             self.out.send(off.telegram_id, text[:4000])
         self.audit("digest", day=today.isoformat(), open=total, near=len(near), late=len(late))
         return True
-
-    def expected_completion(self, req: Request, step: RequestStep | None) -> datetime | None:
-        """When procedure A should end if every remaining step takes its full limit."""
-        if step is None or step.due_at is None or Stage(req.stage) not in STAGES:
-            return None
-        from workflow.sop import PROCEDURE_A, stage_step
-        current = stage_step(Stage(req.stage)).number
-        t = step.due_at
-        for s in PROCEDURE_A:
-            if s.number > current and s.actor != Role.REQUESTER:
-                t = self.env.calendar.due_after_working_days(t, s.limit.working_days)
-        return t

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from bot import texts as T
 from bot.services.base import Ctx
+from bot.services.deadlines import Deadlines
 from storage.models import Agency, Official, Request, RequestStep
-from workflow.sop import PROCEDURE_A_OFFICIAL_DAYS, STAGES, Role, Stage, stage_step
+from workflow.sop import SystemStage
 
 
 class Status(Ctx):
@@ -21,51 +22,53 @@ class Status(Ctx):
             self.out.send(user_id, await self.render(req))
 
     async def render(self, req: Request) -> str:
+        sop = await self.sop_of(req)
         agency = await self.s.get(Agency, req.agency_id)
         steps = (await self.s.scalars(select(RequestStep).where(RequestStep.request_id == req.id)
                                       .order_by(RequestStep.id))).all()
         names = {o.id: o.name for o in (await self.s.scalars(select(Official).where(
             Official.id.in_({s.holder_official_id or s.done_by_official_id for s in steps} - {None})))).all()}
-        st = Stage(req.stage)
+        st = req.stage
+        cal = self.env.calendar
         lines = [f"📄 <b>{T.e(req.number)}</b> — {T.e(agency.short_name if agency else '')}",
                  f"Aplikasi: {T.e(req.app_name)}",
-                 f"Status: <b>{T.e(STAGES[st].label)}</b>"]
-        if st == Stage.RETURNED and req.return_info:
+                 f"Status: <b>{T.e(sop.stages[st].label if st in sop.stages else st)}</b>",
+                 f"Menurut: {T.e(sop.label)}"]
+        if st == SystemStage.RETURNED and req.return_info:
             lines.append(f"Alasan pengembalian: {T.e(req.return_info.get('reason', ''))}")
         lines.append("\n<b>Riwayat:</b>")
+        letter = sop.request_step
         for s in steps:
-            step = stage_step(Stage(s.stage)) if s.step_code != "A1" else None
-            label = "Langkah 1 — Surat permohonan" if s.step_code == "A1" else T.stage_label(s.stage)
+            first = s.step_code == letter.code
+            label = f"Langkah {letter.number} — {letter.label}" if first else sop.stage_label(s.stage)
             who_id = s.done_by_official_id or s.holder_official_id
-            holder = names.get(who_id) if who_id else (
-                T.ROLE_NAMES[Role(s.holder_role)] if s.holder_role else "—")
-            limit = T.limit_label(s.stage) if step else "1 hari kerja"
+            holder = names.get(who_id) if who_id else (sop.role_title(s.holder_role) if s.holder_role else "—")
+            limit = letter.limit.label() if first else sop.limit_label(s.stage)
             state = ""
-            if s.done_at and s.step_code != "A1":
-                took = self.env.calendar.working_time_between(s.received_at, s.done_at)
-                state += f"\n  Durasi: {self.env.calendar.format_duration(took)} (jam kerja)"
+            if s.done_at and not first:
+                took = cal.working_time_between(s.received_at, s.done_at)
+                state += f"\n  Durasi: {cal.format_duration(took)} (jam kerja)"
             if s.due_at and s.done_at:
                 state += " ✅ tepat waktu" if s.done_at <= s.due_at else " ⏰ terlambat"
             elif s.due_at and self.now > s.due_at:
                 state += " ⏰ melewati batas"
-            lines.append(f"• {label}\n  Pemegang: {T.e(holder)}\n  Mulai: {T.fmt_dt(s.received_at, self.tz)}\n"
+            lines.append(f"• {T.e(label)}\n  Pemegang: {T.e(holder)}\n  Mulai: {T.fmt_dt(s.received_at, self.tz)}\n"
                          f"  Selesai: {T.fmt_dt(s.done_at, self.tz) if s.done_at else 'sedang berjalan'}\n"
                          f"  Batas waktu: {limit}"
                          + (f" (s.d. {T.fmt_dt(s.due_at, self.tz)})" if s.due_at else "") + state)
         open_step = next((x for x in steps if x.done_at is None), None)
-        if st not in (Stage.DONE, Stage.CANCELLED, Stage.RETURNED):
-            from bot.services.reminders import Reminders
-            exp = Reminders(self.scope, self.env).expected_completion(req, open_step)
+        if st not in (SystemStage.DONE, SystemStage.CANCELLED, SystemStage.RETURNED):
+            exp = Deadlines(self.scope, self.env).expected_completion(req, open_step, sop)
             if exp:
                 lines.append(f"\nPerkiraan selesai (sesuai batas waktu SOP): <b>{T.fmt_dt(exp, self.tz)}</b>")
-        if st == Stage.DONE and req.closed_at:
-            official = [x for x in steps if x.step_code != "A1"]
-            first = min((x.received_at for x in official), default=req.submitted_at)
-            took = self.env.calendar.working_time_between(first, req.closed_at)
-            limit = self.env.calendar.standard_day * PROCEDURE_A_OFFICIAL_DAYS
-            verdict = "✅ dalam batas SOP" if took <= limit else "⏰ melebihi batas SOP"
-            lines.append(f"\n<b>Selesai</b> pada {T.fmt_dt(req.closed_at, self.tz)}. Total waktu langkah 2–7: "
-                         f"<b>{self.env.calendar.format_duration(took)}</b> (jam kerja) — {verdict}.")
-        lines.append(f"Batas waktu SOP prosedur A: {PROCEDURE_A_OFFICIAL_DAYS} hari kerja untuk langkah 2–7.")
+        span, limit_label = sop.official_span(), sop.official_limit_label()
+        if st == SystemStage.DONE and req.closed_at:
+            official = [x for x in steps if x.step_code != letter.code]
+            first_at = min((x.received_at for x in official), default=req.submitted_at)
+            took = cal.working_time_between(first_at, req.closed_at)
+            verdict = "✅ dalam batas SOP" if took <= sop.official_limit(cal.standard_day) else "⏰ melebihi batas SOP"
+            lines.append(f"\n<b>Selesai</b> pada {T.fmt_dt(req.closed_at, self.tz)}. Total waktu {span}: "
+                         f"<b>{cal.format_duration(took)}</b> (jam kerja) — {verdict}.")
+        lines.append(f"Batas waktu SOP prosedur A: {limit_label} untuk {span}.")
         text = "\n".join(lines)
         return text if len(text) <= 4000 else text[:3990] + "…"

@@ -1,9 +1,10 @@
-"""Reusable steps of procedure A for end-to-end tests."""
+"""Reusable steps of procedure A for end-to-end tests, under the harness's SOP (its chain: the
+first hop disposes, ..., the last hop assigns the executor)."""
 
 from __future__ import annotations
 
 from sandbox.telegram import Msg
-from tests.e2e.harness import DIVISION, EXEC1, HEAD, TEAM, Harness
+from tests.e2e.harness import EXEC1, HEAD, Harness
 
 
 async def pick(h: Harness, uid: int, msg: Msg, button: str, then: str) -> Msg:
@@ -13,33 +14,44 @@ async def pick(h: Harness, uid: int, msg: Msg, button: str, then: str) -> Msg:
     return h.emu.message(uid, msg.message_id)  # type: ignore[return-value]
 
 
-async def head_disposes(h: Harness, after: int = 0) -> None:
-    m = await h.wait_msg(HEAD, "Disposisikan kepada", after=after)
-    m = await pick(h, HEAD, m, "Untuk ditindaklanjuti", "Kirim tanpa catatan")
-    ans = await h.tap(HEAD, m, text=h.button(m, "Kirim tanpa catatan"))
+async def disposes(h: Harness, uid: int, after: int = 0) -> None:
+    """A hop of the chain that hands the request on: an instruction, no note."""
+    m = await h.wait_msg(uid, "Disposisikan kepada", after=after)
+    m = await pick(h, uid, m, "Untuk ditindaklanjuti", "Kirim tanpa catatan")
+    ans = await h.tap(uid, m, text=h.button(m, "Kirim tanpa catatan"))
     assert ans["text"] == "Disposisi terkirim.", ans
+
+
+async def head_disposes(h: Harness, after: int = 0) -> None:
+    await disposes(h, HEAD, after)
 
 
 async def division_disposes(h: Harness, after: int = 0) -> None:
-    m = await h.wait_msg(DIVISION, "Disposisikan kepada", after=after)
-    m = await pick(h, DIVISION, m, "Untuk ditindaklanjuti", "Kirim tanpa catatan")
-    ans = await h.tap(DIVISION, m, text=h.button(m, "Kirim tanpa catatan"))
-    assert ans["text"] == "Disposisi terkirim.", ans
+    await disposes(h, h.hop_user(h.sop.chain[1]), after)
 
 
-async def team_assigns(h: Harness, executor_name: str = "Budi Pranoto", after: int = 0) -> None:
-    m = await h.wait_msg(TEAM, "Pelaksana", after=after)
-    m = await pick(h, TEAM, m, executor_name, "Untuk ditindaklanjuti")
-    m = await pick(h, TEAM, m, "Untuk ditindaklanjuti", "Kirim tanpa catatan")
-    ans = await h.tap(TEAM, m, text=h.button(m, "Kirim tanpa catatan"))
+async def assigns(h: Harness, uid: int, executor_name: str = "Budi Pranoto", after: int = 0) -> None:
+    """The chain's last hop: the executor, an instruction, no note."""
+    m = await h.wait_msg(uid, "yang ditugaskan", after=after)
+    m = await pick(h, uid, m, executor_name, "Untuk ditindaklanjuti")
+    m = await pick(h, uid, m, "Untuk ditindaklanjuti", "Kirim tanpa catatan")
+    ans = await h.tap(uid, m, text=h.button(m, "Kirim tanpa catatan"))
     assert ans["text"] == "Penugasan terkirim.", ans
 
 
+async def team_assigns(h: Harness, executor_name: str = "Budi Pranoto", after: int = 0) -> None:
+    await assigns(h, h.hop_user(h.sop.assigner), executor_name, after)
+
+
 async def to_executor(h: Harness, after: dict[int, int] | None = None) -> Msg:
+    """Every hop of the chain in turn, then the executor's card (the completeness check)."""
     after = after or {}
-    await head_disposes(h, after.get(HEAD, 0))
-    await division_disposes(h, after.get(DIVISION, 0))
-    await team_assigns(h, after=after.get(TEAM, 0))
+    for stage in h.sop.chain:
+        uid = h.hop_user(stage)
+        if stage == h.sop.assigner:
+            await assigns(h, uid, after=after.get(uid, 0))
+        else:
+            await disposes(h, uid, after.get(uid, 0))
     return await h.wait_msg(EXEC1, "Pemeriksaan kelengkapan", after=after.get(EXEC1, 0))
 
 
@@ -60,9 +72,10 @@ async def complete_procedure_a(h: Harness, contact: int) -> str:
     after = h.last_id(contact)
     h.emu.send_contact(contact, "6281234567890")
     await h.wait_msg(contact, "terverifikasi", after=after)
-    task = await h.wait_msg(EXEC1, "Pratinjau laporan kegiatan terlampir")
-    await h.tap(EXEC1, task, text=h.button(task, "Kirim ke Kepala"))
-    fwd = await h.wait_msg(HEAD, "Teruskan kepada pemohon untuk menyelesaikan")
-    await h.tap(HEAD, fwd, text=h.button(fwd, "Teruskan kepada pemohon"))
+    task = await h.wait_msg(EXEC1, "terlampir. Tambahkan catatan")
+    await h.tap(EXEC1, task, text=h.button(task, "Kirim ke "))
+    forwarder = h.user_of(h.sop.forwarder)
+    fwd = await h.wait_msg(forwarder, "Teruskan kepada pemohon untuk menyelesaikan")
+    await h.tap(forwarder, fwd, text=h.button(fwd, "Teruskan kepada pemohon"))
     await h.wait_msg(REQUESTER, "selesai")
     return number

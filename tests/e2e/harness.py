@@ -1,9 +1,11 @@
-"""The real bot, running against the in-project Bot API emulator over HTTP, on a test database."""
+"""The real bot, running against the in-project Bot API emulator over HTTP, on a test database,
+under an SOP file (Bogor's by default)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,25 +14,32 @@ from sqlalchemy import select
 from bot.app import BotRuntime
 from bot.clock import FakeClock
 from bot.settings import Settings
+from handlers import register_all
 from sandbox.telegram import Msg, TelegramEmulator
 from storage.db import Database
 from storage.models import Official, Request
 from storage.repo import seed_agencies_if_empty
-from workflow.sop import Role
+from workflow.sop import ADMIN as ADMIN_ROLE
+from workflow.sopdoc import DEFAULT_SOP, load
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=WIB)
 
-# Telegram user ids of the cast
+# Telegram user ids of the cast. HEAD, DIVISION and TEAM play the SOP's chain, hop by hop (with a
+# two-hop chain there is no TEAM); EXEC1 and EXEC2 its executor role.
 REQUESTER, HEAD, DIVISION, TEAM, EXEC1, EXEC2, ADMIN, STRANGER = 5001, 1001, 1002, 1003, 1004, 1005, 1006, 7777
+HOPS = ((HEAD, "Rahmat Hidayat"), (DIVISION, "Dewi Kartika"), (TEAM, "Agus Salim"), (1007, "Eko Prasetyo"),
+        (1008, "Fitri Handayani"))
 
 PDF = b"%PDF-1.4\n" + b"0" * 2000 + b"\n%%EOF\n"
 
 
 class Harness:
     def __init__(self, emu: TelegramEmulator, db_url: str, *, clock: FakeClock | None = None,
-                 scheduled_jobs: bool = False, **settings: object) -> None:
+                 scheduled_jobs: bool = False, sop_file: Path | None = None, **settings: object) -> None:
         self.emu = emu
+        self.sop = load(sop_file or DEFAULT_SOP)
+        settings["sop_file"] = sop_file or DEFAULT_SOP
         self.db_url = db_url
         self.clock = clock or FakeClock(MONDAY_9)
         import tempfile
@@ -55,7 +64,7 @@ class Harness:
     async def start(self) -> None:
         async with self.db.transaction() as s:
             await seed_agencies_if_empty(s)
-        self.runtime = BotRuntime(self.settings, self.db, clock=self.clock, instance_id="test-1",
+        self.runtime = BotRuntime(self.settings, self.db, register=register_all, clock=self.clock, instance_id="test-1",
                                   scheduled_jobs=self.scheduled_jobs)
         await self.runtime.start()
 
@@ -75,7 +84,7 @@ class Harness:
             import shutil
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    async def add_official(self, telegram_id: int, name: str, *roles: Role) -> None:
+    async def add_official(self, telegram_id: int, name: str, *roles: str) -> None:
         from bot.outbox import OutboxWriter
         from bot.services.officials import Officials
         from bot.updates import Scope
@@ -90,13 +99,30 @@ class Harness:
             await scope.outbox.flush()
         self.emu.add_user(telegram_id, name.split()[0], started=True)
 
+    def hop_user(self, stage: str) -> int:
+        """Who of the cast holds ``stage`` of the chain (HEAD the first hop, DIVISION the second ...)."""
+        return HOPS[self.sop.chain.index(stage)][0]
+
+    def user_of(self, role: str) -> int:
+        """The cast's (first) official with ``role``."""
+        if role == self.sop.executor:
+            return EXEC1
+        if role == ADMIN_ROLE:
+            return ADMIN
+        return self.hop_user(next(st for st in self.sop.chain if self.sop.holder(st) == role))
+
     async def cast(self) -> None:
-        await self.add_official(HEAD, "Rahmat Hidayat", Role.HEAD)
-        await self.add_official(DIVISION, "Dewi Kartika", Role.DIVISION_HEAD)
-        await self.add_official(TEAM, "Agus Salim", Role.TEAM_LEAD)
-        await self.add_official(EXEC1, "Budi Pranoto", Role.EXECUTOR)
-        await self.add_official(EXEC2, "Citra Lestari", Role.EXECUTOR)
-        await self.add_official(ADMIN, "Admin Diskominfo", Role.ADMIN)
+        """The officials, onto the SOP's roles: the chain's hops in order, two executors, the admin
+        (and any other role of the SOP on a person of its own)."""
+        sop = self.sop
+        for stage, (uid, name) in zip(sop.chain, HOPS):
+            await self.add_official(uid, name, sop.holder(stage))  # type: ignore[arg-type]
+        await self.add_official(EXEC1, "Budi Pranoto", sop.executor)
+        await self.add_official(EXEC2, "Citra Lestari", sop.executor)
+        others = [r for r in sop.roles if r not in sop.chain_roles]
+        for i, role in enumerate(others):
+            await self.add_official(1020 + i, f"Pejabat Lain {i + 1}", role)
+        await self.add_official(ADMIN, "Admin Kantor", ADMIN_ROLE)
 
     # --- acting ---
     def last_id(self, chat: int) -> int:

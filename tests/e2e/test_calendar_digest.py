@@ -47,13 +47,26 @@ async def test_admin_day_off_and_ramadan_hours_change_deadlines(emu, db_url) -> 
         await h.close()
 
 
-async def test_working_hours_setting(emu, db_url) -> None:  # type: ignore[no-untyped-def]
-    # A six-day unit: Saturday is a working day.
-    h = await _h(emu, db_url, at(2026, 12, 4, 15), working_hours="mon-fri=08:00-16:00;sat=08:00-12:00")
+async def test_working_hours_and_days_off_of_the_sop_file(emu, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The SOP file's weekly hours (a six-day unit: Saturday is a working day) and its regional days
+    off (Monday 7 December) make the deadlines."""
+    from tests.sopfiles import BOGOR_FILE
+
+    sop = tmp_path / "enam-hari.yaml"
+    sop.write_text(BOGOR_FILE.read_text("utf-8") + '\nworking_hours: "mon-fri=08:00-16:00;sat=08:00-12:00"\n'
+                   "days_off:\n  - {date: 2026-12-07, note: Hari jadi daerah}\n", "utf-8")
+    h = await _h(emu, db_url, at(2026, 12, 4, 15), sop_file=sop)
     try:
         await h.submit()
         head = await h.wait_msg(HEAD, "Disposisikan kepada")
         assert "Sabtu, 5 Desember 2026 12.00 WIB" in head.text  # 15:00 clamped to Saturday's end
+        await head_disposes(h)
+        division = await h.wait_msg(DIVISION, "Disposisikan kepada")  # Friday 15:00 + 1 working day
+        assert "Sabtu, 5 Desember 2026 12.00 WIB" in division.text
+        h.clock.set(at(2026, 12, 5, 9))
+        await h.submit(5002)
+        head2 = await h.wait_msg(HEAD, "Disposisikan kepada", after=head.message_id)
+        assert "Selasa, 8 Desember 2026 09.00 WIB" in head2.text  # Monday 7 December is off
     finally:
         await h.close()
 

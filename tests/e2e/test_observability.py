@@ -93,7 +93,7 @@ async def test_open_breaches_are_counted_from_the_open_requests(h: Harness) -> N
     """The scrape's breach query reads the open steps or the open requests, not the history."""
     from bot.metrics import open_breaches_query
 
-    q = open_breaches_query(h.clock.now())
+    q = open_breaches_query(h.clock.now(), h.runtime.env.sop.open_stages)  # type: ignore[union-attr]
     async with h.db.sessions() as s:
         bind = s.get_bind()
         sql = str(q.compile(bind, compile_kwargs={"literal_binds": True}))

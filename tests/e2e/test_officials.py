@@ -97,8 +97,8 @@ async def test_tugas_lists_held_requests_oldest_first(h: Harness) -> None:
     assert originals and all(not x.buttons for x in originals)
 
 
-def _cli(args: list[str], db_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": db_url, "BOT_TOKEN": ""}
+def _cli(args: list[str], db_url: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": db_url, "BOT_TOKEN": "", **extra}
     return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60)
 
@@ -116,7 +116,17 @@ def test_cli(db_url: str, tmp_path: Path) -> None:
     assert r.returncode == 0
     assert "inactive" in _cli(["officials", "list"], db_url, tmp_path).stdout
     r = _cli(["officials", "add", "--role", "boss", "--telegram-id", "1", "--name", "X"], db_url, tmp_path)
-    assert r.returncode == 2 and "invalid choice" in r.stderr
+    assert r.returncode == 1 and "unknown role 'boss'" in r.stderr
+    assert "head, division_head, team_lead, executor, admin" in r.stderr  # the SOP in force's roles
+    # The roles are those of the SOP file in force: another Pemda's file has its own.
+    from tests.sopfiles import SUKAMAJU_FILE
+
+    r = _cli(["officials", "add", "--role", "kadis", "--telegram-id", "778", "--name", "Nur Hasanah"], db_url,
+             tmp_path, SOP_FILE=str(SUKAMAJU_FILE))
+    assert r.returncode == 0 and "now has role kadis" in r.stdout, r.stderr
+    r = _cli(["officials", "add", "--role", "team_lead", "--telegram-id", "779", "--name", "X"], db_url, tmp_path,
+             SOP_FILE=str(SUKAMAJU_FILE))
+    assert r.returncode == 1 and "kadis, kabid_aptika, pelaksana, admin" in r.stderr
 
     csv = tmp_path / "pd.csv"
     csv.write_text("code,name,short_name,kind\ndinkes,Dinas Kesehatan Kota,Dinkes,dinas\n"

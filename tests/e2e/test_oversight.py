@@ -13,7 +13,7 @@ import pytest
 from bot.clock import FakeClock
 from tests.e2e import oversight_data as D
 from tests.e2e.harness import ADMIN, DIVISION, EXEC1, HEAD, REQUESTER, STRANGER, TEAM, Harness
-from workflow.sop import Role
+from tests.sopfiles import SOP_FILES
 
 JAN_12 = datetime(2027, 1, 12, 9, 0, tzinfo=D.W)  # a Tuesday past January's first working days
 
@@ -137,13 +137,14 @@ async def test_monthly_report_once_with_two_instances(emu, db_url) -> None:  # t
     import socket
 
     from bot.app import BotRuntime
+    from handlers import register_all
 
     h = await _harness(emu, db_url, datetime(2026, 12, 31, 15, 0, tzinfo=D.W), reminder_sweep_seconds=3600)
     with socket.socket() as sock:  # a free loopback port for the second instance's webhook server
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = h.settings.model_copy(update={"webhook_listen": "127.0.0.1", "webhook_port": port})
-    second = BotRuntime(settings, h.db, clock=h.clock, instance_id="test-2")
+    second = BotRuntime(settings, h.db, register=register_all, clock=h.clock, instance_id="test-2")
     await second.start(mode="webhook")
     try:
         async def both() -> None:
@@ -173,11 +174,16 @@ async def test_monthly_report_once_with_two_instances(emu, db_url) -> None:  # t
         await h.close()
 
 
-def test_roles_constant_matches_menu() -> None:
-    from bot.services.officials import OVERSIGHT_ROLES, commands_for
+@pytest.mark.parametrize("sop_file", SOP_FILES, ids=["bogor", "sukamaju"])
+def test_the_menu_offers_rekap_to_the_oversight_roles(sop_file) -> None:  # type: ignore[no-untyped-def]
+    from bot.services.officials import commands_for, oversight_roles
+    from workflow.sopdoc import load
 
-    for role in Role:
-        assert ("rekap" in [c["command"] for c in commands_for(frozenset({role}))]) == (role in OVERSIGHT_ROLES)
+    sop = load(sop_file)
+    assert oversight_roles(sop) == {*sop.oversight, "admin"}
+    for role in sop.official_roles():
+        assert ("rekap" in [c["command"] for c in commands_for(frozenset({role}), sop)]) == (
+            role in oversight_roles(sop))
 
 
 async def test_the_bot_records_what_the_figures_read(h) -> None:  # type: ignore[no-untyped-def]
@@ -208,7 +214,7 @@ async def test_the_bot_records_what_the_figures_read(h) -> None:  # type: ignore
         tallies = {(r.day, r.kind, r.key): (r.n, r.on_time, r.worst) for r in (await s.scalars(
             select(OversightDay))).all()}
         env = h.runtime.env  # type: ignore[union-attr]
-        fig = await load_figures(s, Period(date(2026, 11, 30), date(2026, 12, 1)),
+        fig = await load_figures(s, h.sop, Period(date(2026, 11, 30), date(2026, 12, 1)),
                                  cutoff=h.clock.now(), cal=env.calendar)
     assert hops == [("returned", 0, 0), ("head_review", 5400, 5400), ("division_review", 1800, None),
                     ("team_assign", 5400, 7200), ("completeness", 10800, 10800), ("registration", None, None)]

@@ -24,8 +24,8 @@ async def report(db_url):  # type: ignore[no-untyped-def]
         await seed_agencies_if_empty(s)
         await D.seed(s)
     async with db.sessions() as s:
-        fig = await load_figures(s, D.DECEMBER, cutoff=D.CUTOFF, cal=D.CAL)
-    r = build_report(fig, D.DECEMBER, cutoff=D.CUTOFF, generated_at=D.t(1, 4, 7, 45), cal=D.CAL, threshold=0.8,
+        fig = await load_figures(s, D.SOP, D.DECEMBER, cutoff=D.CUTOFF, cal=D.CAL)
+    r = build_report(D.SOP, fig, D.DECEMBER, cutoff=D.CUTOFF, generated_at=D.t(1, 4, 7, 45), cal=D.CAL, threshold=0.8,
                      actions={"A4": "Pelaksana memeriksa kelengkapan pada hari yang sama."})
     yield db, r
     await db.dispose()
@@ -129,10 +129,10 @@ async def test_xlsx_shows_the_same_numbers(report) -> None:  # type: ignore[no-u
     from bot.monev_files import AuditCsv, Workbook
 
     db, r = report
-    book = Workbook(r.standard_day_seconds)
+    book = Workbook(r.standard_day_seconds, D.SOP)
     book.summary(r, D.W)
     book.details()
-    csv = AuditCsv()
+    csv = AuditCsv(D.SOP)
     async with db.sessions() as s:
         async for chunk in step_rows(s, D.DECEMBER, D.W):
             book.add_rows(chunk, D.W)

@@ -1,5 +1,6 @@
 """Procedure A from step 1 to Selesai (manual SPLP mode): the account, the credentials for the
-phone-verified contact person (shown once, deleted, wiped), the activity report and its forwarding."""
+phone-verified contact person (shown once, deleted, wiped), the activity report and its forwarding.
+The whole way runs under both shipped SOP files (their tenants, chains, report and letterhead)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pypdf import PdfReader
 from sqlalchemy import select, text
 
 from storage.models import Secret
+from tests.e2e.conftest import BOTH_SOPS
 from tests.e2e.flows import to_executor
-from tests.e2e.harness import EXEC1, HEAD, REQUESTER, STRANGER, Harness
+from tests.e2e.harness import EXEC1, REQUESTER, STRANGER, Harness
 
 CONTACT = 6100  # the contact person: another Telegram user, who never wrote to the bot before
 PASSWORD = "Awal#Splp2026xyz"
@@ -51,17 +53,21 @@ async def _link(h: Harness) -> str:
     return next(w for w in m.text.split() if "?start=cp_" in w).split("?start=", 1)[1]
 
 
+@BOTH_SOPS
 async def test_procedure_a_to_selesai(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    emu = h.emu
+    emu, sop = h.emu, h.sop
+    tenant = sop.tenant  # the SOP file's SPLP tenant
+    forwarder = h.user_of(sop.forwarder)
     number, reg = await _to_registration(h)
     assert "siti.aminah@kotabogor.go.id" in reg.text and "<pre>" in (reg.html or "")
+    assert f"tenant {tenant}" in reg.text
 
     # Step 5: the executor records the account registered on the portal, with the initial password.
     await h.tap(EXEC1, reg, text=h.button(reg, "Catat akun"), expect="nama pengguna akun SPLP")
-    await h.say(EXEC1, "dinkes.simpus@bogorkota.go.id", expect="harus berakhiran @kotabogor.go.id")
+    await h.say(EXEC1, "dinkes.simpus@lain.go.id", expect=f"harus berakhiran @{tenant}")
     choice = await h.say(EXEC1, "dinkes.simpus", expect="Bagaimana kredensial awal")
-    assert "dinkes.simpus@kotabogor.go.id" in choice.text
+    assert f"dinkes.simpus@{tenant}" in choice.text
     await h.tap(EXEC1, choice, text=h.button(choice, "ketik kata sandi"), expect="kata sandi awal")
     after = h.last_id(EXEC1)
     pw_msg = emu.send_text(EXEC1, PASSWORD)["message"]["message_id"]
@@ -92,7 +98,7 @@ async def test_procedure_a_to_selesai(h: Harness, caplog: pytest.LogCaptureFixtu
     ans = await h.tap(CONTACT, offer, text="👁 Tampilkan")
     assert ans["text"] == "Kredensial ditampilkan."
     shown = await h.wait_msg(CONTACT, "Kata sandi awal", after=offer.message_id)
-    assert PASSWORD in shown.text and "dinkes.simpus@kotabogor.go.id" in shown.text
+    assert PASSWORD in shown.text and f"dinkes.simpus@{tenant}" in shown.text
     assert "Masuk di https://splp.layanan.go.id dan segera ganti" in shown.text  # the default SPLP_BASE_URL
     await h.emu.wait_for(lambda: not h.emu.message(CONTACT, offer.message_id).buttons)
     assert "✅ Ditampilkan pada" in h.emu.message(CONTACT, offer.message_id).text
@@ -111,19 +117,19 @@ async def test_procedure_a_to_selesai(h: Harness, caplog: pytest.LogCaptureFixtu
     h.runtime.sender.wake()  # type: ignore[union-attr]
     await emu.wait_for(lambda: emu.message(CONTACT, shown.message_id).deleted)
 
-    # Step 6: the report, previewed by the executor, with a note, sent to the Head.
-    task = await h.wait_msg(EXEC1, "Pratinjau laporan kegiatan terlampir")
+    # Step 6: the report, previewed by the executor, with a note, sent to the forwarder (the Head).
+    task = await h.wait_msg(EXEC1, f"Pratinjau {sop.report_name.lower()} terlampir")
     pdfs = [m for m in emu.bot_messages(EXEC1) if m.file_name and m.file_name.endswith(".pdf")]
     assert pdfs
     await h.tap(EXEC1, task, text=h.button(task, "Tambah catatan"), expect="Ketik catatan")
     task2 = await h.say(EXEC1, "Akun diuji masuk oleh narahubung pada hari yang sama.",
-                        expect="Pratinjau laporan kegiatan terlampir")
-    ans = await h.tap(EXEC1, task2, text=h.button(task2, "Kirim ke Kepala"))
-    assert ans["text"] == "Laporan dikirim kepada Kepala Diskominfo."
+                        expect=f"Pratinjau {sop.report_name.lower()} terlampir")
+    ans = await h.tap(EXEC1, task2, text=h.button(task2, f"Kirim ke {sop.role_title(sop.forwarder)}"))
+    assert ans["text"] == f"Laporan dikirim kepada {sop.role_title(sop.forwarder)}."
 
-    # Step 7: the Head forwards it; requester and contact person get the PDF; Selesai.
-    fwd = await h.wait_msg(HEAD, "Teruskan kepada pemohon untuk menyelesaikan")
-    ans = await h.tap(HEAD, fwd, text=h.button(fwd, "Teruskan kepada pemohon"))
+    # Step 7: the forwarder sends it on; requester and contact person get the PDF; Selesai.
+    fwd = await h.wait_msg(forwarder, "Teruskan kepada pemohon untuk menyelesaikan")
+    ans = await h.tap(forwarder, fwd, text=h.button(fwd, "Teruskan kepada pemohon"))
     assert ans["text"] == "Laporan diteruskan kepada pemohon."
     done = await h.wait_msg(REQUESTER, "selesai")
     assert "Total waktu langkah 2–7" in done.text
@@ -131,20 +137,26 @@ async def test_procedure_a_to_selesai(h: Harness, caplog: pytest.LogCaptureFixtu
     final = [m for m in emu.bot_messages(REQUESTER) if m.file_name and m.file_name.endswith(".pdf")][-1]
     reader = PdfReader(io.BytesIO(final.content))  # type: ignore[arg-type]
     pdf_text = "\n".join(p.extract_text() for p in reader.pages)
+    flat = " ".join(pdf_text.split())
     assert number in pdf_text and "LAP-" + number in pdf_text
-    for label in ("Surat permohonan", "Disposisi Kepala Diskominfo", "Disposisi Kepala Bidang E-Government",
-                  "Penugasan oleh Ketua Tim Aplikasi", "Pemeriksaan kelengkapan", "Pendaftaran akun SPLP",
-                  "Penyusunan laporan kegiatan"):
-        assert label in pdf_text.replace("\n", " "), label
-    assert "dinkes.simpus@kotabogor.go.id" in pdf_text and "hari yang sama" in pdf_text
+    # The SOP's letterhead, report title, reference and version; its stages, one row each.
+    for line in (*sop.doc.report.letterhead, sop.doc.report.title, sop.identity.reference,
+                 f"revisi {sop.revision}, versi {sop.version[:8]}", f"{sop.identity.place}, "):
+        assert line in flat, line
+    labels = [sop.request_step.label, *(sop.stages[st].label for st in sop.chain),
+              *(sop.stages[st].label for st in ("completeness", "registration", "report"))]
+    for label in labels:
+        assert label in flat, label
+    assert sop.stages["forward"].label not in flat  # the forwarding comes after the report
+    assert f"dinkes.simpus@{tenant}" in pdf_text and "hari yang sama" in pdf_text
     assert PASSWORD not in pdf_text
     # The report as the executor sent it: every step done (step 6 at the moment it was sent), none
     # running; the Head's forwarding (step 7) comes after the report and is not in it.
     assert "Berjalan" not in pdf_text and "masih berjalan" not in pdf_text, pdf_text
     assert "Seluruh tahapan telah diselesaikan" in pdf_text.replace("\n", " ")
-    assert "Fungsional/\nPelaksana" in pdf_text or "Fungsional/Pelaksana" in pdf_text  # not "Pelaks|ana"
-    assert "Pelaks\nana" not in pdf_text
-    head_pdf = [m for m in emu.bot_messages(HEAD) if m.file_name and m.file_name.endswith(".pdf")][-1]
+    assert "Pelaks\nana" not in pdf_text  # a role title breaks after its slash, never inside a word
+    assert sop.role_title(sop.executor) in flat.replace("/ ", "/")
+    head_pdf = [m for m in emu.bot_messages(forwarder) if m.file_name and m.file_name.endswith(".pdf")][-1]
     assert head_pdf.content == final.content  # the Head forwards the very document it received
     req = await h.request(number)
     assert req.stage == "done" and req.closed_at is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +12,7 @@ from bot.clock import FakeClock
 from storage.models import AuditLog, Reminder
 from tests.e2e.flows import head_disposes, pick
 from tests.e2e.harness import DIVISION, HEAD, REQUESTER, Harness
+from tests.sopfiles import SOP_FILES
 
 W = ZoneInfo("Asia/Jakarta")
 
@@ -130,6 +131,7 @@ async def test_two_instances_send_each_reminder_once(emu, db_url) -> None:  # ty
     import asyncio
 
     from bot.app import BotRuntime
+    from handlers import register_all
 
     import socket
 
@@ -138,7 +140,8 @@ async def test_two_instances_send_each_reminder_once(emu, db_url) -> None:  # ty
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = h.settings.model_copy(update={"webhook_listen": "127.0.0.1", "webhook_port": port})
-    second = BotRuntime(settings, h.db, clock=h.clock, instance_id="test-2", scheduled_jobs=False)
+    second = BotRuntime(settings, h.db, register=register_all, clock=h.clock, instance_id="test-2",
+                        scheduled_jobs=False)
     await second.start(mode="webhook")  # a second instance behind the load balancer (no poller)
     try:
         users = list(range(8001, 8013))
@@ -187,5 +190,55 @@ async def test_after_downtime_only_the_most_advanced_notice_goes_out(emu, db_url
             ("share", 0.5, "skipped"), ("share", 0.9, "skipped"), ("breach", None, "sent")]
         assert audit[-1]["skipped"] == ["share:0.5", "share:0.9"] and audit[-1]["superseded_by"] == "breach"
         assert await tick(h, at(2026, 12, 1, 11, 30)) == 0  # and nothing of them later
+    finally:
+        await h.close()
+
+
+# The moments of the escalation test under each shipped SOP (Monday 30 November 2026, 09:00):
+# the first hop's deadline and its first reminder, the second hop's deadline (received at that
+# reminder, when the first hop disposes), its breach (sent at the next working moment) and the
+# overdue repeat one working day later. Bogor: 1 working day per step, reminders at 50 % and 90 %;
+# the regency: 4 working hours per hop on 08:00-12:00, 13:00-16:00, reminders at 50 % and 75 %.
+ESCALATION = {
+    "bogor": dict(first_due="Selasa, 1 Desember 2026 09.00 WIB", reminder=at(2026, 11, 30, 13, 45),
+                  second_due="Selasa, 1 Desember 2026 13.45 WIB", breach=at(2026, 12, 1, 13, 46),
+                  again=at(2026, 12, 2, 13, 46), left="3 jam 45 menit"),
+    "sukamaju": dict(first_due="Senin, 30 November 2026 14.00 WIB", reminder=at(2026, 11, 30, 11),
+                     second_due="Senin, 30 November 2026 16.00 WIB", breach=at(2026, 12, 1, 8),
+                     again=at(2026, 12, 2, 8), left="2 jam"),
+}
+
+
+@pytest.mark.parametrize("sop_file", SOP_FILES, ids=list(ESCALATION))
+async def test_reminders_breach_and_escalation_follow_the_sop(emu, db_url, sop_file) -> None:  # type: ignore[no-untyped-def]
+    """The first hop is reminded at the SOP's first share of its limit; the second hop breaches
+    and the SOP's escalation ladder tells its superior (the first hop's official), again one
+    working day later; nothing at night."""
+    x = ESCALATION["bogor" if sop_file == SOP_FILES[0] else "sukamaju"]
+    h = Harness(emu, db_url, clock=FakeClock(at(2026, 11, 30, 9)), sop_file=sop_file)
+    await h.start()
+    await h.cast()
+    sop = h.sop
+    second, superior = sop.chain[1], h.user_of(sop.superior(sop.holder(sop.chain[1])))  # type: ignore[arg-type]
+    try:
+        await h.submit()
+        card = await h.wait_msg(HEAD, "Disposisikan kepada")
+        assert f"Batas waktu: {x['first_due']} ({sop.limit_label(sop.chain[0])})" in card.text
+        assert await tick(h, x["reminder"] - timedelta(minutes=1)) == 0
+        assert await tick(h, x["reminder"]) == 1
+        reminder = texts(h, HEAD, "Pengingat")
+        assert len(reminder) == 1 and f"Sisa waktu: {x['left']} (jam kerja)" in reminder[0]
+        await head_disposes(h)
+        holder = h.hop_user(second)
+        card2 = await h.wait_msg(holder, "Langkah")
+        assert x["second_due"] in card2.text
+        assert await tick(h, at(2026, 11, 30, 22)) == 0  # quiet hours
+        await tick(h, x["breach"])
+        assert len(texts(h, holder, "Batas waktu terlampaui")) == 1
+        esc = texts(h, superior, "Eskalasi")
+        assert len(esc) == 1 and f"({sop.role_title(sop.holder(second))})" in esc[0]
+        assert sop.stage_label(second) in esc[0]
+        await tick(h, x["again"])
+        assert len(texts(h, superior, "Eskalasi")) == 2 and len(texts(h, holder, "Batas waktu terlampaui")) == 2
     finally:
         await h.close()

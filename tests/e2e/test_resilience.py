@@ -111,7 +111,9 @@ async def test_webhook_secret_and_duplicate_delivery(emu, db_url) -> None:  # ty
         from storage.repo import seed_agencies_if_empty
         await seed_agencies_if_empty(s)
     from bot.app import BotRuntime
-    h.runtime = BotRuntime(h.settings, h.db, clock=h.clock, instance_id="wh-1", scheduled_jobs=False)
+    from handlers import register_all
+    h.runtime = BotRuntime(h.settings, h.db, register=register_all, clock=h.clock, instance_id="wh-1",
+                           scheduled_jobs=False)
     await h.runtime.start(mode="webhook")
     try:
         upd = emu.send_text(REQUESTER, "/ajukan")

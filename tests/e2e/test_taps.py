@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from storage.models import AuditLog, RequestStep
 from tests.e2e.flows import pick
 from tests.e2e.harness import DIVISION, EXEC1, EXEC2, HEAD, REQUESTER, STRANGER, TEAM, Harness
-from workflow.sop import Role
 
 
 async def _head_msg(h: Harness):  # type: ignore[no-untyped-def]
@@ -88,7 +87,7 @@ async def test_only_assigned_executor_may_check(h: Harness) -> None:
 
 async def test_two_heads_tap_at_once_one_transition(h: Harness) -> None:
     second_head = 1011
-    await h.add_official(second_head, "Plt Kepala Dinas", Role.HEAD)
+    await h.add_official(second_head, "Plt Kepala Dinas", "head")
     await h.submit()
     m1 = await h.wait_msg(HEAD, "Disposisikan kepada")
     m2 = await h.wait_msg(second_head, "Disposisikan kepada")

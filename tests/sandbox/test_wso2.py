@@ -312,7 +312,7 @@ async def test_procedure_b_full_sequence(sb: WSO2Sandbox, client: httpx.AsyncCli
     api = r.json()
     assert api["authorizationHeader"] == "AuthorizationSPLP"
     assert "api_key" in api["securityScheme"]
-    assert api["businessInformation"]["businessOwner"] == "BKPSDM Kota Bogor"
+    assert api["businessInformation"]["businessOwner"] == "BKPSDM"
     assert api["endpointURLs"][0]["URLs"]["https"] == sb.gateway_url(API_SIMPEG_ID)
 
     r = await create_app(client, token)

@@ -53,8 +53,10 @@ def test_reveal_fits_telegram_with_eight_apis_and_long_tokens() -> None:
     app = Application(data={"name": "SIMPUS", "environment": "production", "catalogue": cat,
                             "splp": {"id": "x", "subs": {a["id"]: "UNBLOCKED" for a in cat}}})
     settings = Settings(_env_file=None)
+    from tests.sopfiles import bogor
+
     env = Env(settings, CallbackCodec("t"), FakeClock(datetime(2026, 11, 30, 2, tzinfo=timezone.utc)),
-              default_calendar(range(2026, 2028)))
+              default_calendar(range(2026, 2028)), bogor())
     jwt = "eyJ" + "A" * 1200
     parts = AppsWso2(env).render(app, {"consumer_key": "ck" * 14, "consumer_secret": "cs" * 14,
                                        "access_token": jwt, "token_expires_at": "2026-11-30T03:00:00+00:00",

@@ -26,7 +26,7 @@ from workflow.form import (
     parse_subject,
     precheck,
 )
-from workflow.sop import RequiredItem
+from tests.sopfiles import bogor, sukamaju
 
 TODAY = date(2026, 3, 15)
 
@@ -439,23 +439,40 @@ GOOD_DATA = {
 }
 
 
+ITEMS = bogor().items
+CODES = [i.code for i in ITEMS]
+
+
 def test_precheck_all_good() -> None:
-    assert precheck(GOOD_DATA) == {item: True for item in RequiredItem}
+    assert precheck(GOOD_DATA, ITEMS) == {code: True for code in CODES}
 
 
 def test_precheck_empty_data_all_bad() -> None:
-    assert precheck({}) == {item: False for item in RequiredItem}
+    assert precheck({}, ITEMS) == {code: False for code in CODES}
+
+
+def test_precheck_of_the_letter_scan_and_of_an_item_without_one() -> None:
+    """The regency's fifth item is checked against the kept scan; an item the SOP gives no
+    pre-check is left to the executor (None)."""
+    from workflow.sop import Item
+
+    scan = {"file_id": "f", "stored_file_id": 3, "size": 20_000, "kind": "pdf"}
+    items = sukamaju().items
+    assert precheck({**GOOD_DATA, "scan": scan}, items)["signed_letter"] is True
+    assert precheck({**GOOD_DATA, "scan": {**scan, "stored_file_id": None}}, items)["signed_letter"] is False
+    assert precheck(GOOD_DATA, items)["signed_letter"] is False
+    assert precheck(GOOD_DATA, (Item(code="stempel", label="Cap dinas"),)) == {"stempel": None}
 
 
 @pytest.mark.parametrize("item,bad", [
-    (RequiredItem.CONTACT_NAME, "B2"),
-    (RequiredItem.CONTACT_EMAIL, "budi@kominfo"),
-    (RequiredItem.CONTACT_PHONE, "021 1234567"),
-    (RequiredItem.BUSINESS_PROCESS, "terlalu pendek"),
+    ("contact_name", "B2"),
+    ("contact_email", "budi@kominfo"),
+    ("contact_phone", "021 1234567"),
+    ("business_process", "terlalu pendek"),
 ])
-def test_precheck_flags_only_the_bad_item(item: RequiredItem, bad: str) -> None:
-    data = dict(GOOD_DATA, **{item.value: bad})
-    result = precheck(data)
+def test_precheck_flags_only_the_bad_item(item: str, bad: str) -> None:
+    data = dict(GOOD_DATA, **{item: bad})
+    result = precheck(data, ITEMS)
     assert result[item] is False
     assert all(ok for other, ok in result.items() if other != item)
 

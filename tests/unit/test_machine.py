@@ -1,11 +1,17 @@
-"""Tests for workflow.machine: who may do what, in which stage (pure, no I/O)."""
+"""Tests for workflow.machine: who may do what, in which stage, under an SOP (pure, no I/O).
+
+Most of them run under SOP 038 (Bogor's file: a three-hop chain), named by its stage and role
+codes; the last ones under the regency's two-hop file."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import pytest
 
+from tests.sopfiles import bogor, sukamaju
+from workflow import machine
 from workflow.machine import (
-    STAGE_ACTIONS,
     Action,
     Actor,
     Command,
@@ -13,11 +19,61 @@ from workflow.machine import (
     RequestView,
     ResubmitRoute,
     Transition,
-    decide,
-    may_hold,
-    next_in_chain,
+    stage_actions,
 )
-from workflow.sop import DISPOSITION_CHAIN, STAGES, RequiredItem, Role, Stage
+
+SOP = bogor()
+
+
+class Stage(StrEnum):  # Bogor's stages (its chain's three, and the ones every SOP has)
+    HEAD_REVIEW = "head_review"
+    DIVISION_REVIEW = "division_review"
+    TEAM_ASSIGN = "team_assign"
+    COMPLETENESS = "completeness"
+    RETURNED = "returned"
+    REGISTRATION = "registration"
+    REPORT = "report"
+    FORWARD = "forward"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Role(StrEnum):  # Bogor's roles, the requester and the admin
+    REQUESTER = "requester"
+    HEAD = "head"
+    DIVISION_HEAD = "division_head"
+    TEAM_LEAD = "team_lead"
+    EXECUTOR = "executor"
+    ADMIN = "admin"
+
+
+class RequiredItem(StrEnum):  # Bogor's completeness items
+    CONTACT_NAME = "contact_name"
+    CONTACT_EMAIL = "contact_email"
+    CONTACT_PHONE = "contact_phone"
+    BUSINESS_PROCESS = "business_process"
+
+
+STAGES = SOP.stages
+DISPOSITION_CHAIN = (*SOP.chain, "completeness")
+STAGE_ACTIONS = {st: stage_actions(SOP, st) for st in SOP.stages if stage_actions(SOP, st)}
+
+
+def decide(*args, **kwargs):  # type: ignore[no-untyped-def]
+    return machine.decide(SOP, *args, **kwargs)
+
+
+def may_hold(*args):  # type: ignore[no-untyped-def]
+    return machine.may_hold(SOP, *args)
+
+
+def next_in_chain(stage: str) -> str:
+    return SOP.next_stage(stage)
+
+
+def test_the_file_has_the_stages_and_roles_these_tests_name() -> None:
+    assert set(SOP.stages) == set(Stage) and set(SOP.official_roles()) | {"requester"} == set(Role)
+    assert {i.code for i in SOP.items} == set(RequiredItem)
 
 VERSION = 3
 REQUESTER_TG = 500
@@ -90,6 +146,7 @@ EXPECTED_ACTIONS = {
 def test_stage_actions_table() -> None:
     assert {s: set(a) for s, a in STAGE_ACTIONS.items()} == {
         s: a for s, a in EXPECTED_ACTIONS.items() if a}
+    assert stage_actions(SOP, "no_such_stage") == frozenset()
 
 
 @pytest.mark.parametrize("stage", list(EXPECTED_ACTIONS))
@@ -338,6 +395,12 @@ def test_return_without_items_or_reason_is_invalid(missing: tuple[RequiredItem, 
     assert result == Refusal.INVALID
 
 
+def test_return_of_an_item_the_sop_does_not_have_is_invalid() -> None:
+    result = decide(view(Stage.COMPLETENESS), cmd(Action.RETURN, missing=("signed_letter",)), EXECUTOR,
+                    active_executor_ids=ACTIVE)
+    assert result == Refusal.INVALID
+
+
 # --- returned: resubmit and cancel ---------------------------------------------------------
 
 def _assert_back_to_chain_head(t: Transition | Refusal) -> None:
@@ -413,3 +476,33 @@ def test_steps_5_to_7() -> None:
     # an executor cannot forward, a head cannot register
     assert decide(view(Stage.FORWARD), cmd(Action.FORWARD), HOLDER_FOR[Stage.REPORT]) == Refusal.NOT_ALLOWED
     assert decide(view(Stage.REGISTRATION), cmd(Action.REGISTER), HEAD) == Refusal.NOT_ALLOWED
+
+
+# --- another SOP: two hops, its own role codes -------------------------------------------------
+
+def test_a_two_hop_chain_under_its_own_roles() -> None:
+    two = sukamaju()
+    kadis, kabid = official(301, 31, "kadis"), official(302, 32, "kabid_aptika")
+    pelaksana = official(303, 33, "pelaksana")
+    v = RequestView("kadis_review", VERSION, REQUESTER_TG, None, None)
+    assert machine.decide(two, v, cmd(Action.ASSIGN), kadis) == Refusal.STALE  # the first hop disposes
+    t = machine.decide(two, v, cmd(Action.DISPOSE), kadis)
+    assert isinstance(t, Transition) and (t.to_stage, t.holder_role, t.opens_new_step) == (
+        "kabid_assign", "kabid_aptika", True)
+    assert machine.decide(two, v, cmd(Action.DISPOSE), HEAD) == Refusal.NOT_ALLOWED  # Bogor's head: no role here
+    v = RequestView("kabid_assign", VERSION, REQUESTER_TG, None, None)
+    t = machine.decide(two, v, cmd(Action.ASSIGN, executor=33), kabid, active_executor_ids=frozenset({33}))
+    assert isinstance(t, Transition) and (t.to_stage, t.holder_role, t.holder_official_id) == (
+        "completeness", "pelaksana", 33)
+    v = RequestView("report", VERSION, REQUESTER_TG, 33, 33)
+    t = machine.decide(two, v, cmd(Action.SUBMIT_REPORT), pelaksana)
+    assert isinstance(t, Transition) and (t.to_stage, t.holder_role) == ("forward", "kadis")
+    v = RequestView("completeness", VERSION, REQUESTER_TG, 33, 33)
+    t = machine.decide(two, v, cmd(Action.RETURN, missing=("signed_letter",)), pelaksana)
+    assert isinstance(t, Transition) and t.notes["missing"] == ["signed_letter"]
+    v = RequestView("returned", VERSION, REQUESTER_TG, None, 33)
+    t = machine.decide(two, v, cmd(Action.RESUBMIT), REQUESTER)
+    assert isinstance(t, Transition) and (t.to_stage, t.holder_role) == ("kadis_review", "kadis")
+    # Bogor's stages do not exist under this SOP.
+    assert machine.decide(two, RequestView("team_assign", VERSION, REQUESTER_TG, None, None),
+                          cmd(Action.ASSIGN), LEAD) == Refusal.STALE

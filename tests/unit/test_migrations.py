@@ -113,3 +113,52 @@ def test_0009_backfills_the_working_time_of_existing_requests(tmp_path: Path) ->
     assert days[(mon, "passage", "A1")] == (1, 1, h) and days[(tue, "hop", "4:executor")] == (2, 2, 12600)
     assert days[(mon, "missing", "contact_phone")] == (1, 0, 0)  # from the audit log's returns
     assert len(days) == 7 + 6 + 1  # seven passages; six official-days; one missing item
+
+
+def test_0010_gives_existing_requests_the_sop_they_ran_under(tmp_path: Path) -> None:
+    """Requests recorded before SOP versions existed get SOP 038 as the code then held it (the
+    frozen copy), stored in sop_version; today that is the shipped Bogor file's version, so a Bogor
+    office upgrading sees one version (a revision of sop/kota-bogor-038.yaml will be a new one)."""
+    from datetime import date, datetime
+
+    from zoneinfo import ZoneInfo
+
+    from storage.models import Agency, Request
+    from tests.sopfiles import bogor
+    from workflow.sopdoc import from_json
+
+    w = ZoneInfo("Asia/Jakarta")
+    path = tmp_path / "v.db"
+    upgrade(f"sqlite+aiosqlite:///{path}", "0009")
+    engine = sa.create_engine(f"sqlite:///{path}")
+    at = datetime(2026, 11, 30, 9, tzinfo=w)
+    req = sa.table("request", *(sa.column(c.name) for c in Request.__table__.columns if c.name != "sop_version"))
+    try:
+        with engine.begin() as c:
+            c.execute(sa.insert(Agency.__table__).values(id=1, code="dinkes", name="Dinas Kesehatan",
+                                                         short_name="Dinkes", kind="dinas", active=True))
+            c.execute(sa.insert(req).values(
+                id=1, number="SPLP-2026-000001", requester_id=5001, agency_id=1, letter_number="1/2026",
+                letter_date=date(2026, 11, 27), subject="s", contact_name="n", contact_email="e@x.go.id",
+                contact_phone="+6281234567890", app_name="a", business_process="b", scan="{}", stage="team_assign",
+                version=3, cycle=1, created_at=at, submitted_at=at, updated_at=at))
+        upgrade(f"sqlite+aiosqlite:///{path}")
+        with engine.connect() as c:
+            got = c.execute(sa.text("SELECT sop_version FROM request")).scalar()
+            row = c.execute(sa.text("SELECT version, number, revision, document FROM sop_version")).one()
+    finally:
+        engine.dispose()
+    assert got == row.version == bogor().version and (row.number, row.revision) == ("038", 0)
+    stored = from_json(row.document, "db")
+    assert stored.version == got and stored.chain == ("head_review", "division_review", "team_assign")
+
+
+def test_a_new_database_has_no_sop_version_until_the_bot_starts(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as c:
+            assert c.execute(sa.text("SELECT count(*) FROM sop_version")).scalar() == 0
+    finally:
+        engine.dispose()

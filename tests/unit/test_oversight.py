@@ -27,7 +27,10 @@ from workflow.oversight import (
     period_of,
     ranks_for,
 )
-from workflow.sop import STEPS, Stage
+from tests.sopfiles import bogor, sukamaju
+
+SOP = bogor()
+STEPS = SOP.steps
 
 W = ZoneInfo("Asia/Jakarta")
 CAL = default_calendar([2025, 2026, 2027])
@@ -104,11 +107,13 @@ def test_monthly_window() -> None:
 
 
 def test_passages_and_tallies() -> None:
-    assert earlier_hops(Stage.TEAM_ASSIGN) == (Stage.DIVISION_REVIEW,)
-    assert earlier_hops(Stage.DIVISION_REVIEW) == () and earlier_hops(Stage.REPORT) == ()
-    assert not ends_passage(Stage.DIVISION_REVIEW, Stage.TEAM_ASSIGN)
-    assert ends_passage(Stage.TEAM_ASSIGN, Stage.COMPLETENESS) and ends_passage(Stage.FORWARD, Stage.DONE)
-    assert ends_passage(Stage.COMPLETENESS, Stage.RETURNED) and ends_passage(Stage.RETURNED, Stage.CANCELLED)
+    assert earlier_hops(SOP, "team_assign") == ("division_review",)
+    assert earlier_hops(SOP, "division_review") == () and earlier_hops(SOP, "report") == ()
+    assert not ends_passage(SOP, "division_review", "team_assign")
+    assert ends_passage(SOP, "team_assign", "completeness") and ends_passage(SOP, "forward", "done")
+    assert ends_passage(SOP, "completeness", "returned") and ends_passage(SOP, "returned", "cancelled")
+    two = sukamaju()  # one hop per step: every hop ends its passage
+    assert earlier_hops(two, "kabid_assign") == () and ends_passage(two, "kadis_review", "kabid_assign")
     done = datetime(2026, 12, 31, 23, 30, tzinfo=W)  # still 31 December in WIB, 1 January nowhere
     t = passage_tally(STEPS["A1"], done, None, 27000, "submitted", CAL)  # the requester's step: no deadline
     assert (t.day, t.kind, t.key, t.on_time) == (date(2026, 12, 31), "passage", "A1", True)
@@ -123,8 +128,8 @@ def test_words() -> None:
     assert duration(5400, day) == "1 jam 30 menit" and duration(27000, day) == "1 hari"
     assert duration(28080, day) == "1 hari" and duration(41760, day, long=True) == "1 hari kerja 4 jam"
     assert duration(None, day) == "—" and percent(0.805) == "80%" and percent(None) == "—"
-    assert step_label(STEPS["A3"]) == "Disposisi Kepala Bidang E-Government / Penugasan oleh Ketua Tim Aplikasi"
-    assert step_label(STEPS["A1"]) == STEPS["A1"].output and step_label(STEPS["B3"]) == STEPS["B3"].title
+    assert step_label(SOP, STEPS["A3"]) == "Disposisi Kepala Bidang E-Government / Penugasan oleh Ketua Tim Aplikasi"
+    assert step_label(SOP, STEPS["A1"]) == STEPS["A1"].output and step_label(SOP, STEPS["B3"]) == STEPS["B3"].title
 
 
 def test_summary_fits_one_message_with_many_officials() -> None:
@@ -139,7 +144,7 @@ def test_summary_fits_one_message_with_many_officials() -> None:
                for i in range(40)]
     fig = Figures(received=9, steps={s: dist for s in STEPS}, holders=holders,
                   missing={"contact_phone": 3, "business_process": 1})
-    r = build_report(fig, p, cutoff=datetime(2026, 12, 6, tzinfo=W), generated_at=datetime(2026, 12, 6, tzinfo=W),
+    r = build_report(SOP, fig, p, cutoff=datetime(2026, 12, 6, tzinfo=W), generated_at=datetime(2026, 12, 6, tzinfo=W),
                      cal=CAL, threshold=0.8)
     text = summary_html(r, W)
     assert len(text) <= 4096 and "… dan 28 lainnya" in text and "&lt;&amp;&gt;" in text

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workflow.calendar import default_calendar
-from workflow.reminders import Kind, escalates_to, next_overdue, plan, send_time
-from workflow.sop import Role
+from tests.sopfiles import bogor, sukamaju
+from workflow.reminders import Kind, next_overdue, plan, send_time
 
 W = ZoneInfo("Asia/Jakarta")
 CAL = default_calendar([2026, 2027])
@@ -57,7 +57,9 @@ def test_send_time_quiet_hours() -> None:
 
 
 def test_escalation_ladder() -> None:
-    assert escalates_to(Role.EXECUTOR) == Role.TEAM_LEAD
-    assert escalates_to(Role.TEAM_LEAD) == Role.DIVISION_HEAD
-    assert escalates_to(Role.DIVISION_HEAD) == Role.HEAD
-    assert escalates_to(Role.HEAD) is None
+    b = bogor()
+    assert b.superior("executor") == "team_lead"
+    assert b.superior("team_lead") == "division_head"
+    assert b.superior("division_head") == "head"
+    assert b.superior("head") is None and b.superior(None) is None
+    assert sukamaju().superior("pelaksana") == "kabid_aptika" and sukamaju().superior("kadis") is None

@@ -12,7 +12,9 @@ import pytest
 from pypdf import PdfReader
 
 import bot.report as report
+from tests.sopfiles import bogor, sukamaju
 from bot.report import (
+    Issuer,
     STATUS_DONE,
     STATUS_LATE,
     STATUS_ON_TIME,
@@ -53,6 +55,8 @@ def _data(**overrides) -> ReportData:
     steps = [_step(i, label) for i, label in enumerate(LABELS)]
     steps[2] = _step(2, LABELS[2], hours=30)  # late
     values = dict(
+        issuer=Issuer.of(bogor()),
+        title=bogor().doc.report.title,
         report_number="LAP-SPLP-2026-000001",
         request_number="SPLP-2026-000001",
         date=date(2026, 11, 30),
@@ -146,6 +150,7 @@ def test_contents(sample_pdf):
         "SPLP-2026-000001",
         "Tanggal: 30 November 2026",
         "038/SOP Pengelolaan Layanan SPLP Kota Bogor/2024",
+        f"(revisi 0, versi {bogor().version[:8]})",
         "Nomor 000.1/123-Dinkes/2026 tanggal 20 November 2026",
         "perihal Permohonan Pembuatan Akun SPLP",
         "Dinas Kesehatan (Dinkes)",
@@ -256,3 +261,16 @@ def test_core_font_fallback(monkeypatch):
 def test_deterministic():
     assert render_report(_data()) == render_report(_data())
     assert render_report(_data()) != render_report(_data(date=date(2026, 12, 1)))
+
+
+def test_another_office_issues_it() -> None:
+    """The letterhead, title, reference, place and author are the SOP file's."""
+    two = sukamaju()
+    pdf = render_report(_data(issuer=Issuer.of(two), title=two.doc.report.title))
+    text = _text(pdf)
+    for phrase in ("PEMERINTAH KABUPATEN SUKAMAJU", "DINAS KOMUNIKASI, INFORMATIKA, STATISTIK DAN PERSANDIAN",
+                   "BERITA ACARA PEMBUATAN AKUN SPLP", "012/SOP-DKISP/2025", f"(revisi 1, versi {two.version[:8]})",
+                   "Sukamaju, 30 November 2026"):
+        assert _has(text, phrase), phrase
+    assert "Bogor" not in text.replace("kotabogor", "")  # only the sample's e-mail domain names it
+    assert _reader(pdf).metadata.author == "DKISP Kabupaten Sukamaju"

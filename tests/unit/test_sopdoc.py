@@ -26,7 +26,7 @@ def test_bogor_is_the_default_and_reads_as_sop_038() -> None:
     assert s.stages["division_review"].step == s.stages["team_assign"].step == "A3"  # two hops, one step
     assert s.next_stage("team_assign") == SystemStage.COMPLETENESS
     assert s.role_title("division_head") == "Kepala Bidang E-Government"
-    assert s.official_days() == 7
+    assert s.official_limit_label() == "7 hari kerja"
 
 
 def test_the_second_sop_is_different_and_valid() -> None:

@@ -128,15 +128,21 @@ def downgrade() -> None:
 
 def _backfill(conn: sa.engine.Connection) -> None:
     """Working time of every closed hop, of every passage and of every finished request, and the
-    days' tallies, on the calendar the bot runs on (WORKING_HOURS, TIMEZONE, the admin's days off and
-    special hours) -- as the bot now stores them when a hop closes."""
+    days' tallies, on the calendar the bot runs on (the SOP file's working hours and days off,
+    TIMEZONE, the admin's days off and special hours) -- as the bot now stores them when a hop
+    closes. The rows were recorded under SOP 038 as the code then held it (the frozen copy read by
+    migration 0010 too)."""
+    from pathlib import Path
     from zoneinfo import ZoneInfo
 
     from bot.settings import Settings
     from workflow.calendar import WeeklyHours, default_calendar, parse_intervals
     from workflow.oversight import elapsed_seconds, ends_passage, hop_tally, missing_tallies, passage_tally, \
         working_seconds
-    from workflow.sop import STEPS
+    from workflow.sopdoc import SopInvalid, load
+
+    sop = load(Path(__file__).resolve().parents[1] / "sop-038-rev0.yaml")
+    STEPS = sop.steps
 
     step = sa.table('request_step', sa.column('id'), sa.column('request_id'), sa.column('stage'),
                     sa.column('step_code'), sa.column('holder_role'), sa.column('done_by_official_id'),
@@ -152,10 +158,15 @@ def _backfill(conn: sa.engine.Connection) -> None:
     if years[0] is None:
         return  # no request yet (and so no application)
     settings = Settings()
-    weekly = WeeklyHours.parse(settings.working_hours) if settings.working_hours.strip() else WeeklyHours.default()
+    try:
+        office = load(settings.sop_file)
+    except SopInvalid:
+        office = sop
+    weekly = WeeklyHours.parse(office.doc.working_hours) if office.doc.working_hours else WeeklyHours.default()
     days = conn.execute(sa.select(cal_day)).all()
+    off = {d.date: d.note for d in office.doc.days_off}
     cal = default_calendar(range(years[0].year - 1, (years[1] or years[0]).year + 2), weekly=weekly,
-                           extra_days_off={d.day: d.note or "Libur" for d in days if d.kind == "off"},
+                           extra_days_off=off | {d.day: d.note or "Libur" for d in days if d.kind == "off"},
                            special_hours={d.day: parse_intervals(d.hours or "") for d in days if d.kind == "hours"},
                            tz=ZoneInfo(settings.timezone))
     closed = dict(conn.execute(sa.select(req.c.id, req.c.stage).where(req.c.stage.in_(["done", "cancelled"]))).all())
@@ -174,7 +185,7 @@ def _backfill(conn: sa.engine.Connection) -> None:
         nonlocal passage
         work = working_seconds(cal, row.received_at, row.done_at)
         passage += work
-        ends = ends_passage(row.stage, to_stage)
+        ends = ends_passage(sop, row.stage, to_stage)
         updates.append({"i": row.id, "w": work, "s": passage if ends else None})
         if row.done_by_official_id is not None and row.holder_role:
             tally(hop_tally(row.done_by_official_id, row.holder_role, row.done_at, row.due_at, work, cal))
