@@ -24,6 +24,7 @@ sandbox: $(STAMP)
 	$(VENV)/bin/python main.py sandbox
 
 # The order is shuffled every run (pytest-randomly; the header names the seed): repeat an order
-# with `make test PYTEST_ARGS=--randomly-seed=N`.
+# with `make test PYTEST_ARGS=--randomly-seed=N`. Tests run in one process per core, at most four
+# (pytest-xdist; PYTEST_ARGS=-n0 runs them in this one process).
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -p no:cacheprovider -rfE $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -p no:cacheprovider -rfE -n auto --maxprocesses 4 $(PYTEST_ARGS)
