@@ -87,3 +87,14 @@ def test_retired_settings_are_named_with_where_they_live_now(tmp_path: Path, mon
                                      "SPLP_TENANT (now the SOP file's splp.tenant)"]
     monkeypatch.delenv("SPLP_TENANT")
     assert retired_settings(tmp_path / "none") == []
+
+
+def test_show_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    """`sop show | head -3` as an operator pastes it: the first lines, no traceback."""
+    environ = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/none.db", "BOT_TOKEN": ""}
+    r = subprocess.run(["bash", "-c", f'"{sys.executable}" "{ROOT / "main.py"}" sop show | head -3; '
+                        'echo "status ${PIPESTATUS[0]}"'],
+                       cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=60)
+    assert r.stdout.splitlines()[0].startswith("038/SOP"), r.stdout
+    assert r.stdout.splitlines()[-1] == "status 0", r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
