@@ -89,11 +89,12 @@ def test_retired_settings_are_named_with_where_they_live_now(tmp_path: Path, mon
     assert retired_settings(tmp_path / "none") == []
 
 
-def test_show_piped_into_head_ends_quietly(tmp_path: Path) -> None:
-    """`sop show | head -3` as an operator pastes it: the first lines, no traceback."""
+def test_show_piped_into_a_reader_that_stops_ends_quietly(tmp_path: Path) -> None:
+    """`sop show | head -3` as an operator pastes it: the first lines, and no traceback when the reader
+    has gone before the rest is written (`| true` stops at once, so the write always finds it gone)."""
     environ = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/none.db", "BOT_TOKEN": ""}
-    r = subprocess.run(["bash", "-c", f'"{sys.executable}" "{ROOT / "main.py"}" sop show | head -3; '
-                        'echo "status ${PIPESTATUS[0]}"'],
+    show = f'"{sys.executable}" "{ROOT / "main.py"}" sop show'
+    r = subprocess.run(["bash", "-c", f'{show} | head -3; {show} | true; echo "status ${{PIPESTATUS[0]}}"'],
                        cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=60)
     assert r.stdout.splitlines()[0].startswith("038/SOP"), r.stdout
     assert r.stdout.splitlines()[-1] == "status 0", r.stdout + r.stderr
