@@ -553,9 +553,10 @@ class OutboxSender:
                 done = await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending")
                                        .values(**values))
             if done.rowcount == 0 and res["status"] == "sent":
-                # Cancelled while in flight (its request moved on): record it, strip its buttons --
-                # unless the message was already shown and tapped, and that tap queued its own edit.
-                values.pop("status")
+                # Cancelled while in flight (its request moved on, perhaps by a tap on this very
+                # message): it was delivered, so it is recorded as sent, with its message id (a reply
+                # or an edit that refers to it goes out); its buttons are stripped -- unless the
+                # message was already shown and tapped, and that tap queued its own edit.
                 values["params"] = stripped(row.params)
                 await s.execute(update(Outbox).where(Outbox.id == row.id).values(**values, live_buttons=False))
                 mid = res.get("sent_message_id")

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from storage.models import AuditLog, RequestStep
+from storage.models import AuditLog, Outbox, RequestStep
 from tests.e2e.flows import pick
 from tests.e2e.harness import DIVISION, EXEC1, EXEC2, HEAD, REQUESTER, STRANGER, TEAM, Harness
 
@@ -153,3 +153,7 @@ async def test_tap_before_the_bot_recorded_the_delivery(h: Harness) -> None:
     shown = h.emu.message(EXEC1, card.message_id)
     assert "Pemeriksaan kelengkapan" in shown.text and "Dinyatakan LENGKAP" in shown.text
     assert (await h.request()).stage == "registration"
+    # The card was delivered: its row says so (the tap's transaction had cancelled it as not yet out).
+    async with h.db.sessions() as s:
+        row = await s.scalar(select(Outbox).where(Outbox.chat_id == EXEC1, Outbox.sent_message_id == card.message_id))
+    assert row is not None and row.status == "sent" and not row.live_buttons, row and (row.status, row.live_buttons)
