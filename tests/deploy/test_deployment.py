@@ -187,8 +187,10 @@ async def test_two_instances_behind_nginx_survive_a_kill(db_url: str, tmp_path: 
         ok = [d for d in emu.webhook_deliveries if d["status"] == 200]
         retried = [d for d in emu.webhook_deliveries if d["status"] != 200]
         assert processed == pushed == len({d["update_id"] for d in ok}), (processed, pushed, len(ok))
-        assert failed == 0 and not_sent == 0, [(r.id, r.chat_id, r.method, r.status, r.last_error, r.request_id,
-                                                r.live_buttons, r.created_at, r.sent_message_id) for r in unsent]
+        assert failed == 0 and not_sent == 0, "; ".join(  # str: pytest would shorten a list
+            f"id={r.id} chat={r.chat_id} {r.method} {r.status} error={r.last_error} request={r.request_id} "
+            f"live={r.live_buttons} created={r.created_at} sent_at={r.sent_at} attempts={r.attempts} "
+            f"message_id={r.sent_message_id} params={sorted(r.params or {})}" for r in unsent)
         assert stages == {a: "registration", b: "completeness"}
         sent = 0
         for uid in (REQUESTER, REQUESTER2, HEAD, DIVISION, TEAM, EXEC1):
