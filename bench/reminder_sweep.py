@@ -110,9 +110,9 @@ async def sweep_once(args: argparse.Namespace, url: str) -> None:
                                       {"now": now.replace(tzinfo=None).isoformat(" ")})
             rows_read = [(plan_txt, due_rows)]
     settings = Settings(_env_file=None, bot_token="1:x", database_url=url)
-    from workflow.sopdoc import DEFAULT_SOP, load
+    from workflow.sopdoc import DEFAULT_SOP, load as load_sop
 
-    sop = load(DEFAULT_SOP)
+    sop = load_sop(DEFAULT_SOP)
     env = Env(settings, CallbackCodec("x"), Clock(), build_calendar(settings, sop, date(2026, 11, 30)), sop)
     times = []
     for i in range(args.repeat):

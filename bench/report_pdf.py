@@ -20,7 +20,10 @@ W = ZoneInfo("Asia/Jakarta")
 
 
 def data():  # type: ignore[no-untyped-def]
-    from bot.report import ReportData, ReportStep
+    from bot.report import Issuer, ReportData, ReportStep
+    from workflow.sopdoc import DEFAULT_SOP, load
+
+    sop = load(DEFAULT_SOP)
 
     t0 = datetime(2026, 11, 30, 9, tzinfo=W)
     labels = ["Langkah 1 — Surat permohonan", "Disposisi Kepala", "Disposisi Kepala Bidang", "Penugasan",
@@ -28,7 +31,7 @@ def data():  # type: ignore[no-untyped-def]
     steps = [ReportStep(step_label=lab, holder="Budi Pranoto (Pejabat Fungsional/Pelaksana)",
                         received=t0 + timedelta(hours=3 * i), done=t0 + timedelta(hours=3 * i + 2),
                         limit="1 hari kerja", due=t0 + timedelta(days=1, hours=3 * i)) for i, lab in enumerate(labels)]
-    return ReportData(report_number="LAP-SPLP-2026-000001", request_number="SPLP-2026-000001", date=date(2026, 12, 1),
+    return ReportData(issuer=Issuer.of(sop), title=sop.doc.report.title, report_number="LAP-SPLP-2026-000001", request_number="SPLP-2026-000001", date=date(2026, 12, 1),
                       agency_name="Dinas Kesehatan", agency_short="Dinkes", letter_number="000.1/123-Dinkes/2026",
                       letter_date=date(2026, 11, 27), subject="Permohonan Pembuatan Akun SPLP",
                       contact_name="Siti Aminah", contact_email="si***@kotabogor.go.id",
