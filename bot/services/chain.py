@@ -13,7 +13,7 @@ from bot import keyboards as kb
 from bot import texts as T
 from bot.outbox import stripped
 from bot.services.deadlines import Deadlines
-from bot.services.reports import Reports
+from bot.services.reports import Reports, warm_up_report_library
 from storage.db import upsert
 from storage.figures import add_tallies
 from storage.models import Agency, Counter, Official, Outbox, Request, RequestStep
@@ -403,6 +403,8 @@ class Chain(Deadlines):
         if step is not None:
             await self.notify_holders(req, step, sop)
         await self.tell_requester_of(req, t, step, sop)
+        if t.to_stage == SystemStage.REPORT:
+            warm_up_report_library(self.scope)
         return t
 
     async def tell_requester_of(self, req: Request, t: Transition, step: RequestStep | None, sop: Sop) -> None:

@@ -4,7 +4,10 @@ contact person when the request is done."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import importlib
+import sys
 
 from sqlalchemy import select
 
@@ -12,6 +15,23 @@ from bot import texts as T
 from bot.services.base import Ctx
 from storage.models import Account, Agency, ContactLink, Official, Report, Request, RequestStep, StoredFile
 from workflow.sop import REQUESTER, Sop, SystemStage
+
+_warming: set[asyncio.Task[object]] = set()
+
+
+def warm_up_report_library(scope: object) -> None:
+    """The report's PDF library (fpdf2, with numpy, Pillow and fontTools) takes most of a second to
+    import the first time in a process. Begun after commit in a worker thread when a request reaches
+    the report step, the executor's report (made inside a transaction) does not wait for it."""
+    if "bot.report" in sys.modules:
+        return
+
+    async def start() -> None:
+        t = asyncio.ensure_future(asyncio.to_thread(importlib.import_module, "bot.report"))
+        _warming.add(t)
+        t.add_done_callback(_warming.discard)
+
+    scope.after_commit.append(start)  # type: ignore[attr-defined]
 
 
 class Reports(Ctx):
