@@ -109,6 +109,13 @@ def memory(pid: int) -> dict[str, float]:
     return fields
 
 
+def cpu(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far: per update, a figure that holds
+    when the machine is shared (throughput falls when another process takes the core; this does not)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def profile(p: subprocess.Popen[bytes], phase: str) -> None:
     """BENCH_PROFILE=/tmp/splp.json [BENCH_PROFILE_PHASE=start|messages|taps|dispositions]: py-spy
     records the bot from the start of that phase (BENCH_PROFILE_SECONDS, default 20)."""
@@ -229,19 +236,24 @@ async def bench_echo(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path)
         ready, idle = await started(emu, p, t0)
         users = list(range(100_000, 100_000 + args.users))
         script = [f"pesan {i}" for i in range(len(FORM))]
+        c0 = cpu(p.pid)
         msg_rate = await measure_messages(emu, users, script, len(script))
+        cpu_msg = (cpu(p.pid) - c0) / (len(users) * len(script))
         for u in users:
             emu.send_text(u, "/btn")
         await wait_replies(emu, users, len(script) + 1)
         buttons = {u: emu.last_bot_message(u).message_id for u in users}  # type: ignore[union-attr]
         taps = [(u, buttons[u], "tap") for u in users for _ in range(args.taps_per_user)]
+        c0 = cpu(p.pid)
         tap_rate = await measure_taps(emu, taps)
+        cpu_tap = (cpu(p.pid) - c0) / len(taps)
         lat = await measure_latency(emu, [(u, buttons[u], "tap") for u in users][: int(args.latency_seconds * 50)], 50)
         peak = memory(p.pid)["VmHWM"]
     finally:
         stop(p)
     return {"ready_s": ready, "rss_idle": idle, "rss_peak": peak, "messages_per_s": msg_rate,
-            "taps_per_s": tap_rate, "dispositions_per_s": tap_rate, **figures(lat)}
+            "taps_per_s": tap_rate, "dispositions_per_s": tap_rate, **figures(lat),
+            "cpu_msg_ms": cpu_msg * 1000, "cpu_tap_ms": cpu_tap * 1000, "cpu_disp_ms": cpu_tap * 1000}
 
 
 DIVISION_HEAD, SCANNER, REQUESTERS = 9_000_001, 9_000_002, 300_000
@@ -286,7 +298,9 @@ async def bench_splp(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path,
         ready, idle = await started(emu, p, t0)
         profile(p, "messages")
         # The phone answer is confirmed in a message of its own: one extra reply.
+        c0 = cpu(p.pid)
         msg_rate = await measure_messages(emu, users, FORM, len(FORM) + 1)
+        cpu_msg = (cpu(p.pid) - c0) / (len(users) * len(FORM))
         phases = {"idle": idle, "messages": memory(p.pid)["VmRSS"]}
         for u in users:
             emu.send_text(u, "/start")
@@ -296,7 +310,9 @@ async def bench_splp(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path,
                   for u, m in menus.items()}
         taps = [(u, menus[u].message_id, status[u]) for u in users for _ in range(args.taps_per_user)]  # type: ignore[union-attr]
         profile(p, "taps")
+        c0 = cpu(p.pid)
         tap_rate = await measure_taps(emu, taps)
+        cpu_tap = (cpu(p.pid) - c0) / len(taps)
         lat = await measure_latency(emu, [(u, menus[u].message_id, status[u]) for u in users]  # type: ignore[union-attr]
                                     [: int(args.latency_seconds * 50)], 50)
         # Dispositions: every user is a Head with requests; /tugas shows their cards.
@@ -310,7 +326,9 @@ async def bench_splp(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path,
         cards = {u: [m.message_id for m in emu.bot_messages(u)[before[u]:] if m.buttons] for u in users}
         phases["taps"] = memory(p.pid)["VmRSS"]
         profile(p, "dispositions")
+        c0 = cpu(p.pid)
         disp_rate = await measure_dispositions(emu, cards)
+        cpu_disp = (cpu(p.pid) - c0) / (2 * sum(len(c) for c in cards.values()))
         phases["dispositions"] = memory(p.pid)["VmRSS"]
         if os.environ.get("BENCH_MEMORY_PHASES"):
             print("splp-bot RSS by phase (MB):", {k: round(v) for k, v in phases.items()})
@@ -319,7 +337,8 @@ async def bench_splp(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path,
     finally:
         stop(p)
     return {"ready_s": ready, "rss_idle": idle, "rss_peak": peak, "rss_after": rss_after, "messages_per_s": msg_rate,
-            "taps_per_s": tap_rate, "dispositions_per_s": disp_rate, **figures(lat)}
+            "taps_per_s": tap_rate, "dispositions_per_s": disp_rate, **figures(lat),
+            "cpu_msg_ms": cpu_msg * 1000, "cpu_tap_ms": cpu_tap * 1000, "cpu_disp_ms": cpu_disp * 1000}
 
 
 async def main() -> None:
@@ -362,12 +381,17 @@ async def main() -> None:
         print(f"{name:22}{r['ready_s']:8.2f}{r['rss_idle']:8.0f}{r['rss_peak']:8.0f}{r['messages_per_s']:8.0f}"
               f"{r['taps_per_s']:8.0f}{r['dispositions_per_s']:8.0f}{r['p50_ms']:8.1f}{r['p95_ms']:8.1f}"
               f"{r['p99_ms']:8.1f}")
+    print(f"\nthe bot's CPU per update (ms): {'':6}{'message':>8}{'tap':>8}{'disp.':>8}")
+    for name, r in results.items():
+        print(f"{name:36}{r['cpu_msg_ms']:8.2f}{r['cpu_tap_ms']:8.2f}{r['cpu_disp_ms']:8.2f}")
     e, s = results["echo bot (bare PTB)"], results["splp-bot"]
     print(f"\nsplp-bot / echo bot: messages {s['messages_per_s'] / e['messages_per_s']:.2f}×, "
           f"status taps {s['taps_per_s'] / e['taps_per_s']:.2f}×, disposition taps "
           f"{s['dispositions_per_s'] / e['taps_per_s']:.2f}×; memory idle {s['rss_idle'] / e['rss_idle']:.2f}×, "
           f"peak {s['rss_peak'] / e['rss_peak']:.2f}×; ready in {s['ready_s']:.2f} s; "
-          f"tap answer at 50 taps/s p99 {s['p99_ms']:.1f} ms")
+          f"tap answer at 50 taps/s p99 {s['p99_ms']:.1f} ms; CPU per update: messages "
+          f"{e['cpu_msg_ms'] / s['cpu_msg_ms']:.2f}×, status taps {e['cpu_tap_ms'] / s['cpu_tap_ms']:.2f}×, "
+          f"disposition taps {e['cpu_tap_ms'] / s['cpu_disp_ms']:.2f}× (the echo bot's CPU over splp-bot's)")
 
 
 if __name__ == "__main__":

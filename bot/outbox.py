@@ -196,19 +196,28 @@ class OutboxSender:
         self._lease_and_rows_stmt = (select(Outbox, lease.c.tokens, lease.c.sent_at)
                                      .join(lease, lease.c.chat_id == Outbox.chat_id)
                                      .where(Outbox.status == "pending").order_by(Outbox.id)
-                                     .with_for_update(of=Outbox))
+                                     .limit(rows_per_chat).with_for_update(of=Outbox))
         # Giving a chat back keeps its row: the pace is what the next sender (a restart, another
         # instance) starts from.
         lk = ChatLock.__table__
         self._release_stmt = (update(lk).where(lk.c.chat_id == bindparam("c"), lk.c.owner == self.owner)
                               .values(until=RELEASED, tokens=bindparam("tokens"), sent_at=bindparam("sent")))
-        self._pending_stmt = (select(Outbox).where(Outbox.chat_id.in_(bindparam("chats", expanding=True)),
-                                                   Outbox.status == "pending").order_by(Outbox.id))
+        # A chat's next rows to send: the first ``rows_per_chat`` pending ones (an official handed many
+        # cards at once may have hundreds waiting; they are read a batch at a time, not all each time).
+        self._pending_one_stmt = (select(Outbox).where(Outbox.chat_id == bindparam("c"), Outbox.status == "pending")
+                                  .order_by(Outbox.id).limit(rows_per_chat))
+        rank = func.row_number().over(partition_by=Outbox.chat_id, order_by=Outbox.id).label("rank")
+        first = (select(Outbox.id, rank).where(Outbox.chat_id.in_(bindparam("chats", expanding=True)),
+                                               Outbox.status == "pending").subquery())
+        self._pending_many_stmt = (select(Outbox).join(first, first.c.id == Outbox.id)
+                                   .where(first.c.rank <= rows_per_chat).order_by(Outbox.id))
         t = Outbox.__table__
         # The common result, built once (Core, on the table: no ORM bookkeeping per sent message).
         self._sent_stmt = (update(t).where(t.c.id == bindparam("rid"), t.c.status == "pending")
                            .values(status="sent", attempts=bindparam("attempts"), sent_at=bindparam("at"),
                                    sent_message_id=bindparam("mid"), params=bindparam("params")))
+        # Whether the driver counts the rows an executemany changed (sqlite3 does, asyncpg does not).
+        self._multi_rowcount = db.engine.dialect.supports_sane_multi_rowcount
         self._not_before: dict[int, float] = {}  # chat -> monotonic time before which it is not worth claiming
         self._to_record: list[tuple[int, list[tuple[Outbox, dict[str, Any]]], Any]] = []
         self._record_wake = asyncio.Event()
@@ -297,22 +306,10 @@ class OutboxSender:
                 return {}
             self._adopt(c, got_rows[0][1], got_rows[0][2], now)
             return {c: [r[0] for r in got_rows[: self.rows_per_chat]]}
-        conn = await s.connection()
-        got = set()
-        for c in sorted(chats):
-            lease = (await conn.execute(self._lease_stmt, {"c": c, "o": self.owner, "u": now + self.lease,
-                                                           "now": now})).first()
-            if lease is not None:
-                got.add(c)
-                self._adopt(c, lease.tokens, lease.sent_at, now)
+        got = await self._take_leases(s, chats, now)
         if not got:
             return {}
-        rows = (await s.scalars(self._pending_stmt, {"chats": list(got)})).all()
-        out: dict[int, list[Outbox]] = {c: [] for c in got}
-        for r in rows:
-            if len(out[r.chat_id]) < self.rows_per_chat:
-                out[r.chat_id].append(r)
-        return out
+        return await self._pending_rows(s, got)
 
     async def _claim(self) -> dict[int, list[Outbox]]:
         now = self.clock.now()
@@ -328,28 +325,41 @@ class OutboxSender:
                 self._passed_over = True
             if not chats:
                 return {}
-            ins = upsert(self.db.dialect)(ChatLock).values(
-                [{"chat_id": c, "owner": self.owner, "until": now + self.lease} for c in chats])
-            ins = ins.on_conflict_do_update(
-                index_elements=[ChatLock.chat_id],
-                set_={"owner": ins.excluded.owner, "until": ins.excluded.until},
-                where=ChatLock.until < now,
-            ).returning(ChatLock.chat_id, ChatLock.tokens, ChatLock.sent_at)
-            leases = (await s.execute(ins)).all()
-            if not leases:
+            got = await self._take_leases(s, chats, now)
+            if not got:
                 return {}
-            got = set()
-            for c, tokens, sent in leases:
-                got.add(c)
-                self._adopt(c, tokens, sent, now)
-            rows = (await s.scalars(
-                select(Outbox).where(Outbox.chat_id.in_(got), Outbox.status == "pending")
-                .order_by(Outbox.id))).all()
-        out: dict[int, list[Outbox]] = {c: [] for c in got}
+            return await self._pending_rows(s, got)
+
+    async def _pending_rows(self, s: AsyncSession, chats: set[int]) -> dict[int, list[Outbox]]:
+        """The next rows to send of each of ``chats`` (oldest first, at most ``rows_per_chat``)."""
+        if len(chats) == 1:
+            (c,) = chats
+            rows = (await s.scalars(self._pending_one_stmt, {"c": c})).all()
+        else:
+            rows = (await s.scalars(self._pending_many_stmt, {"chats": sorted(chats)})).all()
+        out: dict[int, list[Outbox]] = {c: [] for c in chats}
         for r in rows:
-            if len(out[r.chat_id]) < self.rows_per_chat:
-                out[r.chat_id].append(r)
+            out[r.chat_id].append(r)
         return out
+
+    async def _take_leases(self, s: AsyncSession, chats: Sequence[int] | set[int], now: datetime) -> set[int]:
+        """Take the leases of those ``chats`` nobody holds, in one statement (in chat order, so two
+        instances lock rows in the same order), adopting each chat's pace; returns the chats taken."""
+        conn = await s.connection()  # Core on the connection: no ORM bookkeeping
+        if len(chats) == 1:
+            (c,) = chats
+            taken = (await conn.execute(self._lease_stmt, {"c": c, "o": self.owner, "u": now + self.lease,
+                                                        "now": now})).all()
+        else:
+            ins = upsert(self.db.dialect)(ChatLock).values(
+                [{"chat_id": c, "owner": self.owner, "until": now + self.lease} for c in sorted(chats)])
+            ins = ins.on_conflict_do_update(
+                index_elements=[ChatLock.chat_id], set_={"owner": ins.excluded.owner, "until": ins.excluded.until},
+                where=ChatLock.until < now).returning(ChatLock.chat_id, ChatLock.tokens, ChatLock.sent_at)
+            taken = (await conn.execute(ins)).all()
+        for c, tokens, sent in taken:
+            self._adopt(c, tokens, sent, now)
+        return {c for c, _tokens, _sent in taken}
 
     def _adopt(self, chat_id: int, tokens: float | None, sent_at: datetime | None, now: datetime) -> None:
         """A chat's lease was taken: its pace (token bucket) continues from where the last sender of
@@ -525,8 +535,14 @@ class OutboxSender:
         now = self.clock.now()
         chats = [c for c, _, _ in batch]
         async with self.db.transaction() as s:
+            sent: list[tuple[int, Outbox, dict[str, Any]]] = []
             for chat_id, results, _done in batch:
-                await self._record_chat(s, chat_id, results, now)
+                for row, res in results:
+                    if res["status"] == "sent":
+                        sent.append((chat_id, row, res))
+                    else:
+                        await self._record_other(s, row, res)
+            await self._record_sent(s, sent, now)
             await s.execute(self._release_stmt, [self._pace_of(c) for c in chats])
             # Rows that arrived for these chats while they were being sent (from here or another
             # instance, whose fast path found the lease taken): look for them now, not at the next poll.
@@ -534,33 +550,47 @@ class OutboxSender:
                 select(Outbox.id).where(Outbox.chat_id.in_(chats), Outbox.status == "pending",
                                         Outbox.available_at <= now).limit(1)) is not None
 
-    async def _record_chat(self, s: AsyncSession, chat_id: int, results: list[tuple[Outbox, dict[str, Any]]],
+    async def _record_other(self, s: AsyncSession, row: Outbox, res: dict[str, Any]) -> None:
+        """A row not delivered (yet): to be retried, failed, or cancelled."""
+        values = {k: v for k, v in res.items() if k != "gone"}
+        if res["status"] in ("failed", "cancelled"):  # never to be sent: its body is not kept
+            values["params"] = row.params if row.live_buttons else stripped(row.params)
+        await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending").values(**values))
+
+    async def _record_sent(self, s: AsyncSession, sent: list[tuple[int, Outbox, dict[str, Any]]],
                            now: datetime) -> None:
-        for row, res in results:
-            res = dict(res)
-            res.pop("gone", None)
-            values: dict[str, Any] = {k: v for k, v in res.items()}
-            if res["status"] in ("sent", "failed", "cancelled"):
-                # Delivered (or never to be): the body -- message texts with personal data -- is not
-                # kept. A message with live buttons keeps it until they are closed (Chain edits it then).
-                values["params"] = row.params if row.live_buttons else stripped(row.params)
-            if res["status"] == "sent":
-                values["sent_at"] = now
-                done = await s.execute(self._sent_stmt, {"rid": row.id, "attempts": res["attempts"], "at": now,
-                                                         "mid": res.get("sent_message_id"),
-                                                         "params": values["params"]})
-            else:
-                done = await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending")
-                                       .values(**values))
-            if done.rowcount == 0 and res["status"] == "sent":
-                # Cancelled while in flight (its request moved on, perhaps by a tap on this very
-                # message): it was delivered, so it is recorded as sent, with its message id (a reply
-                # or an edit that refers to it goes out); its buttons are stripped -- unless the
-                # message was already shown and tapped, and that tap queued its own edit.
-                values["params"] = stripped(row.params)
-                await s.execute(update(Outbox).where(Outbox.id == row.id).values(**values, live_buttons=False))
-                mid = res.get("sent_message_id")
-                if row.live_buttons and mid and await s.scalar(select(Outbox.id).where(
-                        Outbox.chat_id == chat_id, Outbox.id > row.id, Outbox.method.in_(_EDITS),
-                        Outbox.params["message_id"].as_integer() == mid).limit(1)) is None:
-                    OutboxWriter(s, now).edit_markup(chat_id, None, message_id=mid)
+        """Delivered rows, all in one statement (executemany). Delivered, the body -- message texts
+        with personal data -- is not kept; a message with live buttons keeps it until they are
+        closed (Chain edits it then)."""
+        if not sent:
+            return
+        conn = await s.connection()
+        done = await conn.execute(self._sent_stmt, [
+            {"rid": row.id, "attempts": res["attempts"], "at": now, "mid": res.get("sent_message_id"),
+             "params": row.params if row.live_buttons else stripped(row.params)} for _chat, row, res in sent])
+        if len(sent) == 1:
+            missed = set() if done.rowcount == 1 else {sent[0][1].id}
+        elif self._multi_rowcount and done.rowcount == len(sent):
+            missed = set()
+        else:  # which ones the statement did not find pending (the driver counts no executemany)
+            t = Outbox.__table__
+            missed = set((await conn.execute(select(t.c.id).where(t.c.id.in_([r.id for _c, r, _r in sent]),
+                                                                  t.c.status != "sent"))).scalars())
+        for chat_id, row, res in sent:
+            if row.id in missed:
+                await self._sent_after_cancel(s, chat_id, row, res, now)
+
+    async def _sent_after_cancel(self, s: AsyncSession, chat_id: int, row: Outbox, res: dict[str, Any],
+                                 now: datetime) -> None:
+        """Cancelled while in flight (its request moved on, perhaps by a tap on this very message): it
+        was delivered, so it is recorded as sent, with its message id (a reply or an edit that refers
+        to it goes out); its buttons are stripped -- unless the message was already shown and tapped,
+        and that tap queued its own edit."""
+        mid = res.get("sent_message_id")
+        await s.execute(update(Outbox).where(Outbox.id == row.id).values(
+            status="sent", attempts=res["attempts"], sent_at=now, sent_message_id=mid, params=stripped(row.params),
+            live_buttons=False))
+        if row.live_buttons and mid and await s.scalar(select(Outbox.id).where(
+                Outbox.chat_id == chat_id, Outbox.id > row.id, Outbox.method.in_(_EDITS),
+                Outbox.params["message_id"].as_integer() == mid).limit(1)) is None:
+            OutboxWriter(s, now).edit_markup(chat_id, None, message_id=mid)

@@ -511,6 +511,12 @@ class Outbox(Base):
         Index("ix_outbox_pending", "status", "available_at", postgresql_where=text("status = 'pending'"),
               sqlite_where=text("status = 'pending'")),
         Index("ix_outbox_chat", "chat_id", "id"),
+        # A chat's next pending rows (the sender's claim): without it the claim walks every pending
+        # row of every chat (ix_outbox_pending), hundreds when one official receives many cards at
+        # once. "status" is constant here but makes SQLite's planner prefer this index (two equal
+        # columns) without statistics.
+        Index("ix_outbox_chat_pending", "chat_id", "status", "id", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
         Index("ix_outbox_message", "chat_id", "sent_message_id"),
         Index("ix_outbox_request", "request_id", "live_buttons"),
     )

@@ -140,8 +140,9 @@ class Ctx:
     async def set_awaiting(self, user_id: int, awaiting: str | None, **context: Any) -> None:
         row = await self.s.get(Session, user_id)
         if row is None:
-            self.s.add(Session(user_id=user_id, awaiting=awaiting, context=context, updated_at=self.now))
-        else:
+            if awaiting is not None or context:
+                self.s.add(Session(user_id=user_id, awaiting=awaiting, context=context, updated_at=self.now))
+        elif (row.awaiting, row.context or {}) != (awaiting, context):  # unchanged: no write
             row.awaiting, row.context, row.updated_at = awaiting, context, self.now
 
     async def clear_awaiting(self, user_id: int) -> None:

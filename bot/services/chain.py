@@ -4,10 +4,12 @@ own SOP version (``Ctx.sop_of``): its chain, limits, wording and items."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, true, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import keyboards as kb
 from bot import texts as T
@@ -368,7 +370,9 @@ class Chain(Deadlines):
                                    .values(**values).execution_options(synchronize_session=False))
         if res.rowcount != 1:
             return Refusal.STALE  # someone else acted first
-        await self.s.refresh(req)
+        # The row is what was read plus ``values`` (the version matched): no need to read it again.
+        for key, value in values.items():  # JSON values as they read back (tuples become lists)
+            set_committed_value(req, key, json.loads(json.dumps(value)) if isinstance(value, (dict, list)) else value)
 
         prev = await self.open_step(req.id)
         inherited_due = prev.due_at if prev else None

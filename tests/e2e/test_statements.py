@@ -1,0 +1,123 @@
+"""What the database does for one update: rows written together go in one statement, and the
+common updates stay within a statement budget (each statement is SQLAlchemy and driver work on
+the bot's one core; README "Benchmark")."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, select
+
+from storage.db import Database
+from storage.models import Outbox, Reminder
+from tests.e2e.flows import pick
+from tests.e2e.harness import DIVISION, HEAD, REQUESTER, Harness
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The SQL statements ``db`` executes inside the block (an executemany counts once)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+def writes(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+async def test_rows_added_together_are_one_insert_with_the_right_ids(db_url: str) -> None:
+    """SQLite: several new rows in one INSERT ... RETURNING, each object given its own row's id (the
+    ids are matched to the rows by their order, storage/db.py)."""
+    db = Database(db_url)
+    now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    chats = random.sample(range(1, 10_000), 40)
+    try:
+        with statements(db) as seen:
+            async with db.transaction() as s:
+                rows = [Outbox(chat_id=c, method="sendMessage", params={"chat_id": c, "text": f"pesan {c}"},
+                               status="pending", attempts=0, available_at=now, created_at=now) for c in chats]
+                s.add_all(rows)
+                await s.flush()
+        assert len([x for x in writes(seen) if x.startswith("INSERT INTO outbox")]) == 1, writes(seen)
+        async with db.sessions() as s:
+            stored = dict((await s.execute(select(Outbox.id, Outbox.params))).all())
+        assert len(stored) == len(chats)
+        for row in rows:
+            assert stored[row.id] == {"chat_id": row.chat_id, "text": f"pesan {row.chat_id}"}
+    finally:
+        await db.dispose()
+
+
+async def _card(h: Harness):  # type: ignore[no-untyped-def]
+    await h.submit()
+    await h.settle()
+    return await h.wait_msg(HEAD, "Disposisikan kepada")
+
+
+async def test_a_disposition_within_its_statement_budget(h: Harness) -> None:
+    """The Head's «Kirim tanpa catatan»: the request moves on (step closed and opened, three
+    reminders planned, the card closed, the scan and a card for the next holder, the requester
+    told, the audit row) and everything it sends is delivered and recorded."""
+    m = await _card(h)
+    m = await pick(h, HEAD, m, "Untuk ditindaklanjuti", "Kirim tanpa catatan")
+    await h.settle()
+    with statements(h.db) as seen:
+        ans = await h.tap(HEAD, m, text=h.button(m, "Kirim tanpa catatan"))
+        assert ans["text"] == "Disposisi terkirim."
+        await h.settle()
+    inserts = [x for x in writes(seen) if x.startswith("INSERT")]
+    assert len([x for x in inserts if x.startswith("INSERT INTO outbox")]) == 1, inserts  # four rows, one INSERT
+    assert len([x for x in inserts if x.startswith("INSERT INTO reminder")]) == 1, inserts
+    async with h.db.sessions() as s:
+        planned = (await s.scalars(select(Reminder.step_id))).all()
+    assert len(planned) >= 2 and len(set(planned)) == 1  # the new step's reminders, in that one INSERT
+    # The settle's own polling reads are not the disposition's.
+    work = [x for x in seen if not x.startswith("SELECT count(*)")]
+    assert len(work) <= 45, "\n".join(work)
+
+
+async def test_a_form_answer_within_its_statement_budget(h: Harness) -> None:
+    await h.say(REQUESTER, "/ajukan", expect="Perangkat Daerah")
+    await h.say(REQUESTER, "dinkes", expect="nomor surat")
+    await h.settle()
+    with statements(h.db) as seen:
+        await h.say(REQUESTER, "000.1/123-Dinkes/2026", expect="tanggal surat")
+        await h.settle()
+    work = [x for x in seen if not x.startswith("SELECT count(*)")]
+    assert len(work) <= 17, "\n".join(work)
+
+
+async def test_a_long_queue_goes_out_whole_in_order_a_batch_at_a_time(h: Harness) -> None:
+    """An official handed many messages at once: the sender reads each chat's next ten, and every
+    message still goes out, once, in order."""
+    from bot.outbox import OutboxWriter
+
+    assert h.runtime is not None and h.runtime.sender is not None
+    queued = {HEAD: 25, DIVISION: 12}
+    async with h.db.transaction() as s:
+        w = OutboxWriter(s, h.clock.now())
+        for i in range(max(queued.values())):
+            for chat, n in queued.items():
+                if i < n:
+                    w.send(chat, f"antrian {i}")
+        await w.flush()
+    with statements(h.db) as seen:
+        h.runtime.sender.wake()
+        await h.settle()
+    for chat, n in queued.items():
+        assert [m.text for m in h.emu.bot_messages(chat) if m.text.startswith("antrian")] == \
+            [f"antrian {i}" for i in range(n)]
+    reads = [x for x in seen if x.startswith("SELECT outbox.id, outbox.chat_id")]
+    assert len(reads) >= 3  # 25 rows of one chat: at least three batches of ten
