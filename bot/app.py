@@ -157,6 +157,9 @@ class BotRuntime:
         from bot.settings import retired_settings
 
         token = self.settings.require_token()
+        serve_metrics = mode == "webhook" or self.settings.metrics_port is not None
+        if serve_metrics:
+            metrics.enable()  # before the first Bot API call, which it counts
         sop = self.sop = self.sop or load_sop(self.settings)
         for old in retired_settings(self.settings.model_config.get("env_file")):  # type: ignore[arg-type]
             log.warning("setting %s is no longer read: the SOP file says it", old)
@@ -201,8 +204,9 @@ class BotRuntime:
             self.app.job_queue.run_repeating(self._housekeeping, interval=3600, first=60, name="housekeeping")
             self.app.job_queue.run_repeating(self._sweep_job, interval=self.settings.reminder_sweep_seconds,
                                              first=1, name="reminders")
-        self.health = Health(self.db, self.clock.now, max_outbox_age=self.settings.ready_outbox_max_age_seconds,
-                             stages=tuple(sop.stages), open_stages=sop.open_stages)
+        if serve_metrics:
+            self.health = Health(self.db, self.clock.now, max_outbox_age=self.settings.ready_outbox_max_age_seconds,
+                                 stages=tuple(sop.stages), open_stages=sop.open_stages)
         if mode == "webhook":
             s = self.settings
             self.webhook = WebhookServer(self.app, self.processor, listen=s.webhook_listen, port=s.webhook_port,
@@ -210,8 +214,8 @@ class BotRuntime:
                                          health=self.health)
             await self.webhook.start()
         else:
-            if self.settings.metrics_port is not None:
-                await self.health.serve("127.0.0.1", self.settings.metrics_port)
+            if self.health is not None:
+                await self.health.serve("127.0.0.1", self.settings.metrics_port)  # type: ignore[arg-type]
             self.poller = Poller(self.app, self.processor, timeout=self.settings.poll_timeout,
                                  concurrency=self.settings.update_concurrency)
             await self.poller.start()

@@ -6,6 +6,9 @@ breaches) are computed when Prometheus scrapes, with queries that use indexes. N
 personal data: labels are outcomes, Bot API method names, HTTP statuses, workflow stages, reminder
 kinds and SPLP operation templates (ids replaced by ``{id}``).
 
+The metrics exist only where they are served: prometheus-client is imported (``enable``) in
+webhook mode or with METRICS_PORT; elsewhere the hot-path calls return at once.
+
 Endpoints (the webhook server's port; in polling mode ``127.0.0.1:$METRICS_PORT`` when set):
 ``GET /healthz`` (the process answers), ``GET /readyz`` (database reachable, migrations at head,
 outbox not stuck), ``GET /metrics`` (Prometheus text format).
@@ -20,8 +23,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
-                               disable_created_metrics, generate_latest)
 from sqlalchemy import func, select, text
 from telegram.error import NetworkError, TimedOut
 
@@ -34,42 +35,70 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-disable_created_metrics()  # no *_created series: they double the output and nobody alerts on them
-REGISTRY = CollectorRegistry(auto_describe=True)
 
-UPDATES = Counter("splp_updates_total", "Telegram updates by outcome (handled, failed: the handler raised and "
-                  "was rolled back, duplicate: a redelivered update with no second effect)", ["outcome"],
-                  registry=REGISTRY)
-UPDATE_SECONDS = Histogram("splp_update_handling_seconds", "Time to handle one update, transaction included",
-                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=REGISTRY)
-BOT_API = Counter("splp_bot_api_calls_total", "Bot API calls by method and HTTP status (timeout, network: no "
-                  "answer)", ["method", "status"], registry=REGISTRY)
-REMINDERS = Counter("splp_reminders_sent_total", "Reminders and escalations sent, by kind (share, breach, overdue)",
-                    ["kind"], registry=REGISTRY)
-SPLP_CALLS = Counter("splp_splp_calls_total", "Calls to SPLP (WSO2) by operation and HTTP status",
-                     ["operation", "status"], registry=REGISTRY)
-OUTBOX_DEPTH = Gauge("splp_outbox_pending", "Outgoing Bot API calls not yet sent (due now or scheduled)",
-                     registry=REGISTRY)
-OUTBOX_DUE = Gauge("splp_outbox_due", "Outgoing Bot API calls due now and not yet sent", registry=REGISTRY)
-OUTBOX_AGE = Gauge("splp_outbox_oldest_due_age_seconds", "How long the oldest due, unsent call has waited",
-                   registry=REGISTRY)
-STAGES = Gauge("splp_requests", "Requests by stage", ["stage"], registry=REGISTRY)
-BREACHES = Gauge("splp_sla_breaches_open", "Open steps past their SOP time limit", registry=REGISTRY)
-READY = Gauge("splp_ready", "1 when /readyz passes", registry=REGISTRY)
+class _Metrics:
+    """The instance's Prometheus metrics (prometheus-client, imported when they are served)."""
 
-for _outcome in ("handled", "failed", "duplicate"):
-    UPDATES.labels(_outcome)
+    def __init__(self) -> None:
+        from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
+                                       disable_created_metrics, generate_latest)
+
+        disable_created_metrics()  # no *_created series: they double the output and nobody alerts on them
+        self.content_type, self.generate = CONTENT_TYPE_LATEST, generate_latest
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        self.updates = Counter("splp_updates_total", "Telegram updates by outcome (handled, failed: the handler "
+                               "raised and was rolled back, duplicate: a redelivered update with no second "
+                               "effect)", ["outcome"], registry=r)
+        self.update_seconds = Histogram("splp_update_handling_seconds", "Time to handle one update, transaction "
+                                        "included", buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+                                        registry=r)
+        self.bot_api = Counter("splp_bot_api_calls_total", "Bot API calls by method and HTTP status (timeout, "
+                               "network: no answer)", ["method", "status"], registry=r)
+        self.reminders = Counter("splp_reminders_sent_total", "Reminders and escalations sent, by kind (share, "
+                                 "breach, overdue)", ["kind"], registry=r)
+        self.splp_calls = Counter("splp_splp_calls_total", "Calls to SPLP (WSO2) by operation and HTTP status",
+                                  ["operation", "status"], registry=r)
+        self.outbox_depth = Gauge("splp_outbox_pending", "Outgoing Bot API calls not yet sent (due now or "
+                                  "scheduled)", registry=r)
+        self.outbox_due = Gauge("splp_outbox_due", "Outgoing Bot API calls due now and not yet sent", registry=r)
+        self.outbox_age = Gauge("splp_outbox_oldest_due_age_seconds", "How long the oldest due, unsent call has "
+                                "waited", registry=r)
+        self.stages = Gauge("splp_requests", "Requests by stage", ["stage"], registry=r)
+        self.breaches = Gauge("splp_sla_breaches_open", "Open steps past their SOP time limit", registry=r)
+        self.ready = Gauge("splp_ready", "1 when /readyz passes", registry=r)
+        for outcome in ("handled", "failed", "duplicate"):
+            self.updates.labels(outcome)
+
+
+# None until the metrics are served (webhook mode, or METRICS_PORT in polling mode): a process
+# nobody can scrape neither counts nor carries prometheus-client.
+_m: _Metrics | None = None
+
+
+def enable() -> _Metrics:
+    """Start counting (idempotent); the instance serves /metrics."""
+    global _m
+    if _m is None:
+        _m = _Metrics()
+    return _m
 
 
 def observe_update(outcome: str, seconds: float) -> None:
-    UPDATES.labels(outcome).inc()
-    UPDATE_SECONDS.observe(seconds)
+    if _m is not None:
+        _m.updates.labels(outcome).inc()
+        _m.update_seconds.observe(seconds)
+
+
+def update_failed() -> None:
+    if _m is not None:
+        _m.updates.labels("failed").inc()
 
 
 def bot_api_call(url: str, status: int | str) -> None:
     """One Bot API HTTP exchange: ``url`` ends with the method (the token is never a label)."""
-    method = "file" if "/file/bot" in url else url.rsplit("/", 1)[-1][:40]
-    BOT_API.labels(method, str(status)).inc()
+    if _m is not None:
+        method = "file" if "/file/bot" in url else url.rsplit("/", 1)[-1][:40]
+        _m.bot_api.labels(method, str(status)).inc()
 
 
 class CountingRequest(AiohttpRequest):
@@ -89,8 +118,9 @@ class CountingRequest(AiohttpRequest):
 
 
 def reminders_sent(kinds: Iterable[str]) -> None:
-    for k in kinds:
-        REMINDERS.labels(k).inc()
+    if _m is not None:
+        for k in kinds:
+            _m.reminders.labels(k).inc()
 
 
 _ID = re.compile(r"^(?:[0-9a-fA-F-]{16,}|\d+|[A-Za-z0-9_-]{32,})$")
@@ -110,8 +140,9 @@ def splp_operation(method: str, path: str) -> str:
 
 
 def splp_call(method: str, path: str, outcome: object) -> None:
-    status = outcome if isinstance(outcome, int) else ("timeout" if outcome == "timeout" else "network")
-    SPLP_CALLS.labels(splp_operation(method, path), str(status)).inc()
+    if _m is not None:
+        status = outcome if isinstance(outcome, int) else ("timeout" if outcome == "timeout" else "network")
+        _m.splp_calls.labels(splp_operation(method, path), str(status)).inc()
 
 
 class Health:
@@ -124,8 +155,9 @@ class Health:
         stages officials hold (the breach count's)."""
         self.db, self.now, self.max_outbox_age = db, now, max_outbox_age
         self.stages, self.open_stages = stages, open_stages
+        self.m = enable()
         for st in stages:
-            STAGES.labels(st)
+            self.m.stages.labels(st)
         self.ready_extra = ready_extra
         self._head: str | None = None
         self._runner: web.AppRunner | None = None
@@ -168,7 +200,7 @@ class Health:
     async def readyz(self, _request: web.Request) -> web.Response:
         from aiohttp import web
         problems, figures = await self.problems()
-        READY.set(0 if problems else 1)
+        self.m.ready.set(0 if problems else 1)
         return web.json_response({"ready": not problems, "problems": problems, **figures},
                                  status=503 if problems else 200)
 
@@ -176,15 +208,16 @@ class Health:
         """The database gauges, read at scrape time."""
         now = self.now()
         async with self.db.sessions() as s:
-            OUTBOX_DEPTH.set(await s.scalar(select(func.count()).select_from(Outbox)
-                                            .where(Outbox.status == "pending")) or 0)
+            m = self.m
+            m.outbox_depth.set(await s.scalar(select(func.count()).select_from(Outbox)
+                                              .where(Outbox.status == "pending")) or 0)
             due, age = await _outbox_due(s, now)
-            OUTBOX_DUE.set(due)
-            OUTBOX_AGE.set(age)
+            m.outbox_due.set(due)
+            m.outbox_age.set(age)
             counts = dict((await s.execute(select(Request.stage, func.count()).group_by(Request.stage))).all())
             for st in dict.fromkeys([*self.stages, *counts]):
-                STAGES.labels(st).set(counts.get(st, 0))
-            BREACHES.set(await s.scalar(open_breaches_query(now, self.open_stages)) or 0)
+                m.stages.labels(st).set(counts.get(st, 0))
+            m.breaches.set(await s.scalar(open_breaches_query(now, self.open_stages)) or 0)
 
     async def metrics(self, _request: web.Request) -> web.Response:
         from aiohttp import web
@@ -194,8 +227,8 @@ class Health:
         except Exception as e:  # noqa: BLE001 - the process metrics still answer
             log.warning("metrics: database gauges not read: %s", type(e).__name__)
         log.debug("metrics scrape took %.1f ms", (time.monotonic() - started) * 1000)
-        resp = web.Response(body=generate_latest(REGISTRY))
-        resp.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        resp = web.Response(body=self.m.generate(self.m.registry))
+        resp.headers["Content-Type"] = self.m.content_type
         return resp
 
     async def serve(self, host: str, port: int) -> None:

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=UserWarning)
 
 Markup = dict[str, Any] | None
+# A row of the outbox as the sender reads it: a Core row (attributes by column name), read-only.
+Row = Any
 
 
 class OutboxWriter:
@@ -131,7 +133,8 @@ class OutboxWriter:
         if not rows:
             return
         try:
-            ids = (await self.session.execute(_INSERT, [{c: getattr(r, c) for c in _COLUMNS} for r in rows])).scalars()
+            conn = await self.session.connection()  # Core on the connection: no ORM bookkeeping
+            ids = (await conn.execute(_INSERT, [{c: getattr(r, c) for c in _COLUMNS} for r in rows])).scalars()
         except BaseException:
             self._unwritten[:0] = rows  # not written: still committed with the transaction, or rolled back
             raise
@@ -193,10 +196,12 @@ class OutboxSender:
         # FOR UPDATE: the statement's snapshot predates a lease that another instance released (with
         # its rows marked sent) while the upsert waited for it; locking re-reads those rows, so they
         # are not sent again.
-        self._lease_and_rows_stmt = (select(Outbox, lease.c.tokens, lease.c.sent_at)
-                                     .join(lease, lease.c.chat_id == Outbox.chat_id)
-                                     .where(Outbox.status == "pending").order_by(Outbox.id)
-                                     .limit(rows_per_chat).with_for_update(of=Outbox))
+        t = Outbox.__table__
+        self._lease_and_rows_stmt = (select(t, lease.c.tokens.label("lease_tokens"),
+                                            lease.c.sent_at.label("lease_sent_at"))
+                                     .join(lease, lease.c.chat_id == t.c.chat_id)
+                                     .where(t.c.status == "pending").order_by(t.c.id)
+                                     .limit(rows_per_chat).with_for_update(of=t))
         # Giving a chat back keeps its row: the pace is what the next sender (a restart, another
         # instance) starts from.
         lk = ChatLock.__table__
@@ -204,14 +209,17 @@ class OutboxSender:
                               .values(until=RELEASED, tokens=bindparam("tokens"), sent_at=bindparam("sent")))
         # A chat's next rows to send: the first ``rows_per_chat`` pending ones (an official handed many
         # cards at once may have hundreds waiting; they are read a batch at a time, not all each time).
-        self._pending_one_stmt = (select(Outbox).where(Outbox.chat_id == bindparam("c"), Outbox.status == "pending")
-                                  .order_by(Outbox.id).limit(rows_per_chat))
-        rank = func.row_number().over(partition_by=Outbox.chat_id, order_by=Outbox.id).label("rank")
-        first = (select(Outbox.id, rank).where(Outbox.chat_id.in_(bindparam("chats", expanding=True)),
-                                               Outbox.status == "pending").subquery())
-        self._pending_many_stmt = (select(Outbox).join(first, first.c.id == Outbox.id)
-                                   .where(first.c.rank <= rows_per_chat).order_by(Outbox.id))
-        t = Outbox.__table__
+        # Read as Core rows (attributes by column name), not ORM objects: the sender only reads them.
+        self._pending_one_stmt = (select(t).where(t.c.chat_id == bindparam("c"), t.c.status == "pending")
+                                  .order_by(t.c.id).limit(rows_per_chat))
+        rank = func.row_number().over(partition_by=t.c.chat_id, order_by=t.c.id).label("rank")
+        first = (select(t.c.id, rank).where(t.c.chat_id.in_(bindparam("chats", expanding=True)),
+                                            t.c.status == "pending").subquery())
+        self._pending_many_stmt = (select(t).join(first, first.c.id == t.c.id)
+                                   .where(first.c.rank <= rows_per_chat).order_by(t.c.id))
+        self._more_due_stmt = (select(t.c.id).where(t.c.chat_id.in_(bindparam("chats", expanding=True)),
+                                                    t.c.status == "pending", t.c.available_at <= bindparam("now"))
+                               .limit(1))
         # The common result, built once (Core, on the table: no ORM bookkeeping per sent message).
         self._sent_stmt = (update(t).where(t.c.id == bindparam("rid"), t.c.status == "pending")
                            .values(status="sent", attempts=bindparam("attempts"), sent_at=bindparam("at"),
@@ -219,7 +227,7 @@ class OutboxSender:
         # Whether the driver counts the rows an executemany changed (sqlite3 does, asyncpg does not).
         self._multi_rowcount = db.engine.dialect.supports_sane_multi_rowcount
         self._not_before: dict[int, float] = {}  # chat -> monotonic time before which it is not worth claiming
-        self._to_record: list[tuple[int, list[tuple[Outbox, dict[str, Any]]], Any]] = []
+        self._to_record: list[tuple[int, list[tuple[Row, dict[str, Any]]], Any]] = []
         self._record_wake = asyncio.Event()
         self._recorder_task: asyncio.Task[None] | None = None
 
@@ -276,7 +284,7 @@ class OutboxSender:
             except TimeoutError:
                 pass
 
-    def dispatch(self, claimed: dict[int, list[Outbox]]) -> None:
+    def dispatch(self, claimed: dict[int, list[Row]]) -> None:
         """Send chats whose lease this instance holds."""
         if self._stopping:
             return  # leases lapse; the rows stay pending for the next start
@@ -288,7 +296,7 @@ class OutboxSender:
             self._chat_tasks.add(t)
             t.add_done_callback(self._chat_tasks.discard)
 
-    async def claim_in(self, s: AsyncSession, chats: set[int], now: datetime) -> dict[int, list[Outbox]]:
+    async def claim_in(self, s: AsyncSession, chats: set[int], now: datetime) -> dict[int, list[Row]]:
         """Fast path, inside the transaction that wrote the rows: take the chats' leases if free and
         return their pending rows (older ones first), to send right after commit."""
         busy = {c for c in chats if c in self._inflight}
@@ -300,18 +308,19 @@ class OutboxSender:
         if self.db.dialect == "postgresql" and len(chats) == 1:
             (c,) = chats
             # Only chats with rows pending in this very transaction come here, so no rows = no lease.
-            got_rows = (await s.execute(self._lease_and_rows_stmt, {"c": c, "o": self.owner,
-                                                                    "u": now + self.lease, "now": now})).all()
+            conn = await s.connection()
+            got_rows = (await conn.execute(self._lease_and_rows_stmt, {"c": c, "o": self.owner,
+                                                                       "u": now + self.lease, "now": now})).all()
             if not got_rows:
                 return {}
-            self._adopt(c, got_rows[0][1], got_rows[0][2], now)
-            return {c: [r[0] for r in got_rows[: self.rows_per_chat]]}
+            self._adopt(c, got_rows[0].lease_tokens, got_rows[0].lease_sent_at, now)
+            return {c: list(got_rows)}
         got = await self._take_leases(s, chats, now)
         if not got:
             return {}
         return await self._pending_rows(s, got)
 
-    async def _claim(self) -> dict[int, list[Outbox]]:
+    async def _claim(self) -> dict[int, list[Row]]:
         now = self.clock.now()
         if time.monotonic() < self._paused_until:
             return {}
@@ -330,14 +339,15 @@ class OutboxSender:
                 return {}
             return await self._pending_rows(s, got)
 
-    async def _pending_rows(self, s: AsyncSession, chats: set[int]) -> dict[int, list[Outbox]]:
+    async def _pending_rows(self, s: AsyncSession, chats: set[int]) -> dict[int, list[Row]]:
         """The next rows to send of each of ``chats`` (oldest first, at most ``rows_per_chat``)."""
+        conn = await s.connection()
         if len(chats) == 1:
             (c,) = chats
-            rows = (await s.scalars(self._pending_one_stmt, {"c": c})).all()
+            rows = (await conn.execute(self._pending_one_stmt, {"c": c})).all()
         else:
-            rows = (await s.scalars(self._pending_many_stmt, {"chats": sorted(chats)})).all()
-        out: dict[int, list[Outbox]] = {c: [] for c in chats}
+            rows = (await conn.execute(self._pending_many_stmt, {"chats": sorted(chats)})).all()
+        out: dict[int, list[Row]] = {c: [] for c in chats}
         for r in rows:
             out[r.chat_id].append(r)
         return out
@@ -402,8 +412,8 @@ class OutboxSender:
             now = time.monotonic()
         self._buckets[chat_id] = (tokens - 1, now)
 
-    async def _send_chat(self, chat_id: int, rows: Sequence[Outbox]) -> None:
-        results: list[tuple[Outbox, dict[str, Any]]] = []
+    async def _send_chat(self, chat_id: int, rows: Sequence[Row]) -> None:
+        results: list[tuple[Row, dict[str, Any]]] = []
         # Stop well before the lease ends, so that no other instance can take the chat over mid-send.
         lease_deadline = time.monotonic() + self.lease.total_seconds() * 0.6
         try:
@@ -477,7 +487,7 @@ class OutboxSender:
             raise ValueError("stored file is gone")
         return InputFile(f.content, filename=ref.get("filename") or f.file_name or "berkas")
 
-    async def _ref_ids(self, rows: Sequence[Outbox]) -> dict[int, tuple[str, int | None]]:
+    async def _ref_ids(self, rows: Sequence[Row]) -> dict[int, tuple[str, int | None]]:
         ids = {r.ref_outbox_id for r in rows if r.ref_outbox_id is not None}
         if not ids:
             return {}
@@ -486,7 +496,7 @@ class OutboxSender:
                                    .where(Outbox.id.in_(ids)))).all()
         return {i: (st, mid) for i, st, mid in got}
 
-    async def _deliver(self, row: Outbox, params: dict[str, Any], lease_deadline: float = float("inf")
+    async def _deliver(self, row: Row, params: dict[str, Any], lease_deadline: float = float("inf")
                        ) -> dict[str, Any]:
         if self._paused_until > lease_deadline:  # a long flood wait: give the chat back instead
             return {"status": "pending", "available_at": self.clock.now() + timedelta(
@@ -531,11 +541,11 @@ class OutboxSender:
         mid = result.get("message_id") if isinstance(result, dict) else None
         return {"status": "sent", "attempts": attempts, "sent_message_id": mid}
 
-    async def _record_batch(self, batch: list[tuple[int, list[tuple[Outbox, dict[str, Any]]], Any]]) -> None:
+    async def _record_batch(self, batch: list[tuple[int, list[tuple[Row, dict[str, Any]]], Any]]) -> None:
         now = self.clock.now()
         chats = [c for c, _, _ in batch]
         async with self.db.transaction() as s:
-            sent: list[tuple[int, Outbox, dict[str, Any]]] = []
+            sent: list[tuple[int, Row, dict[str, Any]]] = []
             for chat_id, results, _done in batch:
                 for row, res in results:
                     if res["status"] == "sent":
@@ -543,21 +553,21 @@ class OutboxSender:
                     else:
                         await self._record_other(s, row, res)
             await self._record_sent(s, sent, now)
-            await s.execute(self._release_stmt, [self._pace_of(c) for c in chats])
+            conn = await s.connection()
+            await conn.execute(self._release_stmt, [self._pace_of(c) for c in chats])
             # Rows that arrived for these chats while they were being sent (from here or another
             # instance, whose fast path found the lease taken): look for them now, not at the next poll.
-            self._more_due = self._more_due or await s.scalar(
-                select(Outbox.id).where(Outbox.chat_id.in_(chats), Outbox.status == "pending",
-                                        Outbox.available_at <= now).limit(1)) is not None
+            self._more_due = self._more_due or (await conn.execute(
+                self._more_due_stmt, {"chats": chats, "now": now})).first() is not None
 
-    async def _record_other(self, s: AsyncSession, row: Outbox, res: dict[str, Any]) -> None:
+    async def _record_other(self, s: AsyncSession, row: Row, res: dict[str, Any]) -> None:
         """A row not delivered (yet): to be retried, failed, or cancelled."""
         values = {k: v for k, v in res.items() if k != "gone"}
         if res["status"] in ("failed", "cancelled"):  # never to be sent: its body is not kept
             values["params"] = row.params if row.live_buttons else stripped(row.params)
         await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending").values(**values))
 
-    async def _record_sent(self, s: AsyncSession, sent: list[tuple[int, Outbox, dict[str, Any]]],
+    async def _record_sent(self, s: AsyncSession, sent: list[tuple[int, Row, dict[str, Any]]],
                            now: datetime) -> None:
         """Delivered rows, all in one statement (executemany). Delivered, the body -- message texts
         with personal data -- is not kept; a message with live buttons keeps it until they are
@@ -580,7 +590,7 @@ class OutboxSender:
             if row.id in missed:
                 await self._sent_after_cancel(s, chat_id, row, res, now)
 
-    async def _sent_after_cancel(self, s: AsyncSession, chat_id: int, row: Outbox, res: dict[str, Any],
+    async def _sent_after_cancel(self, s: AsyncSession, chat_id: int, row: Row, res: dict[str, Any],
                                  now: datetime) -> None:
         """Cancelled while in flight (its request moved on, perhaps by a tap on this very message): it
         was delivered, so it is recorded as sent, with its message id (a reply or an edit that refers

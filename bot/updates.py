@@ -110,7 +110,8 @@ class UpdateProcessor:
         try:
             async with self.db.transaction() as session:
                 now = self.clock.now()
-                if (await session.execute(self._seen_stmt, {"u": update.update_id, "t": now})).first() is None:
+                conn = await session.connection()  # Core on the connection: no ORM bookkeeping
+                if (await conn.execute(self._seen_stmt, {"u": update.update_id, "t": now})).first() is None:
                     return "duplicate"
                 scope = Scope(session, now, OutboxWriter(session, now), update)
                 scope.cache["prefetch"] = pre
@@ -178,7 +179,7 @@ class UpdateProcessor:
                     try:
                         await self.process(u)
                     except Exception as e:  # the database kept failing: record it and move on
-                        metrics.UPDATES.labels("failed").inc()
+                        metrics.update_failed()
                         await self._record_failure(u, e)
 
         results = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from workflow.sop import Item, Precheck
@@ -146,11 +145,10 @@ def parse_email(text: str | None) -> str:
     return info.normalized
 
 
-_MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
-
-
 def parse_mobile(text: str | None) -> str:
     """An Indonesian mobile number, returned in E.164 (+62812...)."""
+    import phonenumbers  # its metadata (~1 MB) only once somebody gives a number
+
     value = clean_text(text)
     if not value:
         raise Invalid("empty")
@@ -167,7 +165,8 @@ def parse_mobile(text: str | None) -> str:
         raise Invalid("phone_format")
     if phonenumbers.region_code_for_number(num) != "ID":
         raise Invalid("phone_not_indonesian")
-    if phonenumbers.number_type(num) not in _MOBILE_TYPES:
+    if phonenumbers.number_type(num) not in (phonenumbers.PhoneNumberType.MOBILE,
+                                             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
         raise Invalid("phone_not_mobile")
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
 
