@@ -23,9 +23,11 @@ def is_sqlite(url: str) -> bool:
 
 def upsert(dialect: str):  # type: ignore[no-untyped-def]
     """INSERT with ON CONFLICT for the dialect in use (``dialect``: "postgresql" or "sqlite")."""
-    from sqlalchemy.dialects import postgresql, sqlite as sqlite_dialect
-
-    return postgresql.insert if dialect == "postgresql" else sqlite_dialect.insert
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:  # not loading the PostgreSQL dialect in a process on SQLite
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def normalise_url(url: str) -> str:
@@ -134,6 +136,9 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
 
         engine.sync_engine.dialect.insertmanyvalues_implicit_sentinel = InsertmanyvaluesSentinelOpts.AUTOINCREMENT
         return engine
+    from storage.models import describe_postgresql_indexes
+
+    describe_postgresql_indexes()
     # Each connection holds its prepared statements (asyncpg caches them) in this process's memory:
     # a handful serve the update handlers, the sender and the sweep of one instance.
     kw.setdefault("pool_size", 6)

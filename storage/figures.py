@@ -23,10 +23,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, literal_column, or_, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.db import upsert
 from storage.models import (
     Agency,
     Application,
@@ -90,7 +90,7 @@ async def add_tallies(s: AsyncSession, tallies: Iterable[Tally]) -> None:
     if not sums:
         return
     dialect = s.bind.dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(od)
+    ins = upsert(dialect)(od)
     greatest = func.greatest if dialect == "postgresql" else func.max  # SQLite's max() of two is a scalar
     stmt = ins.on_conflict_do_update(index_elements=[od.c.day, od.c.kind, od.c.key], set_={
         "n": od.c.n + ins.excluded.n, "on_time": od.c.on_time + ins.excluded.on_time,

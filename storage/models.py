@@ -67,6 +67,25 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: TS, dict[str, Any]: JSON, list[Any]: JSON}
 
 
+def partial(name: str, *columns: str, where: str, **kw: Any) -> Index:
+    """A partial index (``where``: its condition, the same SQL on both databases). The migrations
+    create the indexes; here they describe the schema. The PostgreSQL form of the condition is
+    attached by ``describe_postgresql_indexes`` when a PostgreSQL engine is made: naming it here
+    (``postgresql_where``) would load SQLAlchemy's PostgreSQL dialect, 2 MB, into every process
+    on the embedded SQLite default."""
+    return Index(name, *columns, sqlite_where=text(where), info={"where": where}, **kw)
+
+
+def describe_postgresql_indexes(metadata: MetaData | None = None) -> None:
+    """Give the partial indexes their PostgreSQL condition (idempotent; storage/db.py and the
+    migrations' env.py call it for PostgreSQL)."""
+    for table in (metadata or Base.metadata).tables.values():
+        for index in table.indexes:
+            where = index.info.get("where")
+            if where is not None:
+                index.dialect_options["postgresql"]["where"] = text(where)
+
+
 class Agency(Base):
     __tablename__ = "agency"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -182,12 +201,9 @@ class Request(Base):
 
     __table_args__ = (Index("ix_request_stage_holder", "stage", "holder_role"),
                       Index("ix_request_submitted", "submitted_at"),
-                      Index("ix_request_closed", "closed_at", "stage", postgresql_where=text("closed_at IS NOT NULL"),
-                            sqlite_where=text("closed_at IS NOT NULL")),
+                      partial("ix_request_closed", "closed_at", "stage", where="closed_at IS NOT NULL"),
                       # Letter to account: finished requests in order of working time.
-                      Index("ix_request_finished", "work_seconds", "closed_at",
-                            postgresql_where=text("work_seconds IS NOT NULL"),
-                            sqlite_where=text("work_seconds IS NOT NULL")))
+                      partial("ix_request_finished", "work_seconds", "closed_at", where="work_seconds IS NOT NULL"))
 
 
 class SopVersion(Base):
@@ -231,21 +247,17 @@ class RequestStep(Base):
     __table_args__ = (
         # Percentiles per SOP step, read from the index alone: a step's passages in order of working
         # time, walked to a rank (ORDER BY ... OFFSET k), skipping those outside the period.
-        Index("ix_request_step_passage", "step_code", "step_seconds", "done_at",
-              postgresql_where=text("step_seconds IS NOT NULL"), sqlite_where=text("step_seconds IS NOT NULL")),
+        partial("ix_request_step_passage", "step_code", "step_seconds", "done_at",
+                where="step_seconds IS NOT NULL"),
         # Likewise per official (and role held): their hops in order of working time.
-        Index("ix_request_step_official", "done_by_official_id", "holder_role", "work_seconds", "done_at",
-              postgresql_where=text("done_by_official_id IS NOT NULL"),
-              sqlite_where=text("done_by_official_id IS NOT NULL")),
+        partial("ix_request_step_official", "done_by_official_id", "holder_role", "work_seconds", "done_at",
+                where="done_by_official_id IS NOT NULL"),
         # Hand-over notes (the officials' word on a late passage), by when they were written.
-        Index("ix_request_step_noted", "received_at", postgresql_where=text("note IS NOT NULL"),
-              sqlite_where=text("note IS NOT NULL")),
+        partial("ix_request_step_noted", "received_at", where="note IS NOT NULL"),
         # Hops closed in a period (the inspector's rows).
-        Index("ix_request_step_done", "done_at", postgresql_where=text("done_at IS NOT NULL"),
-              sqlite_where=text("done_at IS NOT NULL")),
+        partial("ix_request_step_done", "done_at", where="done_at IS NOT NULL"),
         # What is open now, by deadline (ageing, the morning digest).
-        Index("ix_request_step_open", "due_at", postgresql_where=text("done_at IS NULL"),
-              sqlite_where=text("done_at IS NULL")),
+        partial("ix_request_step_open", "due_at", where="done_at IS NULL"),
     )
 
 
@@ -269,8 +281,7 @@ class Reminder(Base):
 
     __table_args__ = (
         # The sweep reads only due, unsent rows.
-        Index("ix_reminder_due", "due_at", postgresql_where=text("sent_at IS NULL"),
-              sqlite_where=text("sent_at IS NULL")),
+        partial("ix_reminder_due", "due_at", where="sent_at IS NULL"),
     )
 
 
@@ -348,10 +359,8 @@ class Application(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_application_check", "check_at", postgresql_where=text("check_at IS NOT NULL"),
-                            sqlite_where=text("check_at IS NOT NULL")),
-                      Index("ix_application_busy", "busy_until", postgresql_where=text("busy_until IS NOT NULL"),
-                            sqlite_where=text("busy_until IS NOT NULL")))
+    __table_args__ = (partial("ix_application_check", "check_at", where="check_at IS NOT NULL"),
+                      partial("ix_application_busy", "busy_until", where="busy_until IS NOT NULL"))
 
 
 class AppStep(Base):
@@ -368,11 +377,9 @@ class AppStep(Base):
     # step is closed): the oversight figures count these.
     seconds: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_app_step_done", "done_at", postgresql_where=text("done_at IS NOT NULL"),
-                            sqlite_where=text("done_at IS NOT NULL")),
+    __table_args__ = (partial("ix_app_step_done", "done_at", where="done_at IS NOT NULL"),
                       # Percentiles per step, like ix_request_step_passage.
-                      Index("ix_app_step_passage", "step_code", "seconds", "done_at",
-                            postgresql_where=text("seconds IS NOT NULL"), sqlite_where=text("seconds IS NOT NULL")))
+                      partial("ix_app_step_passage", "step_code", "seconds", "done_at", where="seconds IS NOT NULL"))
 
 
 class CalendarDay(Base):
@@ -418,10 +425,8 @@ class OversightJob(Base):
     files: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
 
     __table_args__ = (
-        Index("ix_oversight_job_pending", "claimed_until", postgresql_where=text("status = 'pending'"),
-              sqlite_where=text("status = 'pending'")),
-        Index("uq_oversight_job_monthly", "period_start", unique=True, postgresql_where=text("kind = 'monthly'"),
-              sqlite_where=text("kind = 'monthly'")),
+        partial("ix_oversight_job_pending", "claimed_until", where="status = 'pending'"),
+        partial("uq_oversight_job_monthly", "period_start", unique=True, where="kind = 'monthly'"),
     )
 
 
@@ -472,10 +477,8 @@ class AuditLog(Base):
     __table_args__ = (
         Index("ix_audit_log_at", "at"),  # the audit log of a period (the inspector's CSV)
         # Escalations and returns in a period (oversight figures); only those rows are indexed.
-        Index("ix_audit_log_escalated", "at", "from_state", postgresql_where=text("action = 'escalated'"),
-              sqlite_where=text("action = 'escalated'")),
-        Index("ix_audit_log_returned", "at", postgresql_where=text("action = 'return'"),
-              sqlite_where=text("action = 'return'")),
+        partial("ix_audit_log_escalated", "at", "from_state", where="action = 'escalated'"),
+        partial("ix_audit_log_returned", "at", where="action = 'return'"),
     )
 
 
@@ -508,15 +511,13 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
-        Index("ix_outbox_pending", "status", "available_at", postgresql_where=text("status = 'pending'"),
-              sqlite_where=text("status = 'pending'")),
+        partial("ix_outbox_pending", "status", "available_at", where="status = 'pending'"),
         Index("ix_outbox_chat", "chat_id", "id"),
         # A chat's next pending rows (the sender's claim): without it the claim walks every pending
         # row of every chat (ix_outbox_pending), hundreds when one official receives many cards at
         # once. "status" is constant here but makes SQLite's planner prefer this index (two equal
         # columns) without statistics.
-        Index("ix_outbox_chat_pending", "chat_id", "status", "id", postgresql_where=text("status = 'pending'"),
-              sqlite_where=text("status = 'pending'")),
+        partial("ix_outbox_chat_pending", "chat_id", "status", "id", where="status = 'pending'"),
         Index("ix_outbox_message", "chat_id", "sent_message_id"),
         Index("ix_outbox_request", "request_id", "live_buttons"),
     )

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import keyboards as kb
 from bot import texts as T
@@ -27,6 +26,7 @@ from bot.env import Env
 from bot.monev_text import limit_text, period_title, summary_html
 from bot.services.oversight import assessors, encode_period, readers
 from bot.updates import work_scope
+from storage.db import upsert
 from storage.figures import audit_rows, load_figures, step_rows
 from storage.models import AuditLog, Official, OfficialRole, OversightAction, OversightJob, StoredFile
 from workflow.monev import Assessment, OversightReport, build_report
@@ -310,7 +310,7 @@ class OversightJobs:
                                                             OversightJob.period_start == period.start)):
                 return False
         async with self.db.transaction() as s:
-            ins = (postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert)(OversightJob).values(
+            ins = upsert(self.db.dialect)(OversightJob).values(
                 kind="monthly", chat_id=None, period_start=period.start, period_end=period.end, status="pending",
                 attempts=0, created_at=now)
             job_id = (await s.execute(ins.on_conflict_do_nothing().returning(OversightJob.id))).scalar()

@@ -7,10 +7,12 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.models import Base
+from storage.models import Base, describe_postgresql_indexes
 
 config = context.config
 target_metadata = Base.metadata
+if context.config.get_main_option("sqlalchemy.url", "").startswith("postgresql"):
+    describe_postgresql_indexes(target_metadata)
 
 
 def _do_run(connection) -> None:  # type: ignore[no-untyped-def]

@@ -162,3 +162,38 @@ def test_a_new_database_has_no_sop_version_until_the_bot_starts(tmp_path: Path) 
             assert c.execute(sa.text("SELECT count(*) FROM sop_version")).scalar() == 0
     finally:
         engine.dispose()
+
+
+def test_partial_indexes_carry_their_condition_on_both_databases() -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateIndex
+
+    from storage.models import describe_postgresql_indexes
+
+    describe_postgresql_indexes()
+    partial = [i for t in Base.metadata.tables.values() for i in t.indexes if "where" in i.info]
+    assert len(partial) >= 18
+    for index in partial:
+        for dialect in (postgresql.dialect(), sqlite.dialect()):
+            ddl = " ".join(str(CreateIndex(index).compile(dialect=dialect)).split())
+            assert ddl.endswith(f"WHERE {index.info['where']}"), (dialect.name, ddl)
+
+
+def test_the_embedded_default_does_not_load_the_postgresql_dialect(tmp_path: Path) -> None:
+    """2 MB of SQLAlchemy's PostgreSQL support stay out of a bot that runs on SQLite."""
+    import subprocess
+    import sys
+
+    code = ("import sys, asyncio, main, bot.app, handlers\n"
+            "from storage.db import Database, upsert\n"
+            "upsert('sqlite')\n"
+            f"db = Database('sqlite+aiosqlite:///{tmp_path}/x.db')\n"
+            "async def go():\n"
+            "    async with db.transaction() as s:\n"
+            "        pass\n"
+            "    await db.dispose()\n"
+            "asyncio.run(go())\n"
+            "assert 'sqlalchemy.dialects.postgresql' not in sys.modules, 'loaded'\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
