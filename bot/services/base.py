@@ -3,21 +3,46 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot import texts as T
 from bot.env import Env
 from bot.updates import Scope
 from storage import sops
+from storage.db import upsert
 from storage.models import AuditLog, Official, OfficialRole, Request, Session
 from workflow.machine import Actor
 from workflow.sop import ADMIN, Sop
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChatState:
+    """What the bot waits for from a user (their row of chat_session, as read)."""
+
+    awaiting: str | None
+    context: dict[str, Any]
+
+
+_CHAT = Session.__table__
+_READ_CHAT = select(_CHAT.c.awaiting, _CHAT.c.context).where(_CHAT.c.user_id == bindparam("u"))
+_WRITE_CHAT: dict[str, Any] = {}
+
+
+def _write_chat(dialect: str) -> Any:
+    """The upsert of a user's chat_session row, built once per database kind."""
+    if dialect not in _WRITE_CHAT:
+        ins = upsert(dialect)(_CHAT).values(user_id=bindparam("u"), awaiting=bindparam("a"), context=bindparam("c"),
+                                           updated_at=bindparam("t"))
+        _WRITE_CHAT[dialect] = ins.on_conflict_do_update(index_elements=[_CHAT.c.user_id], set_={
+            "awaiting": ins.excluded.awaiting, "context": ins.excluded.context, "updated_at": ins.excluded.updated_at})
+    return _WRITE_CHAT[dialect]
 
 
 class Ctx:
@@ -134,16 +159,27 @@ class Ctx:
                             detail=detail or None))
 
     # --- what the bot waits for from a user ---
-    async def session(self, user_id: int) -> Session | None:
-        return await self.s.get(Session, user_id)
+    # Read and written on nearly every message, as Core statements on the connection (no ORM
+    # object, no unit of work at commit); read once per update.
+    async def session(self, user_id: int) -> ChatState | None:
+        key = f"chat:{user_id}"
+        if key not in self.scope.cache:
+            conn = await self.s.connection()
+            row = (await conn.execute(_READ_CHAT, {"u": user_id})).first()
+            self.scope.cache[key] = ChatState(row.awaiting, row.context or {}) if row is not None else None
+        return self.scope.cache[key]
 
     async def set_awaiting(self, user_id: int, awaiting: str | None, **context: Any) -> None:
-        row = await self.s.get(Session, user_id)
-        if row is None:
-            if awaiting is not None or context:
-                self.s.add(Session(user_id=user_id, awaiting=awaiting, context=context, updated_at=self.now))
-        elif (row.awaiting, row.context or {}) != (awaiting, context):  # unchanged: no write
-            row.awaiting, row.context, row.updated_at = awaiting, context, self.now
+        current = await self.session(user_id)
+        if current is None:
+            unchanged = awaiting is None and not context
+        else:
+            unchanged = (current.awaiting, current.context) == (awaiting, context)
+        if unchanged:
+            return  # no write
+        conn = await self.s.connection()
+        await conn.execute(_write_chat(conn.dialect.name), {"u": user_id, "a": awaiting, "c": context, "t": self.now})
+        self.scope.cache[f"chat:{user_id}"] = ChatState(awaiting, context)
 
     async def clear_awaiting(self, user_id: int) -> None:
         await self.set_awaiting(user_id, None)
