@@ -129,7 +129,7 @@ async def sweep_once(args: argparse.Namespace, url: str) -> None:
         async with db.transaction() as s:
             scope = Scope(s, now, OutboxWriter(s, now), None)  # type: ignore[arg-type]
             handled = await Reminders(scope, env).sweep()
-            await scope.outbox.flush()
+            await scope.flush()
         if prof:
             prof.disable()
             pstats.Stats(prof).sort_stats("cumulative").print_stats(40)

@@ -303,14 +303,14 @@ class BotRuntime:
             await Reminders(scope, self.env).digest()
             from bot.services.account import Accounts
             await Accounts(scope, self.env).expire_secrets()
-            await scope.outbox.flush()
+            await scope.flush()
         total = 0
         while True:
             async with self.db.transaction() as s:
                 now = self.clock.now()
                 scope = work_scope(s, now)
                 n = await Reminders(scope, self.env).sweep()
-                await scope.outbox.flush()
+                await scope.flush()
             metrics.reminders_sent(scope.cache.get("reminders_sent", ()))
             total += n
             if scope.outbox.rows:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam, delete, event, insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -33,7 +33,7 @@ from bot.clock import Clock
 from bot.logging_setup import log_context
 from bot.outbox import OutboxSender, OutboxWriter
 from storage.db import Database, upsert
-from storage.models import ProcessedUpdate
+from storage.models import AuditLog, ProcessedUpdate
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -52,6 +52,30 @@ class Scope:
     after_commit: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     error: BaseException | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    # Audit rows of this transaction (column values), written together by ``flush`` in one
+    # statement; any not flushed are still committed with the transaction (as ORM rows).
+    audit_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        event.listen(self.session.sync_session, "before_commit", self._audit_before_commit)
+
+    def _audit_before_commit(self, session: Any) -> None:
+        rows, self.audit_rows = self.audit_rows, []
+        session.add_all([AuditLog(**r) for r in rows])
+
+    async def flush(self) -> None:
+        """Write the audit rows and the outbox rows added so far (a multi-row INSERT each)."""
+        rows, self.audit_rows = self.audit_rows, []
+        if rows:
+            try:
+                await (await self.session.connection()).execute(_AUDIT_INSERT, rows)
+            except BaseException:
+                self.audit_rows[:0] = rows  # not written: committed with the transaction, or rolled back
+                raise
+        await self.outbox.flush()
+
+
+_AUDIT_INSERT = insert(AuditLog.__table__).inline()  # no id read back
 
 
 current_scope: contextvars.ContextVar[Scope] = contextvars.ContextVar("current_scope")
@@ -122,7 +146,7 @@ class UpdateProcessor:
                     current_scope.reset(token)
                 if scope.error is not None:
                     raise _HandlerFailed(scope.error)
-                await scope.outbox.flush()
+                await scope.flush()
                 if scope.outbox.rows:
                     fast = await self.sender.claim_in(session, {r.chat_id for r in scope.outbox.rows}, now)
         except _HandlerFailed as e:

@@ -15,7 +15,7 @@ from bot.env import Env
 from bot.updates import Scope
 from storage import sops
 from storage.db import upsert
-from storage.models import AuditLog, Official, OfficialRole, Request, Session
+from storage.models import Official, OfficialRole, Request, Session
 from workflow.machine import Actor
 from workflow.sop import ADMIN, Sop
 
@@ -154,9 +154,9 @@ class Ctx:
               request_id: int | None = None, from_state: str | None = None, to_state: str | None = None,
               **detail: Any) -> None:
         log.info("audit %s", action)  # the update id and request number come with it in JSON logs
-        self.s.add(AuditLog(at=self.now, actor_telegram_id=actor_tg, actor_official_id=official_id,
-                            request_id=request_id, action=action, from_state=from_state, to_state=to_state,
-                            detail=detail or None))
+        self.scope.audit_rows.append(dict(at=self.now, actor_telegram_id=actor_tg, actor_official_id=official_id,
+                                          request_id=request_id, action=action, from_state=from_state,
+                                          to_state=to_state, detail=detail or None))
 
     # --- what the bot waits for from a user ---
     # Read and written on nearly every message, as Core statements on the connection (no ORM
