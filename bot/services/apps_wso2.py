@@ -273,6 +273,7 @@ class AppsWso2:
         if login is None:
             await self._need_login(app_id, uid)
             return
+        released = False
         try:
             if kind == "start":
                 await self.catalogue(app_id, uid, login)
@@ -291,9 +292,11 @@ class AppsWso2:
             elif kind == "delete":
                 await self.delete(app_id, uid, login)
         except SPLPError as e:
-            await self._failed(app_id, uid, e, kind or "")
+            await self._failed(app_id, uid, e, kind or "", release=True)
+            released = True
         finally:
-            await self._release(app_id)
+            if not released:
+                await self._release(app_id)
 
     async def _need_login(self, app_id: int, uid: int) -> None:
         async with self._tx() as s:
@@ -627,13 +630,18 @@ class AppsWso2:
         self._wake()
 
     # ------------------------------------------------------------------ failures
-    async def _failed(self, app_id: int, uid: int, err: Exception, kind: str) -> None:
-        """Say what went wrong and, when the sequence stopped half-way, exactly what exists in SPLP."""
+    async def _failed(self, app_id: int, uid: int, err: Exception, kind: str, *, release: bool = False) -> None:
+        """Say what went wrong and, when the sequence stopped half-way, exactly what exists in SPLP.
+        ``release``: the run's claim is given back with the message, so an owner who taps «Lanjutkan»
+        as soon as it arrives is not told the work is still going on (and no later release of this
+        run clears the claim that tap takes)."""
         from splp import BadCredentials, Conflict
 
         async with self._tx() as s:
             scope = self._scope(s)
             a = await s.get(Application, app_id)
+            if release:
+                a.busy_until = None
             if isinstance(err, BadCredentials):
                 await self._wipe(s, a.request_id, WORK_SECRETS)
             creating = a.status in ("in_progress", "incomplete")

@@ -373,6 +373,31 @@ async def test_work_cut_short_by_a_crash_is_reported_and_continued(emu, db_url, 
         assert await _gateway(splp, "SIMPEG", {"apikey": creds["api_key"]}) == 200
 
 
+async def test_continue_tapped_as_soon_as_the_failure_arrives_is_taken(emu, db_url, splp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The failure message and the run's claim given back are one transaction: an owner who taps
+    «Lanjutkan» the moment it arrives is not told the work is still going on, however late the
+    run's own last steps come (a busy machine, here a slow release)."""
+    import asyncio
+
+    from bot.services.apps_wso2 import AppsWso2
+
+    release = AppsWso2._release
+
+    async def slow_release(self, app_id: int) -> None:  # type: ignore[no-untyped-def]
+        if (await self._app(app_id)).status == "incomplete":  # the run that stopped half-way
+            await asyncio.sleep(1.0)
+        await release(self, app_id)
+
+    monkeypatch.setattr(AppsWso2, "_release", slow_release)
+    async with _running(emu, db_url, splp) as h:
+        splp.fail_next(r"/subscriptions$", 500, count=10, method="POST")
+        stopped = await _new_app(h, "SIMPUS-Cepat", ("SIMPEG",), expect="Proses di SPLP terhenti")
+        splp.clear_faults()
+        ans = await h.tap(CONTACT, stopped, text="🔁 Lanjutkan")
+        assert "Sedang diproses" not in ans["text"], ans
+        await asyncio.sleep(1.2)  # whatever the run had left to do is done before the bot stops
+
+
 async def test_reveal_refused_may_be_retried_and_an_uncertain_one_is_wiped(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
     from tests.e2e.harness import wait_until
 
