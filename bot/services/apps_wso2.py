@@ -125,6 +125,9 @@ def describe_api(a: dict[str, Any]) -> str:
 class AppsWso2:
     def __init__(self, env: Env) -> None:
         self.env = env
+        # The claim each run holds (its busy_until as last written): a run gives back only its own
+        # claim, never one a later tap took after this run's message reached the owner.
+        self._claims: dict[int, Any] = {}
 
     # ------------------------------------------------------------------ plumbing
     def _scope(self, s: Any) -> Scope:
@@ -154,10 +157,13 @@ class AppsWso2:
             a = await s.get(Application, app_id)
             a.data = {**a.data, **data}
             a.updated_at, a.busy_until = now, now + BUSY
+            self._claims[app_id] = a.busy_until
 
     async def _release(self, app_id: int) -> None:
+        mine = self._claims.pop(app_id, None)
+        cond = [Application.id == app_id] + ([Application.busy_until == mine] if mine is not None else [])
         async with self._tx() as s:
-            await s.execute(update(Application).where(Application.id == app_id).values(busy_until=None))
+            await s.execute(update(Application).where(*cond).values(busy_until=None))
 
     async def _finish_step(self, s: Any, app_id: int, code: str, *, start_next: str | None) -> None:
         now = self.env.clock.now()
@@ -267,7 +273,9 @@ class AppsWso2:
         """Carry out the operation the owner asked for (``data["op"]``), after sign-in."""
         from splp import SPLPError
 
-        op = dict((await self._app(app_id)).data.get("op") or {})
+        app = await self._app(app_id)
+        self._claims[app_id] = app.busy_until  # taken by the tap that started this run
+        op = dict(app.data.get("op") or {})
         kind = op.get("kind")
         login = await self._login(app_id)
         if login is None:
@@ -460,10 +468,12 @@ class AppsWso2:
                 .order_by(Application.check_at).limit(20))).all()
         n = 0
         for app_id, uid in due:
+            now = self.env.clock.now()
             async with self._tx() as s:
-                got = await claim(s, app_id, self.env.clock.now(), due_check=True)
+                got = await claim(s, app_id, now, due_check=True)
             if not got:
                 continue
+            self._claims[app_id] = now + BUSY
             n += 1
             try:
                 await self.run_check(app_id, uid)
@@ -640,8 +650,9 @@ class AppsWso2:
         async with self._tx() as s:
             scope = self._scope(s)
             a = await s.get(Application, app_id)
-            if release:
+            if release and a.busy_until == self._claims.get(app_id):
                 a.busy_until = None
+                self._claims.pop(app_id, None)
             if isinstance(err, BadCredentials):
                 await self._wipe(s, a.request_id, WORK_SECRETS)
             creating = a.status in ("in_progress", "incomplete")
