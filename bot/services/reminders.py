@@ -4,7 +4,7 @@ Deadlines and reminders are rows; the JobQueue only drives the clock (bot/app.py
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exists, func, or_, select, true, update
+from sqlalchemy import and_, case, exists, func, insert, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from bot import texts as T
@@ -43,29 +43,31 @@ class Reminders(Chain):
         if not rows:
             return 0
         chosen = [r.id for r, _, _ in rows]
-        # Nobody else selects the superseded rows, so no lock is contended.
-        skipped: dict[int, list[str]] = {}
-        for step_id, kind, share in (await self.s.execute(
-                update(Reminder).where(Reminder.step_id.in_([r.step_id for r, _, _ in rows]),
-                                       Reminder.sent_at.is_(None), Reminder.due_at <= self.now,
-                                       Reminder.id.notin_(chosen))
-                .values(sent_at=self.now, outcome="skipped")
-                .returning(Reminder.step_id, Reminder.kind, Reminder.share)
-                .execution_options(synchronize_session=False))).all():
-            skipped.setdefault(step_id, []).append(kind if share is None else f"{kind}:{share:g}")
-        await self.load_officials()
         live = [(r, req, step) for r, req, step in rows
                 if step.done_at is None and req.stage == step.stage]  # else the step moved on meanwhile
-        cards = await self._cards([req.id for _, req, _ in live])
         sent = [r.id for r, _, _ in live]
-        await self.s.execute(update(Reminder).where(Reminder.id.in_(chosen)).values(
-            sent_at=self.now, outcome=case((Reminder.id.in_(sent), "sent"), else_="moot"))
-            .execution_options(synchronize_session=False))
+        # One statement closes the chosen rows (sent, or moot) and those they supersede (skipped);
+        # nobody else selects the superseded rows, so no lock is contended.
+        skipped: dict[int, list[str]] = {}
+        for rid, step_id, kind, share in (await self.s.execute(
+                update(Reminder).where(Reminder.step_id.in_([r.step_id for r, _, _ in rows]),
+                                       Reminder.sent_at.is_(None), Reminder.due_at <= self.now)
+                .values(sent_at=self.now, outcome=case((Reminder.id.in_(sent), "sent"),
+                                                       (Reminder.id.in_(chosen), "moot"), else_="skipped"))
+                .returning(Reminder.id, Reminder.step_id, Reminder.kind, Reminder.share)
+                .execution_options(synchronize_session=False))).all():
+            if rid not in chosen:
+                skipped.setdefault(step_id, []).append(kind if share is None else f"{kind}:{share:g}")
+        await self.load_officials()
+        cards = await self._cards([req.id for _, req, _ in live])
         for r, req, step in live:
             if step.id in skipped:
                 self.audit("reminder_skipped", request_id=req.id, from_state=req.stage, to_state=req.stage,
                            step=step.id, superseded_by=r.kind, skipped=skipped[step.id])
             await self._send(req, step, r, cards)
+        follow_ups = self.scope.cache.pop("overdue_follow_ups", [])
+        if follow_ups:  # the next overdue notice of each breached step, in one INSERT
+            await (await self.s.connection()).execute(insert(Reminder.__table__).inline(), follow_ups)
         return len(rows)
 
     async def _holders(self, req: Request) -> list[Official]:
@@ -139,8 +141,9 @@ class Reminders(Chain):
         while nxt.at <= self.now:  # after downtime: no catch-up burst, just the next one to come
             day += 1
             nxt = next_overdue(step.due_at, day, cal)
-        self.s.add(Reminder(request_id=req.id, step_id=step.id, kind=Kind.OVERDUE.value, share=None, day=day,
-                            due_at=nxt.at, sent_at=None))
+        self.scope.cache.setdefault("overdue_follow_ups", []).append(dict(
+            request_id=req.id, step_id=step.id, kind=Kind.OVERDUE.value, share=None, day=day, due_at=nxt.at,
+            sent_at=None))
 
     async def digest(self) -> bool:
         """At the start of each working day: the SOP's ``digest_to`` roles get a digest."""
