@@ -79,7 +79,10 @@ async def test_backup_while_running_and_restore(emu, db_url: str, tmp_path: Path
         done.set()
         await load_task
         assert code == 0, out
-        assert during > 20, during  # the bot kept handling updates while the backup was taken
+        # The bot kept handling updates while the backup was taken. How many depends on how long the
+        # backup's process lives on that machine at that moment: a fixed number (20) failed once when
+        # it was quick, so any handled update counts.
+        assert during > 0, during
         assert "2 request(s) (2 open)" in out and "1 encrypted secret(s)" in out
         assert oct(archive.stat().st_mode & 0o777) == "0o600"
         with tarfile.open(archive) as tar:
