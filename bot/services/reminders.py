@@ -4,6 +4,8 @@ Deadlines and reminders are rows; the JobQueue only drives the clock (bot/app.py
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import and_, case, exists, func, insert, or_, select, true, update
 from sqlalchemy.orm import aliased
 
@@ -60,12 +62,13 @@ class Reminders(Chain):
                 skipped.setdefault(step_id, []).append(kind if share is None else f"{kind}:{share:g}")
         await self.load_officials()
         cards = await self._cards([req.id for _, req, _ in live])
+        follow_ups: list[dict[str, Any]] = []
         for r, req, step in live:
             if step.id in skipped:
                 self.audit("reminder_skipped", request_id=req.id, from_state=req.stage, to_state=req.stage,
                            step=step.id, superseded_by=r.kind, skipped=skipped[step.id])
-            await self._send(req, step, r, cards)
-        follow_ups = self.scope.cache.pop("overdue_follow_ups", [])
+            if (follow_up := await self._send(req, step, r, cards)) is not None:
+                follow_ups.append(follow_up)
         if follow_ups:  # the next overdue notice of each breached step, in one INSERT
             await (await self.s.connection()).execute(insert(Reminder.__table__).inline(), follow_ups)
         return len(rows)
@@ -89,7 +92,9 @@ class Reminders(Chain):
             .group_by(Outbox.request_id, Outbox.chat_id))).all()
         return {(rid, c): m for rid, c, m in rows if m is not None}
 
-    async def _send(self, req: Request, step: RequestStep, r: Reminder, cards: dict[tuple[int, int], int]) -> None:
+    async def _send(self, req: Request, step: RequestStep, r: Reminder,
+                    cards: dict[tuple[int, int], int]) -> dict[str, Any] | None:
+        """Send one reminder; a breach returns the step's next overdue notice (a reminder row to add)."""
         cal, tz = self.env.calendar, self.tz
         assert step.due_at is not None
         kind = Kind(r.kind)
@@ -120,7 +125,7 @@ class Reminders(Chain):
         self.audit(f"reminder_{kind.value}", request_id=req.id, from_state=req.stage, to_state=req.stage,
                    step=step.id, share=r.share, day=r.day, recipients=len(holders))
         if kind == Kind.SHARE:
-            return
+            return None
         # Breach: the superior is told, and again once per working day while it stays overdue.
         sup = sop.superior(req.holder_role)
         if sup is not None:
@@ -141,9 +146,8 @@ class Reminders(Chain):
         while nxt.at <= self.now:  # after downtime: no catch-up burst, just the next one to come
             day += 1
             nxt = next_overdue(step.due_at, day, cal)
-        self.scope.cache.setdefault("overdue_follow_ups", []).append(dict(
-            request_id=req.id, step_id=step.id, kind=Kind.OVERDUE.value, share=None, day=day, due_at=nxt.at,
-            sent_at=None))
+        return dict(request_id=req.id, step_id=step.id, kind=Kind.OVERDUE.value, share=None, day=day, due_at=nxt.at,
+                    sent_at=None)
 
     async def digest(self) -> bool:
         """At the start of each working day: the SOP's ``digest_to`` roles get a digest."""
