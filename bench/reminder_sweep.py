@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from bench.pgdb import scratch_database  # noqa: E402
 from bot.app import build_calendar  # noqa: E402

@@ -19,6 +19,9 @@ over HTTP; the emulator and the simulated users run in this process. splp-bot's 
   the other, a tap once the previous one is answered;
 - tap latency: taps at a steady 50/s, time from the tap to answerCallbackQuery.
 The ratios compare each splp-bot rate with the echo bot's (whose tap is answered and nothing more).
+A third bot, the durable echo (bench/durable_echo_bot.py), is the echo bot with splp-bot's delivery
+guarantees and nothing else (inbox and outbox rows in the same database, SQLAlchemy Core, splp-bot's
+HTTP transport): the floor any bot on this stack with those guarantees starts from.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import platform
 import subprocess
@@ -118,7 +122,8 @@ def cpu(pid: int) -> float:
 
 def profile(p: subprocess.Popen[bytes], phase: str) -> None:
     """BENCH_PROFILE=/tmp/splp.json [BENCH_PROFILE_PHASE=start|messages|taps|dispositions]: py-spy
-    records the bot from the start of that phase (BENCH_PROFILE_SECONDS, default 20)."""
+    records splp-bot from the start of that phase (BENCH_PROFILE_SECONDS, default 20); the phase
+    echo_bot.py:messages or durable_echo_bot.py:messages records that bot's messages instead."""
     if os.environ.get("BENCH_PROFILE") and os.environ.get("BENCH_PROFILE_PHASE", "start") == phase:
         subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-o", os.environ["BENCH_PROFILE"],
                           "-f", os.environ.get("BENCH_PROFILE_FORMAT", "speedscope"), "-p", str(p.pid), "-d",
@@ -228,12 +233,15 @@ def figures(lat: list[float]) -> dict[str, float]:
     return {"p50_ms": pct(lat, .5), "p95_ms": pct(lat, .95), "p99_ms": pct(lat, .99), "max_ms": max(lat)}
 
 
-async def bench_echo(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path) -> dict[str, float]:
-    env = {"BOT_TOKEN": emu.token, "TELEGRAM_API_URL": emu.api_url}
+async def bench_echo(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path, db_url: str,
+                     script: str = "echo_bot.py") -> dict[str, float]:
+    """The echo bot (or, with ``script``, the durable echo bot on ``db_url``): same users, same load."""
+    env = {"BOT_TOKEN": emu.token, "TELEGRAM_API_URL": emu.api_url, "DATABASE_URL": db_url}
     t0 = time.monotonic()
-    p = spawn([sys.executable, "bench/echo_bot.py"], env, tmp / "echo.log")
+    p = spawn([sys.executable, f"bench/{script}"], env, tmp / f"{script}.log")
     try:
         ready, idle = await started(emu, p, t0)
+        profile(p, f"{script}:messages")
         users = list(range(100_000, 100_000 + args.users))
         script = [f"pesan {i}" for i in range(len(FORM))]
         c0 = cpu(p.pid)
@@ -256,6 +264,7 @@ async def bench_echo(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path)
             "cpu_msg_ms": cpu_msg * 1000, "cpu_tap_ms": cpu_tap * 1000, "cpu_disp_ms": cpu_tap * 1000}
 
 
+ECHO, DURABLE = "echo bot (bare PTB)", "durable echo (floor)"
 DIVISION_HEAD, SCANNER, REQUESTERS = 9_000_001, 9_000_002, 300_000
 
 
@@ -360,15 +369,16 @@ async def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="splp-bench-"))
     async with contextlib.AsyncExitStack() as stack:
         if args.db == "sqlite":
-            db_url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        else:
-            db_url = await stack.enter_async_context(scratch_database("splp_bench"))
+            db_url, durable_url = f"sqlite+aiosqlite:///{tmp}/bench.db", f"sqlite+aiosqlite:///{tmp}/durable.db"
+        else:  # the durable echo's two tables beside splp-bot's
+            db_url = durable_url = await stack.enter_async_context(scratch_database("splp_bench"))
         results = {}
-        for name, fn in (("echo bot (bare PTB)", bench_echo), ("splp-bot", bench_splp)):
+        durable = functools.partial(bench_echo, script="durable_echo_bot.py")
+        for name, fn in ((ECHO, bench_echo), (DURABLE, durable), ("splp-bot", bench_splp)):
             emu = TelegramEmulator()
             await emu.start()
             try:
-                results[name] = await (fn(emu, args, tmp) if fn is bench_echo else fn(emu, args, tmp, db_url))
+                results[name] = await fn(emu, args, tmp, durable_url if fn is durable else db_url)
             finally:
                 await emu.stop()
     pinned = f"bots on CPU {min(BOT_CPUS)}, benchmark on the rest" if BOT_CPUS else "not pinned"
@@ -384,7 +394,7 @@ async def main() -> None:
     print(f"\nthe bot's CPU per update (ms): {'':6}{'message':>8}{'tap':>8}{'disp.':>8}")
     for name, r in results.items():
         print(f"{name:36}{r['cpu_msg_ms']:8.2f}{r['cpu_tap_ms']:8.2f}{r['cpu_disp_ms']:8.2f}")
-    e, s = results["echo bot (bare PTB)"], results["splp-bot"]
+    e, d, s = results[ECHO], results[DURABLE], results["splp-bot"]
     print(f"\nsplp-bot / echo bot: messages {s['messages_per_s'] / e['messages_per_s']:.2f}×, "
           f"status taps {s['taps_per_s'] / e['taps_per_s']:.2f}×, disposition taps "
           f"{s['dispositions_per_s'] / e['taps_per_s']:.2f}×; memory idle {s['rss_idle'] / e['rss_idle']:.2f}×, "
@@ -392,6 +402,13 @@ async def main() -> None:
           f"tap answer at 50 taps/s p99 {s['p99_ms']:.1f} ms; CPU per update: messages "
           f"{e['cpu_msg_ms'] / s['cpu_msg_ms']:.2f}×, status taps {e['cpu_tap_ms'] / s['cpu_tap_ms']:.2f}×, "
           f"disposition taps {e['cpu_tap_ms'] / s['cpu_disp_ms']:.2f}× (the echo bot's CPU over splp-bot's)")
+    print(f"what the guarantees alone cost (durable echo / echo bot): messages "
+          f"{d['messages_per_s'] / e['messages_per_s']:.2f}×, taps {d['taps_per_s'] / e['taps_per_s']:.2f}×; "
+          f"CPU per update {e['cpu_msg_ms'] / d['cpu_msg_ms']:.2f}×, {e['cpu_tap_ms'] / d['cpu_tap_ms']:.2f}×; "
+          f"memory idle {d['rss_idle'] / e['rss_idle']:.2f}×, peak {d['rss_peak'] / e['rss_peak']:.2f}×")
+    print(f"splp-bot / durable echo: messages {s['messages_per_s'] / d['messages_per_s']:.2f}×, status taps "
+          f"{s['taps_per_s'] / d['taps_per_s']:.2f}×, disposition taps {s['dispositions_per_s'] / d['taps_per_s']:.2f}×; "
+          f"CPU per update {d['cpu_msg_ms'] / s['cpu_msg_ms']:.2f}×, {d['cpu_tap_ms'] / s['cpu_tap_ms']:.2f}×")
 
 
 if __name__ == "__main__":
