@@ -263,3 +263,36 @@ async def test_overall_pace(emu, db_url) -> None:  # type: ignore[no-untyped-def
         assert len(sends) == 30 and sends[-1] - sends[0] >= 1.8, sends[-1] - sends[0]  # 10 at once, 20 at 10/s
     finally:
         await h.close()
+
+
+async def _cut_connections(db_url: str) -> int:
+    """What a PostgreSQL restart or failover does to the bot: every session on its database ends."""
+    import asyncpg
+
+    conn = await asyncpg.connect(db_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        return await conn.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has no connection to lose
+async def test_connections_lost_to_a_database_restart_are_replaced(h: Harness) -> None:
+    """The pool holds connections the server has since closed (a restart, a failover, an idle
+    timeout). The pool does not ping each one before use (a round trip per transaction,
+    storage/db.py): the update that meets a dead one is retried on a fresh connection, the
+    delivery recorded all the same, and nothing is done twice."""
+    await h.say(REQUESTER, "/ajukan", expect="Perangkat Daerah")
+    await h.settle()
+    assert await _cut_connections(h.db.url) >= 1  # the bot's pooled connections
+    await h.say(REQUESTER, "dinkes", expect="nomor surat", timeout=10)
+    await h.say(REQUESTER, "000.1/123-Dinkes/2026", expect="tanggal surat", timeout=10)
+    await h.settle()
+    texts = [m.text for m in h.emu.bot_messages(REQUESTER)]
+    assert len([t for t in texts if "nomor surat" in t]) == 1, texts
+    async with h.db.sessions() as s:
+        draft = await s.scalar(select(Draft).where(Draft.user_id == REQUESTER))
+        pending = await s.scalar(select(func.count()).select_from(Outbox).where(Outbox.status == "pending"))
+    assert draft is not None and draft.data.get("letter_number") == "000.1/123-Dinkes/2026", draft and draft.data
+    assert pending == 0
