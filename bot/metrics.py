@@ -181,12 +181,16 @@ class Health:
         """What keeps this instance from being ready (empty: ready), and the figures read."""
         problems: list[str] = []
         figures: dict[str, Any] = {}
-        try:
-            async with self.db.sessions() as s:
-                current = await s.scalar(text("SELECT version_num FROM alembic_version"))
-                due, age = await _outbox_due(s, self.now())
-        except Exception as e:  # noqa: BLE001 - reported, not raised
-            return [f"database unreachable ({type(e).__name__})"], figures
+        for attempt in (1, 2):
+            try:
+                async with self.db.sessions() as s:
+                    current = await s.scalar(text("SELECT version_num FROM alembic_version"))
+                    due, age = await _outbox_due(s, self.now())
+                break
+            except Exception as e:  # noqa: BLE001 - reported, not raised
+                if attempt == 1 and getattr(e, "connection_invalidated", False):
+                    continue  # a pooled connection the server had closed (storage/db.py): the pool is renewed
+                return [f"database unreachable ({type(e).__name__})"], figures
         figures.update(migration=current, outbox_due=due, outbox_oldest_due_seconds=round(age, 1))
         if current != self.script_head():
             problems.append(f"database migration {current} is not the code's head {self.script_head()}")

@@ -278,21 +278,34 @@ async def _cut_connections(db_url: str) -> int:
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has no connection to lose
-async def test_connections_lost_to_a_database_restart_are_replaced(h: Harness) -> None:
+async def test_connections_lost_to_a_database_restart_are_replaced(emu, db_url) -> None:  # type: ignore[no-untyped-def]
     """The pool holds connections the server has since closed (a restart, a failover, an idle
     timeout). The pool does not ping each one before use (a round trip per transaction,
-    storage/db.py): the update that meets a dead one is retried on a fresh connection, the
-    delivery recorded all the same, and nothing is done twice."""
-    await h.say(REQUESTER, "/ajukan", expect="Perangkat Daerah")
-    await h.settle()
-    assert await _cut_connections(h.db.url) >= 1  # the bot's pooled connections
-    await h.say(REQUESTER, "dinkes", expect="nomor surat", timeout=10)
-    await h.say(REQUESTER, "000.1/123-Dinkes/2026", expect="tanggal surat", timeout=10)
-    await h.settle()
-    texts = [m.text for m in h.emu.bot_messages(REQUESTER)]
-    assert len([t for t in texts if "nomor surat" in t]) == 1, texts
-    async with h.db.sessions() as s:
-        draft = await s.scalar(select(Draft).where(Draft.user_id == REQUESTER))
-        pending = await s.scalar(select(func.count()).select_from(Outbox).where(Outbox.status == "pending"))
-    assert draft is not None and draft.data.get("letter_number") == "000.1/123-Dinkes/2026", draft and draft.data
-    assert pending == 0
+    storage/db.py): readiness and the update that meet a dead one try again on a fresh connection,
+    the delivery is recorded all the same, and nothing is done twice."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    h = Harness(emu, db_url, metrics_port=port)
+    await h.start()
+    try:
+        await h.say(REQUESTER, "/ajukan", expect="Perangkat Daerah")
+        await h.settle()
+        async with httpx.AsyncClient() as c:
+            assert (await c.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200  # a pooled connection
+            assert await _cut_connections(h.db.url) >= 1  # the bot's pooled connections
+            ready = await c.get(f"http://127.0.0.1:{port}/readyz")
+        assert ready.status_code == 200, ready.text
+        await _cut_connections(h.db.url)
+        await h.say(REQUESTER, "dinkes", expect="nomor surat", timeout=10)
+        await h.say(REQUESTER, "000.1/123-Dinkes/2026", expect="tanggal surat", timeout=10)
+        await h.settle()
+        texts = [m.text for m in h.emu.bot_messages(REQUESTER)]
+        assert len([t for t in texts if "nomor surat" in t]) == 1, texts
+        async with h.db.sessions() as s:
+            draft = await s.scalar(select(Draft).where(Draft.user_id == REQUESTER))
+            pending = await s.scalar(select(func.count()).select_from(Outbox).where(Outbox.status == "pending"))
+        assert draft is not None and draft.data.get("letter_number") == "000.1/123-Dinkes/2026", draft and draft.data
+        assert pending == 0
+    finally:
+        await h.close()
