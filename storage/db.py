@@ -100,6 +100,13 @@ class InlineSQLiteConnection(aiosqlite.Connection):
     async def close(self) -> None:
         self.stop()
 
+    def begin(self, sql: str) -> None:
+        """BEGIN at once, on the sqlite3 connection: through SQLAlchemy's execution (a statement
+        object, its events, a cursor) it cost as much as a real statement, on every transaction."""
+        if self._connection is None:
+            raise ValueError("Connection closed")
+        self._connection.execute(sql)
+
 
 SQLITE_BUSY_MS = 1000
 SQLITE_CACHE_KB = 512  # per connection
@@ -171,7 +178,8 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
     def _on_begin(conn: Any) -> None:
         # Writers take the write lock up front: two writers never deadlock on a lock upgrade.
         # Readers (Database.sessions) begin deferred and never wait for writers (WAL).
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("splp_read") else "BEGIN IMMEDIATE")
+        conn.connection.driver_connection.begin(
+            "BEGIN" if conn.get_execution_options().get("splp_read") else "BEGIN IMMEDIATE")
 
 
 class Database:
