@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import bindparam, event, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -544,37 +544,35 @@ class OutboxSender:
     async def _record_batch(self, batch: list[tuple[int, list[tuple[Row, dict[str, Any]]], Any]]) -> None:
         now = self.clock.now()
         chats = [c for c, _, _ in batch]
-        async with self.db.transaction() as s:
+        async with self.db.write_connection() as conn:  # Core: no ORM session for every delivery
             sent: list[tuple[int, Row, dict[str, Any]]] = []
             for chat_id, results, _done in batch:
                 for row, res in results:
                     if res["status"] == "sent":
                         sent.append((chat_id, row, res))
                     else:
-                        await self._record_other(s, row, res)
-            await self._record_sent(s, sent, now)
-            conn = await s.connection()
+                        await self._record_other(conn, row, res)
+            await self._record_sent(conn, sent, now)
             await conn.execute(self._release_stmt, [self._pace_of(c) for c in chats])
             # Rows that arrived for these chats while they were being sent (from here or another
             # instance, whose fast path found the lease taken): look for them now, not at the next poll.
             self._more_due = self._more_due or (await conn.execute(
                 self._more_due_stmt, {"chats": chats, "now": now})).first() is not None
 
-    async def _record_other(self, s: AsyncSession, row: Row, res: dict[str, Any]) -> None:
+    async def _record_other(self, conn: AsyncConnection, row: Row, res: dict[str, Any]) -> None:
         """A row not delivered (yet): to be retried, failed, or cancelled."""
         values = {k: v for k, v in res.items() if k != "gone"}
         if res["status"] in ("failed", "cancelled"):  # never to be sent: its body is not kept
             values["params"] = row.params if row.live_buttons else stripped(row.params)
-        await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending").values(**values))
+        await conn.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending").values(**values))
 
-    async def _record_sent(self, s: AsyncSession, sent: list[tuple[int, Row, dict[str, Any]]],
+    async def _record_sent(self, conn: AsyncConnection, sent: list[tuple[int, Row, dict[str, Any]]],
                            now: datetime) -> None:
         """Delivered rows, all in one statement (executemany). Delivered, the body -- message texts
         with personal data -- is not kept; a message with live buttons keeps it until they are
         closed (Chain edits it then)."""
         if not sent:
             return
-        conn = await s.connection()
         done = await conn.execute(self._sent_stmt, [
             {"rid": row.id, "attempts": res["attempts"], "at": now, "mid": res.get("sent_message_id"),
              "params": row.params if row.live_buttons else stripped(row.params)} for _chat, row, res in sent])
@@ -588,19 +586,22 @@ class OutboxSender:
                                                                   t.c.status != "sent"))).scalars())
         for chat_id, row, res in sent:
             if row.id in missed:
-                await self._sent_after_cancel(s, chat_id, row, res, now)
+                await self._sent_after_cancel(conn, chat_id, row, res, now)
 
-    async def _sent_after_cancel(self, s: AsyncSession, chat_id: int, row: Row, res: dict[str, Any],
+    async def _sent_after_cancel(self, conn: AsyncConnection, chat_id: int, row: Row, res: dict[str, Any],
                                  now: datetime) -> None:
         """Cancelled while in flight (its request moved on, perhaps by a tap on this very message): it
         was delivered, so it is recorded as sent, with its message id (a reply or an edit that refers
         to it goes out); its buttons are stripped -- unless the message was already shown and tapped,
         and that tap queued its own edit."""
         mid = res.get("sent_message_id")
-        await s.execute(update(Outbox).where(Outbox.id == row.id).values(
+        await conn.execute(update(Outbox).where(Outbox.id == row.id).values(
             status="sent", attempts=res["attempts"], sent_at=now, sent_message_id=mid, params=stripped(row.params),
             live_buttons=False))
-        if row.live_buttons and mid and await s.scalar(select(Outbox.id).where(
+        if row.live_buttons and mid and await conn.scalar(select(Outbox.id).where(
                 Outbox.chat_id == chat_id, Outbox.id > row.id, Outbox.method.in_(_EDITS),
                 Outbox.params["message_id"].as_integer() == mid).limit(1)) is None:
-            OutboxWriter(s, now).edit_markup(chat_id, None, message_id=mid)
+            async with AsyncSession(bind=conn) as s:  # joins the recorder's transaction
+                w = OutboxWriter(s, now)
+                w.edit_markup(chat_id, None, message_id=mid)
+                await w.flush()

@@ -14,7 +14,7 @@ import sqlite3
 
 import aiosqlite
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
 def is_sqlite(url: str) -> bool:
@@ -206,6 +206,18 @@ class Database:
         else:
             async with self._writer() as session, session.begin():
                 yield session
+
+    @asynccontextmanager
+    async def write_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection inside one write transaction, no ORM session (the sender's recorder,
+        which runs for every delivery, only executes statements)."""
+        if self._write_lock is not None:
+            async with self._write_lock:
+                async with self.engine.begin() as conn:
+                    yield conn
+        else:
+            async with self.engine.begin() as conn:
+                yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -30,6 +30,8 @@ from workflow.machine import Action, Command, Refusal
 from workflow.sop import SystemStage
 
 AGENCY_PAGE = 8
+_ACTIVE_AGENCIES = (select(Agency.id, Agency.code, Agency.name, Agency.short_name)
+                    .where(Agency.active.is_(True)).order_by(Agency.id))
 
 
 def error_text(err: Invalid) -> str:
@@ -40,9 +42,11 @@ class Form(Chain):
     async def draft(self, user_id: int) -> Draft | None:
         return await self.s.scalar(select(Draft).where(Draft.user_id == user_id))
 
-    async def agencies(self) -> list[Agency]:
-        return list((await self.s.scalars(select(Agency).where(Agency.active.is_(True))
-                                          .order_by(Agency.id))).all())
+    async def agencies(self) -> list[AgencyRef]:
+        """The active agencies, as plain rows: the form lists or searches all of them (three dozen in
+        Bogor) at the agency question, and ORM objects for each cost more than the search."""
+        rows = await self.s.execute(_ACTIVE_AGENCIES)
+        return [AgencyRef(*r) for r in rows]
 
     # --- starting ---
     async def start(self, user_id: int) -> None:
@@ -110,7 +114,7 @@ class Form(Chain):
             text += f"\n\nIsian saat ini: <i>{T.e(shown)}</i>"
         self.out.send(user_id, text, markup)
 
-    async def agency_keyboard(self, page: int, items: list[Agency] | None = None) -> dict[str, Any]:
+    async def agency_keyboard(self, page: int, items: list[AgencyRef] | None = None) -> dict[str, Any]:
         all_items = items if items is not None else await self.agencies()
         pages = max(1, (len(all_items) + AGENCY_PAGE - 1) // AGENCY_PAGE)
         page = max(0, min(page, pages - 1))
@@ -167,8 +171,7 @@ class Form(Chain):
         await self.save(user_id, d, f, value)
 
     async def search_agency(self, user_id: int, d: Draft, text: str) -> None:
-        agencies = await self.agencies()
-        refs = [AgencyRef(a.id, a.code, a.name, a.short_name) for a in agencies]
+        refs = await self.agencies()
         if len(text.strip()) < 2:
             raise Invalid("agency_short")
         found = find_agencies(text, refs)
@@ -177,9 +180,8 @@ class Form(Chain):
         if len(found) == 1:
             await self.save(user_id, d, Field.AGENCY, found[0].id)
             return
-        by_id = {a.id: a for a in agencies}
         self.out.send(user_id, "Ditemukan beberapa Perangkat Daerah. Pilih salah satu:",
-                      await self.agency_keyboard(0, [by_id[r.id] for r in found]))
+                      await self.agency_keyboard(0, found))
 
     async def pick_agency(self, user_id: int, agency_id: int) -> str | None:
         d = await self.draft(user_id)

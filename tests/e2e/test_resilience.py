@@ -309,3 +309,37 @@ async def test_connections_lost_to_a_database_restart_are_replaced(emu, db_url) 
         assert pending == 0
     finally:
         await h.close()
+
+
+async def test_a_card_cancelled_while_telegram_takes_it_is_recorded_sent_and_its_buttons_closed(emu, db_url) -> None:  # type: ignore[no-untyped-def]
+    """A card whose request moved on while its sendMessage was in flight (the row cancelled): it was
+    delivered, so the recorder records it sent with its message id and no body, and takes its
+    buttons off the message (an edit queued in the recorder's own transaction)."""
+    from sqlalchemy import update
+
+    from bot.outbox import OutboxWriter
+
+    h = Harness(emu, db_url, request_timeout=10, outbox_lease_seconds=30)
+    await h.start()
+    try:
+        chat = 4646
+        emu.add_user(chat, "Tamu", started=True)
+        emu.delay_next("sendMessage", 3.0, chat_id=chat)  # delivered at once, Telegram's reply late
+        async with h.db.transaction() as s:
+            w = OutboxWriter(s, h.clock.now())
+            row = w.send(chat, "kartu", {"inline_keyboard": [[{"text": "Setujui", "callback_data": "x"}]]},
+                         live=True)
+            await w.flush()
+        h.runtime.sender.wake()  # type: ignore[union-attr]
+        await emu.wait_for(lambda: emu.bot_messages(chat), timeout=5)
+        async with h.db.transaction() as s:  # the request moved on meanwhile
+            await s.execute(update(Outbox).where(Outbox.id == row.id).values(status="cancelled"))
+        mid = emu.bot_messages(chat)[0].message_id
+        await emu.wait_for(lambda: not emu.message(chat, mid).buttons, timeout=10)  # type: ignore[union-attr]
+        await h.settle()
+        async with h.db.sessions() as s:
+            stored = await s.get(Outbox, row.id)
+        assert stored is not None and stored.status == "sent" and stored.sent_message_id == mid
+        assert not stored.live_buttons and "text" not in stored.params
+    finally:
+        await h.close()
