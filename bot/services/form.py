@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from bot import keyboards as kb
 from bot import texts as T
@@ -30,6 +31,26 @@ from workflow.machine import Action, Command, Refusal
 from workflow.sop import SystemStage
 
 AGENCY_PAGE = 8
+_DRAFT = Draft.__table__
+_DRAFT_OF = select(_DRAFT.c.id, _DRAFT.c.user_id, _DRAFT.c.data, _DRAFT.c.request_id, _DRAFT.c.created_at,
+                   _DRAFT.c.updated_at).where(_DRAFT.c.user_id == bindparam("u"))
+_NEW_DRAFT = insert(_DRAFT).returning(_DRAFT.c.id)
+_WRITE_DRAFT = (update(_DRAFT).where(_DRAFT.c.id == bindparam("i"))
+                .values(data=bindparam("data"), updated_at=bindparam("at")))
+_DROP_DRAFT = delete(_DRAFT).where(_DRAFT.c.user_id == bindparam("u"))
+
+
+@dataclass
+class DraftRow:
+    """A requester's form in progress (table ``draft``), read and written with Core statements: it
+    is read and saved at every answer, and as an ORM object each cost the unit of work's bookkeeping."""
+
+    id: int
+    user_id: int
+    data: dict[str, Any]
+    request_id: int | None
+    created_at: datetime
+    updated_at: datetime
 _ACTIVE_AGENCIES = (select(Agency.id, Agency.code, Agency.name, Agency.short_name)
                     .where(Agency.active.is_(True)).order_by(Agency.id))
 
@@ -39,12 +60,25 @@ def error_text(err: Invalid) -> str:
 
 
 class Form(Chain):
-    async def draft(self, user_id: int) -> Draft | None:
-        return await self.s.scalar(select(Draft).where(Draft.user_id == user_id))
+    async def draft(self, user_id: int) -> DraftRow | None:
+        row = (await (await self.s.connection()).execute(_DRAFT_OF, {"u": user_id})).first()
+        return DraftRow(*row) if row is not None else None
+
+    async def new_draft(self, user_id: int, data: dict[str, Any], request_id: int | None = None) -> DraftRow:
+        values = dict(user_id=user_id, data=data, request_id=request_id, created_at=self.now, updated_at=self.now)
+        new_id = (await (await self.s.connection()).execute(_NEW_DRAFT, values)).scalar_one()
+        return DraftRow(id=new_id, **values)
+
+    async def write_draft(self, d: DraftRow) -> None:
+        d.updated_at = self.now
+        await (await self.s.connection()).execute(_WRITE_DRAFT, {"i": d.id, "data": d.data, "at": d.updated_at})
+
+    async def drop_draft(self, user_id: int) -> bool:
+        return bool((await (await self.s.connection()).execute(_DROP_DRAFT, {"u": user_id})).rowcount)
 
     async def agencies(self) -> list[AgencyRef]:
-        """The active agencies, as plain rows: the form lists or searches all of them (three dozen in
-        Bogor) at the agency question, and ORM objects for each cost more than the search."""
+        """The active agencies, as plain rows: the form lists or searches all of them (dozens) at the
+        agency question, and an ORM object for each cost more than the search."""
         rows = await self.s.execute(_ACTIVE_AGENCIES)
         return [AgencyRef(*r) for r in rows]
 
@@ -57,15 +91,12 @@ class Form(Chain):
                 [kb.btn("🔄 Mulai dari awal", self.cb("f", "restart"))]))
             return
         if d is None:
-            d = Draft(user_id=user_id, data={}, created_at=self.now, updated_at=self.now)
-            self.s.add(d)
+            d = await self.new_draft(user_id, {})
         await self.ask_next(user_id, d)
 
     async def restart(self, user_id: int) -> None:
-        await self.s.execute(delete(Draft).where(Draft.user_id == user_id))
-        await self.s.flush()
-        self.s.add(d := Draft(user_id=user_id, data={}, created_at=self.now, updated_at=self.now))
-        await self.ask_next(user_id, d)
+        await self.drop_draft(user_id)
+        await self.ask_next(user_id, await self.new_draft(user_id, {}))
 
     async def resume(self, user_id: int) -> None:
         d = await self.draft(user_id)
@@ -78,25 +109,25 @@ class Form(Chain):
         """/batal: drop the draft and whatever the bot was waiting for."""
         sess = await self.session(user_id)
         had_input = bool(sess and sess.awaiting)
-        res = await self.s.execute(delete(Draft).where(Draft.user_id == user_id))
+        dropped = await self.drop_draft(user_id)
         await self.clear_awaiting(user_id)
-        if res.rowcount:
+        if dropped:
             self.out.send(user_id, T.CANCELLED_INPUT, kb.REMOVE_KEYBOARD)
         elif had_input:
             self.out.send(user_id, T.INPUT_CANCELLED, kb.REMOVE_KEYBOARD)
         else:
             self.out.send(user_id, T.NOTHING_TO_CANCEL)
-        return bool(res.rowcount or had_input)
+        return dropped or had_input
 
     # --- asking ---
-    async def ask_next(self, user_id: int, d: Draft) -> None:
+    async def ask_next(self, user_id: int, d: DraftRow) -> None:
         f = next_missing(d.data)
         if f is None:
             await self.show_summary(user_id, d)
             return
         await self.ask(user_id, f, d)
 
-    async def ask(self, user_id: int, f: Field, d: Draft, *, page: int = 0) -> None:
+    async def ask(self, user_id: int, f: Field, d: DraftRow, *, page: int = 0) -> None:
         await self.set_awaiting(user_id, f"form:{f.value}")
         markup: dict[str, Any] | None = None
         if f == Field.AGENCY:
@@ -136,13 +167,13 @@ class Form(Chain):
         return str(value)
 
     # --- answering ---
-    async def save(self, user_id: int, d: Draft, f: Field, value: Any) -> None:
+    async def save(self, user_id: int, d: DraftRow, f: Field, value: Any) -> None:
         data = dict(d.data)
         data[f.value] = value
-        d.data, d.updated_at = data, self.now
         editing = data.pop("_editing", None)
+        d.data = data
+        await self.write_draft(d)
         if editing:
-            d.data = data
             await self.show_summary(user_id, d)
         else:
             await self.ask_next(user_id, d)
@@ -170,7 +201,7 @@ class Form(Chain):
             self.out.send(user_id, f"Nomor ponsel tersimpan: <b>{T.e(value)}</b>", kb.REMOVE_KEYBOARD)
         await self.save(user_id, d, f, value)
 
-    async def search_agency(self, user_id: int, d: Draft, text: str) -> None:
+    async def search_agency(self, user_id: int, d: DraftRow, text: str) -> None:
         refs = await self.agencies()
         if len(text.strip()) < 2:
             raise Invalid("agency_short")
@@ -245,7 +276,7 @@ class Form(Chain):
         await self.save(user_id, d, Field.SCAN, value)
 
     # --- summary, edit, send ---
-    async def show_summary(self, user_id: int, d: Draft) -> None:
+    async def show_summary(self, user_id: int, d: DraftRow) -> None:
         await self.clear_awaiting(user_id)
         agency = await self.s.get(Agency, int(d.data["agency"])) if d.data.get("agency") else None
         scan = d.data.get("scan") or {}
@@ -268,7 +299,7 @@ class Form(Chain):
         if d is None or not 0 <= index < len(FORM_FIELDS):
             return T.TAP_STALE
         d.data = {**d.data, "_editing": True}
-        d.updated_at = self.now
+        await self.write_draft(d)
         await self.ask(user_id, FORM_FIELDS[index], d)
         return None
 
@@ -284,7 +315,7 @@ class Form(Chain):
         if d.request_id:
             return await self.resubmit(user_id, d, data, tapped)
         req = await self.create_request(user_id, data, d.created_at)
-        await self.s.delete(d)
+        await self.drop_draft(user_id)
         await self.clear_awaiting(user_id)
         base = await self.base_text(*tapped)
         self.out.edit(tapped[0], (base or "") + "\n\n📤 Terkirim.", None, message_id=tapped[1])
@@ -295,7 +326,7 @@ class Form(Chain):
             "Gunakan /status untuk memantau riwayat dan batas waktu setiap tahap."))
         return "Permohonan terkirim."
 
-    async def resubmit(self, user_id: int, d: Draft, data: dict[str, Any], tapped: tuple[int, int]) -> str:
+    async def resubmit(self, user_id: int, d: DraftRow, data: dict[str, Any], tapped: tuple[int, int]) -> str:
         req = await self.s.get(Request, d.request_id)
         if req is None:
             return T.TAP_NOT_FOUND
@@ -311,7 +342,7 @@ class Form(Chain):
                              tapped=tapped)
         if isinstance(t, Refusal):
             return REFUSAL_TEXT[t]
-        await self.s.delete(d)
+        await self.drop_draft(user_id)
         await self.clear_awaiting(user_id)
         return "Permohonan dikirim ulang."
 
@@ -324,13 +355,11 @@ class Form(Chain):
             return T.TAP_FORBIDDEN
         if req.stage != SystemStage.RETURNED or req.version != version:
             return T.TAP_STALE
-        await self.s.execute(delete(Draft).where(Draft.user_id == user_id))
-        await self.s.flush()
+        await self.drop_draft(user_id)
         data = dict(agency=req.agency_id, letter_number=req.letter_number,
                     letter_date=req.letter_date.isoformat(), subject=req.subject, contact_name=req.contact_name,
                     contact_email=req.contact_email, contact_phone=req.contact_phone, app_name=req.app_name,
                     business_process=req.business_process, scan=req.scan)
-        d = Draft(user_id=user_id, data=data, request_id=req.id, created_at=self.now, updated_at=self.now)
-        self.s.add(d)
+        d = await self.new_draft(user_id, data, request_id=req.id)
         await self.show_summary(user_id, d)
         return None
