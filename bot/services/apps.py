@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 
 from bot import keyboards as kb
 from bot import texts as T
-from bot.services.apps_wso2 import (
-    BUSY_TEXT, LOGIN_TTL, OP, OPS, SUB_LABELS, WORK_SECRETS, allowed, claim, live_work_secrets, step_timeline, took)
+from bot.services.apps_view import SUB_LABELS, credentials_message, step_timeline, took
+from bot.services.apps_wso2 import BUSY_TEXT, LOGIN_TTL, OP, OPS, WORK_SECRETS, allowed, claim, live_work_secrets
 from bot.services.app_form import ENV_LABELS, AppForm, b_limits
 from splp.manual import portal_steps
 from storage.figures import add_tallies
@@ -188,7 +188,6 @@ class Apps(AppForm):
         import json
         from datetime import timedelta
 
-        from bot.services.apps_wso2 import AppsWso2
         from storage.models import Secret
 
         app = await self.s.get(Application, app_id)
@@ -202,7 +201,7 @@ class Apps(AppForm):
             return None, "Sedang ditampilkan…", 0
         sec.reveal_claimed_until = self.now + timedelta(seconds=60)
         creds = json.loads(self.env.vault.decrypt(sec.ciphertext))
-        return AppsWso2(self.env).render(app, creds), None, app.request_id
+        return credentials_message(self.settings, self.now, app, creds), None, app.request_id
 
     async def credentials_lapsed(self, sec_id: int, reason: str) -> None:
         """Application credentials nobody saw in time (or whose reveal may have failed) were wiped."""

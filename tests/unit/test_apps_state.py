@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.apps_wso2 import subscribed, what_exists
+from bot.services.apps_view import subscribed, what_exists
 from storage.models import Application
 
 CAT = [{"id": "a1", "name": "SIMPEG", "version": "v1", "context": "/t/x/simpeg", "provider": "BKPSDM",
@@ -40,27 +40,18 @@ def test_reveal_fits_telegram_with_eight_apis_and_long_tokens() -> None:
     split into messages Telegram accepts (4096 characters, valid HTML), the bash lines whole."""
     from datetime import datetime, timezone
 
-    from bot.callbacks import CallbackCodec
-    from bot.clock import FakeClock
-    from bot.env import Env
-    from bot.services.apps_wso2 import AppsWso2
+    from bot.services.apps_view import credentials_message
     from bot.settings import Settings
     from sandbox.telegram import parse_html
-    from workflow.calendar import default_calendar
 
     cat = [{"id": f"a{i}", "name": f"API-Dinas-{i}", "version": "v1.0.0", "context": f"/t/kotabogor.go.id/api{i}",
             "provider": "X", "auth_header": "Authorization", "api_key": True} for i in range(8)]
     app = Application(data={"name": "SIMPUS", "environment": "production", "catalogue": cat,
                             "splp": {"id": "x", "subs": {a["id"]: "UNBLOCKED" for a in cat}}})
-    settings = Settings(_env_file=None)
-    from tests.sopfiles import bogor
-
-    env = Env(settings, CallbackCodec("t"), FakeClock(datetime(2026, 11, 30, 2, tzinfo=timezone.utc)),
-              default_calendar(range(2026, 2028)), bogor())
     jwt = "eyJ" + "A" * 1200
-    parts = AppsWso2(env).render(app, {"consumer_key": "ck" * 14, "consumer_secret": "cs" * 14,
-                                       "access_token": jwt, "token_expires_at": "2026-11-30T03:00:00+00:00",
-                                       "api_key": jwt + "B"})
+    parts = credentials_message(Settings(_env_file=None), datetime(2026, 11, 30, 2, tzinfo=timezone.utc), app,
+                                {"consumer_key": "ck" * 14, "consumer_secret": "cs" * 14, "access_token": jwt,
+                                 "token_expires_at": "2026-11-30T03:00:00+00:00", "api_key": jwt + "B"})
     assert len(parts) >= 2
     script = []
     for p in parts:
