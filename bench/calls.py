@@ -1,0 +1,124 @@
+"""Python function calls per update: a measure of the bot's own work that holds when the machine's
+speed does not (on the shared development VM the rates and even the CPU per update of bench/run.py
+moved by ±30 % within minutes, the calls by about ±3 %).
+
+    .venv/bin/python bench/calls.py [--users 30] [--top 0]
+
+The real bot runs in this process (the tests' harness, SQLite) against the Bot API emulator, and
+cProfile counts every call while simulated users answer the request form's first questions, tap
+the status button and, as the Head, dispose of requests (two taps each). The emulator's own work is
+in the count too (the same for any version of the bot), so compare versions, not absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import shutil
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sandbox.telegram import TelegramEmulator  # noqa: E402
+from storage.db import upgrade  # noqa: E402
+from tests.e2e.flows import pick  # noqa: E402
+from tests.e2e.harness import HEAD, Harness  # noqa: E402
+
+FORM = [("/ajukan", "Perangkat Daerah"), ("dinkes", "nomor surat"), ("000.1/123-Dinkes/2026", "tanggal surat"),
+        ("27-11-2026", "perihal")]
+
+
+async def counted(label: str, n: int, work: Callable[[], Awaitable[None]], h: Harness, top: int) -> None:
+    profile = cProfile.Profile()
+    profile.enable()
+    await work()
+    await h.settle()
+    profile.disable()
+    stats = pstats.Stats(profile)
+    print(f"{label:28}{stats.total_calls / n:8.0f} calls per update ({n} updates)")
+    if top:
+        stats.sort_stats("tottime").print_stats(top)
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=30)
+    ap.add_argument("--top", type=int, default=0, help="also print the functions with the most own time")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="splp-calls-"))
+    url = f"sqlite+aiosqlite:///{tmp}/calls.db"
+    upgrade(url)
+    emu = TelegramEmulator()
+    await emu.start()
+    h = Harness(emu, url)
+    try:
+        await h.start()
+        await h.cast()
+        users = list(range(700_000, 700_000 + args.users + 1))
+        for u in users:
+            emu.add_user(u, "Pemohon", started=True)
+
+        async def form(u: int) -> None:
+            for text, expect in FORM:
+                await h.say(u, text, expect=expect)
+
+        await form(users[0])  # warm: first imports, compiled statements
+
+        async def forms() -> None:
+            for u in users[1:]:
+                await form(u)
+
+        await counted("form answers", len(FORM) * args.users, forms, h, args.top)
+
+        menus = {}
+        for u in users:
+            await h.say(u, "/start")
+            menus[u] = emu.last_bot_message(u)
+
+        async def status(u: int) -> None:
+            m = menus[u]
+            before = len(emu.bot_messages(u))
+            await h.tap_data(u, m, next(b["callback_data"] for b in m.buttons if "Status" in b["text"]))
+            await emu.wait_for(lambda: len(emu.bot_messages(u)) > before, timeout=10)
+
+        await status(users[0])
+
+        async def taps() -> None:
+            for u in users[1:]:
+                await status(u)
+
+        await counted("status taps", args.users, taps, h, args.top)
+
+        for u in range(800_000, 800_000 + max(2, args.users // 4) + 1):  # requests for the Head (not counted)
+            emu.add_user(u, "Pemohon", started=True)
+            await h.submit(u)
+        await h.settle()
+        cards = [m for m in emu.bot_messages(HEAD) if "Disposisikan kepada" in (m.text or "")]
+
+        async def dispose(m) -> None:  # type: ignore[no-untyped-def]
+            m = await pick(h, HEAD, m, "Untuk ditindaklanjuti", "Kirim tanpa catatan")
+            ans = await h.tap(HEAD, m, text=h.button(m, "Kirim tanpa catatan"))
+            assert ans["text"] == "Disposisi terkirim.", ans
+
+        await dispose(cards[0])
+        await h.settle()
+
+        async def dispositions() -> None:
+            for m in cards[1:]:
+                await dispose(m)
+
+        await counted("disposition taps", 2 * (len(cards) - 1), dispositions, h, args.top)
+    finally:
+        await h.close()
+        await emu.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
