@@ -102,10 +102,17 @@ class InlineSQLiteConnection(aiosqlite.Connection):
 
     def begin(self, sql: str) -> None:
         """BEGIN at once, on the sqlite3 connection: through SQLAlchemy's execution (a statement
-        object, its events, a cursor) it cost as much as a real statement, on every transaction."""
+        object, its events, a cursor) it cost as much as a real statement, on every transaction.
+        A failure (the write lock held by another process past the busy timeout) is raised as
+        SQLAlchemy's, as through its execution: what retries database errors retries this too."""
         if self._connection is None:
             raise ValueError("Connection closed")
-        self._connection.execute(sql)
+        try:
+            self._connection.execute(sql)
+        except sqlite3.Error as e:
+            from sqlalchemy.exc import DBAPIError
+
+            raise DBAPIError.instance(sql, None, e, sqlite3.Error) from e
 
 
 SQLITE_BUSY_MS = 1000
