@@ -38,6 +38,8 @@ _NEW_DRAFT = insert(_DRAFT).returning(_DRAFT.c.id)
 _WRITE_DRAFT = (update(_DRAFT).where(_DRAFT.c.id == bindparam("i"))
                 .values(data=bindparam("data"), updated_at=bindparam("at")))
 _DROP_DRAFT = delete(_DRAFT).where(_DRAFT.c.user_id == bindparam("u"))
+_ACTIVE_AGENCIES = (select(Agency.id, Agency.code, Agency.name, Agency.short_name)
+                    .where(Agency.active.is_(True)).order_by(Agency.id))
 
 
 @dataclass
@@ -51,8 +53,6 @@ class DraftRow:
     request_id: int | None
     created_at: datetime
     updated_at: datetime
-_ACTIVE_AGENCIES = (select(Agency.id, Agency.code, Agency.name, Agency.short_name)
-                    .where(Agency.active.is_(True)).order_by(Agency.id))
 
 
 def error_text(err: Invalid) -> str:
@@ -79,8 +79,7 @@ class Form(Chain):
     async def agencies(self) -> list[AgencyRef]:
         """The active agencies, as plain rows: the form lists or searches all of them (dozens) at the
         agency question, and an ORM object for each cost more than the search."""
-        rows = await self.s.execute(_ACTIVE_AGENCIES)
-        return [AgencyRef(*r) for r in rows]
+        return [AgencyRef(*r) for r in await (await self.s.connection()).execute(_ACTIVE_AGENCIES)]
 
     # --- starting ---
     async def start(self, user_id: int) -> None:
