@@ -20,11 +20,11 @@ from pathlib import Path
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, bindparam, insert, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
-from telegram.ext import MessageHandler, filters
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.echo_bot import run  # noqa: E402
 from bot.transport import AiohttpRequest  # noqa: E402
 from storage.db import make_engine, upsert  # noqa: E402
 
@@ -80,15 +80,9 @@ async def create_tables(_app: Application) -> None:  # type: ignore[type-arg]
 
 
 def main() -> None:
-    api = os.environ["TELEGRAM_API_URL"]
-    app = (ApplicationBuilder().token(os.environ["BOT_TOKEN"]).base_url(f"{api}/bot")
-           .base_file_url(f"{api}/file/bot").request(AiohttpRequest(connection_pool_size=16))
-           .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=25)).post_init(create_tables)
-           .build())
-    app.add_handler(CommandHandler("btn", button))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
-    app.add_handler(CallbackQueryHandler(tap))
-    app.run_polling(poll_interval=0, timeout=10)
+    run(ApplicationBuilder().request(AiohttpRequest(connection_pool_size=16))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=25)).post_init(create_tables),
+        on_text=echo, on_btn=button, on_tap=tap)
 
 
 if __name__ == "__main__":

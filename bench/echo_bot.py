@@ -21,14 +21,18 @@ async def tap(update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
     await update.callback_query.answer("ok")  # type: ignore[union-attr]
 
 
-def main() -> None:
+def run(builder: ApplicationBuilder, on_text=echo, on_btn=button, on_tap=tap) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """Texts echoed, /btn answered with a button, taps answered; long polling on the emulator."""
     api = os.environ["TELEGRAM_API_URL"]
-    app = (ApplicationBuilder().token(os.environ["BOT_TOKEN"]).base_url(f"{api}/bot")
-           .base_file_url(f"{api}/file/bot").build())
-    app.add_handler(CommandHandler("btn", button))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
-    app.add_handler(CallbackQueryHandler(tap))
+    app = builder.token(os.environ["BOT_TOKEN"]).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot").build()
+    app.add_handler(CommandHandler("btn", on_btn))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(CallbackQueryHandler(on_tap))
     app.run_polling(poll_interval=0, timeout=10)
+
+
+def main() -> None:
+    run(ApplicationBuilder())
 
 
 if __name__ == "__main__":
