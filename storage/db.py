@@ -6,7 +6,7 @@ import asyncio
 import os
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -206,25 +206,15 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        if self._write_lock is not None:
-            async with self._write_lock:
-                async with self._writer() as session, session.begin():
-                    yield session
-        else:
-            async with self._writer() as session, session.begin():
-                yield session
+        async with self._write_lock or nullcontext(), self._writer() as session, session.begin():
+            yield session
 
     @asynccontextmanager
     async def write_connection(self) -> AsyncIterator[AsyncConnection]:
         """A Core connection inside one write transaction, no ORM session (the sender's recorder,
         which runs for every delivery, only executes statements)."""
-        if self._write_lock is not None:
-            async with self._write_lock:
-                async with self.engine.begin() as conn:
-                    yield conn
-        else:
-            async with self.engine.begin() as conn:
-                yield conn
+        async with self._write_lock or nullcontext(), self.engine.begin() as conn:
+            yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()

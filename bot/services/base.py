@@ -158,14 +158,18 @@ class Ctx:
                                           request_id=request_id, action=action, from_state=from_state,
                                           to_state=to_state, detail=detail or None))
 
+    async def core(self, statement: Any, params: Any = None) -> Any:
+        """A Core statement on the transaction's connection: no ORM objects, no unit of work (the
+        statements every update runs)."""
+        return await (await self.s.connection()).execute(statement, params)
+
     # --- what the bot waits for from a user ---
     # Read and written on nearly every message, as Core statements on the connection (no ORM
     # object, no unit of work at commit); read once per update.
     async def session(self, user_id: int) -> ChatState | None:
         key = f"chat:{user_id}"
         if key not in self.scope.cache:
-            conn = await self.s.connection()
-            row = (await conn.execute(_READ_CHAT, {"u": user_id})).first()
+            row = (await self.core(_READ_CHAT, {"u": user_id})).first()
             self.scope.cache[key] = ChatState(row.awaiting, row.context or {}) if row is not None else None
         return self.scope.cache[key]
 

@@ -61,25 +61,25 @@ def error_text(err: Invalid) -> str:
 
 class Form(Chain):
     async def draft(self, user_id: int) -> DraftRow | None:
-        row = (await (await self.s.connection()).execute(_DRAFT_OF, {"u": user_id})).first()
+        row = (await self.core(_DRAFT_OF, {"u": user_id})).first()
         return DraftRow(*row) if row is not None else None
 
     async def new_draft(self, user_id: int, data: dict[str, Any], request_id: int | None = None) -> DraftRow:
         values = dict(user_id=user_id, data=data, request_id=request_id, created_at=self.now, updated_at=self.now)
-        new_id = (await (await self.s.connection()).execute(_NEW_DRAFT, values)).scalar_one()
+        new_id = (await self.core(_NEW_DRAFT, values)).scalar_one()
         return DraftRow(id=new_id, **values)
 
     async def write_draft(self, d: DraftRow) -> None:
         d.updated_at = self.now
-        await (await self.s.connection()).execute(_WRITE_DRAFT, {"i": d.id, "data": d.data, "at": d.updated_at})
+        await self.core(_WRITE_DRAFT, {"i": d.id, "data": d.data, "at": d.updated_at})
 
     async def drop_draft(self, user_id: int) -> bool:
-        return bool((await (await self.s.connection()).execute(_DROP_DRAFT, {"u": user_id})).rowcount)
+        return bool((await self.core(_DROP_DRAFT, {"u": user_id})).rowcount)
 
     async def agencies(self) -> list[AgencyRef]:
         """The active agencies, as plain rows: the form lists or searches all of them (dozens) at the
         agency question, and an ORM object for each cost more than the search."""
-        return [AgencyRef(*r) for r in await (await self.s.connection()).execute(_ACTIVE_AGENCIES)]
+        return [AgencyRef(*r) for r in await self.core(_ACTIVE_AGENCIES)]
 
     # --- starting ---
     async def start(self, user_id: int) -> None:

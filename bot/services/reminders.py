@@ -70,7 +70,7 @@ class Reminders(Chain):
             if (follow_up := await self._send(req, step, r, cards)) is not None:
                 follow_ups.append(follow_up)
         if follow_ups:  # the next overdue notice of each breached step, in one INSERT
-            await (await self.s.connection()).execute(insert(Reminder.__table__).inline(), follow_ups)
+            await self.core(insert(Reminder.__table__).inline(), follow_ups)
         return len(rows)
 
     async def _holders(self, req: Request) -> list[Official]:
