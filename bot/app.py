@@ -28,7 +28,8 @@ from bot.metrics import CountingRequest, Health
 from bot.outbox import OutboxSender
 from bot.services.officials import BASE_COMMANDS
 from bot.settings import MissingSetting, Settings
-from bot.updates import Poller, Scope, UpdateProcessor, WebhookServer, current_scope, work_scope
+from bot.intake import Poller, WebhookServer
+from bot.updates import Scope, UpdateProcessor, current_scope, work_scope
 from storage.db import Database
 from storage.models import Session
 from workflow.calendar import WorkingCalendar, default_calendar, indonesian_holidays
@@ -356,6 +357,8 @@ class BotRuntime:
             await self.poller.stop()
         if self.webhook:
             await self.webhook.stop()
+        if self.processor:
+            await self.processor.drain()  # a group under way commits before what it needs stops
         if self.health:
             await self.health.stop()
         if self.sender:

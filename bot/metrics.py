@@ -52,6 +52,12 @@ class _Metrics:
         self.update_seconds = Histogram("splp_update_handling_seconds", "Time to handle one update, transaction "
                                         "included", buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
                                         registry=r)
+        self.groups = Histogram("splp_update_group_size", "Updates handled in one transaction (group commit: "
+                                "the updates of different users waiting at one moment)",
+                                buckets=(1, 2, 4, 8, 16, 32), registry=r)
+        self.groups_split = Counter("splp_update_groups_split_total", "Groups in which something failed, so "
+                                    "their updates were handled again one at a time (nothing of the group "
+                                    "had happened)", registry=r)
         self.bot_api = Counter("splp_bot_api_calls_total", "Bot API calls by method and HTTP status (timeout, "
                                "network: no answer)", ["method", "status"], registry=r)
         self.reminders = Counter("splp_reminders_sent_total", "Reminders and escalations sent, by kind (share, "
@@ -87,6 +93,13 @@ def observe_update(outcome: str, seconds: float) -> None:
     if _m is not None:
         _m.updates.labels(outcome).inc()
         _m.update_seconds.observe(seconds)
+
+
+def update_group(size: int, split: bool) -> None:
+    if _m is not None:
+        _m.groups.observe(size)
+        if split:
+            _m.groups_split.inc()
 
 
 def update_failed() -> None:

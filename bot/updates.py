@@ -1,31 +1,28 @@
-"""Getting updates durably: polling or webhook, each update handled once.
+"""Handling updates durably: each update once, its effects and its record in one transaction.
 
 PTB's own Updater confirms an update (next getUpdates offset) before its
 handlers run, so a crash loses it. Here an update is confirmed only after its
-transaction committed, and the transaction records its ``update_id`` in
+transaction committed (bot/intake.py), and the transaction records its ``update_id`` in
 ``processed_update`` (the durable inbox): a redelivered update finds its id and
-has no second effect. Webhook mode answers Telegram's POST only after commit,
-so Telegram retries anything not committed.
+has no second effect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import hmac
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import bindparam, delete, event, insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.error import Conflict, RetryAfter
 from telegram.ext import Application
 
 from bot import metrics
@@ -34,9 +31,6 @@ from bot.logging_setup import log_context
 from bot.outbox import OutboxSender, OutboxWriter
 from storage.db import Database, upsert
 from storage.models import AuditLog, ProcessedUpdate
-
-if TYPE_CHECKING:
-    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -94,16 +88,50 @@ def _user_key(update: Update) -> int:
     return 0
 
 
+# What a committed transaction leaves the sender: the chats it claimed (their rows) and all it wrote to.
+_Sends = tuple[dict[int, list[Any]], set[int]]
+
+
+@dataclass(eq=False)
+class _Waiting:
+    """An update queued for a transaction, and where its outcome is told."""
+
+    update: Update
+    prefetched: dict[str, Any]
+    done: asyncio.Future[tuple[str, Scope | None]]
+
+
 class UpdateProcessor:
-    """Runs the PTB handlers for one update inside one database transaction."""
+    """Runs the PTB handlers of each update inside a database transaction that records the update.
+
+    Group commit: the updates waiting at one moment are handled one after another in one
+    transaction (up to ``group_size``), instead of a transaction each: a transaction's fixed cost
+    (its BEGIN and COMMIT, the pool, the write lock, the sender's claim of the chats it wrote to) is
+    paid once for the group. Only different users' updates wait together: a user's next update is
+    queued once the previous one has committed (``process_batch``), so it sees it, and what must be
+    fetched before it (an attachment, read against the user's committed state) is fetched first.
+    Between two updates of a group their ORM objects are flushed and forgotten, so the next one
+    reads the rows as they are, as after a commit. If anything in a group fails (a handler, the
+    database), none of it has happened: its updates are then handled one at a time, each in its own
+    transaction as before, where a failing handler is rolled back alone and its user gets the
+    apology. Nothing is sent and no tap is answered before its transaction commits, so a group's
+    first update waits for the group's last: the group is bounded, and at light load it is one.
+    """
 
     def __init__(self, app: Application, db: Database, clock: Clock, sender: OutboxSender,
                  on_failure: Callable[[Scope], None] | None = None,
-                 prefetch: Callable[[Update], Awaitable[dict[str, Any]]] | None = None) -> None:
+                 prefetch: Callable[[Update], Awaitable[dict[str, Any]]] | None = None, *,
+                 group_size: int = 32, lanes: int | None = None) -> None:
         self.app, self.db, self.clock, self.sender = app, db, clock, sender
         self.on_failure = on_failure
         # Slow I/O an update needs (downloading an attachment), done before its transaction opens.
         self.prefetch = prefetch
+        self.group_size = max(1, group_size)
+        # Transactions at once: SQLite has one writer; on PostgreSQL a few, so that one group waiting
+        # on a row lock or the network does not hold up the others.
+        self.lanes = lanes or (1 if db.dialect == "sqlite" else 4)
+        self._waiting: deque[_Waiting] = deque()
+        self._running: set[asyncio.Task[None]] = set()
         # Built once (Core, on the table): this runs for every update.
         table = ProcessedUpdate.__table__
         self._seen_stmt = (upsert(db.dialect)(table).values(
@@ -111,63 +139,134 @@ class UpdateProcessor:
             .on_conflict_do_nothing().returning(table.c.update_id))
 
     async def process(self, update: Update) -> bool:
-        """Handle ``update`` once. Returns False if it was a duplicate."""
+        """Handle ``update`` once, then run its post-commit work. Returns False if it was a
+        duplicate. Raises if the database kept failing (nothing of the update happened)."""
         started = time.perf_counter()
         log_context.set({"update_id": update.update_id, "request": None})
+        pre = await self.prefetch(update) if self.prefetch else {}
+        waiting = _Waiting(update, pre, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiting)
+        if len(self._running) < self.lanes:
+            self._running.add(asyncio.create_task(self._lane(), name="update-lane"))
+        # Not shielded (a hop less before the answer): a caller that gives up leaves its update queued.
+        outcome, scope = await waiting.done
+        metrics.observe_update(outcome, time.perf_counter() - started)
+        if scope is not None:
+            await _after_commit(scope)
+        return outcome != "duplicate"
+
+    async def drain(self) -> None:
+        """Wait until every queued update is handled (a clean stop)."""
+        while self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _lane(self) -> None:
+        me = asyncio.current_task()
+        try:
+            while self._waiting:
+                # A share of what waits, so that on PostgreSQL the lanes take it together.
+                n = min(self.group_size, -(-len(self._waiting) // self.lanes))
+                await self._handle([self._waiting.popleft() for _ in range(n)])
+        finally:
+            # In the same step as the last look at the queue: an update queued after it starts a lane.
+            self._running.discard(me)  # type: ignore[arg-type]
+
+    async def _handle(self, group: list[_Waiting]) -> None:
+        if len(group) > 1:
+            try:
+                outcomes, sends = await self._group_once(group)
+            except Exception as e:  # nothing of the group happened: one at a time, as alone
+                log.info("a group of %d updates failed (%s); handling them one at a time",
+                         len(group), type(e).__name__)
+                metrics.update_group(len(group), split=True)
+            else:
+                metrics.update_group(len(group), split=False)
+                for w, outcome in zip(group, outcomes):
+                    _tell(w, outcome)
+                self._send(*sends)  # after telling: their taps are answered before their messages go
+                return
+        else:
+            metrics.update_group(1, split=False)
+        for w in group:
+            try:
+                outcome, scope, sends = await self._alone(w)
+            except Exception as e:
+                if not w.done.done():
+                    w.done.set_exception(e)
+            else:
+                _tell(w, (outcome, scope))
+                self._send(*sends)
+
+    async def _group_once(self, group: list[_Waiting]) -> tuple[list[tuple[str, Scope | None]], _Sends]:
+        outcomes: list[tuple[str, Scope | None]] = []
+        async with self.db.transaction() as session:
+            conn = await session.connection()  # Core on the connection: no ORM bookkeeping
+            for w in group:
+                log_context.set({"update_id": w.update.update_id, "request": None})
+                now = self.clock.now()
+                if (await conn.execute(self._seen_stmt, {"u": w.update.update_id, "t": now})).first() is None:
+                    outcomes.append(("duplicate", None))
+                    continue
+                scope = await self._run_handlers(session, now, w)
+                await session.flush()
+                session.expunge_all()  # the next update reads the rows, not this one's objects
+                outcomes.append(("handled", scope))
+            chats = {r.chat_id for _, scope in outcomes if scope is not None for r in scope.outbox.rows}
+            fast = await self.sender.claim_in(session, chats, self.clock.now()) if chats else {}
+        return outcomes, (fast, chats)
+
+    async def _run_handlers(self, session: AsyncSession, now: datetime, w: _Waiting) -> Scope:
+        """The update's handlers on ``session``; their audit and outbox rows written."""
+        scope = Scope(session, now, OutboxWriter(session, now), w.update)
+        scope.cache["prefetch"] = w.prefetched
+        token = current_scope.set(scope)
+        try:
+            await self.app.process_update(w.update)
+        finally:
+            current_scope.reset(token)
+        if scope.error is not None:
+            raise _HandlerFailed(scope.error)
+        await scope.flush()
+        return scope
+
+    def _send(self, fast: dict[int, list[Any]], chats: set[int]) -> None:
+        """Hand the chats claimed in the transaction to the sender; wake it for the rest."""
+        if fast:
+            self.sender.dispatch(fast)
+        if chats - fast.keys():  # rows the fast path did not take
+            self.sender.wake()
+
+    async def _alone(self, w: _Waiting) -> tuple[str, Scope | None, _Sends]:
+        """One update in a transaction of its own, retried on database errors; a failing handler
+        is rolled back and recorded."""
+        log_context.set({"update_id": w.update.update_id, "request": None})
         for attempt in range(4):
             try:
-                outcome = await self._process_once(update)
-                metrics.observe_update(outcome, time.perf_counter() - started)
-                return outcome != "duplicate"
+                return await self._alone_once(w)
             except (OperationalError, DBAPIError) as e:
                 if attempt == 3:
                     raise
-                log.warning("update %s: database error, retrying: %s", update.update_id, type(e).__name__)
+                log.warning("update %s: database error, retrying: %s", w.update.update_id, type(e).__name__)
                 await asyncio.sleep(0.05 * 2**attempt)
-        return False  # pragma: no cover
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _process_once(self, update: Update) -> str:
-        scope: Scope | None = None
-        failed: BaseException | None = None
-        fast: dict = {}
-        pre = await self.prefetch(update) if self.prefetch else {}
+    async def _alone_once(self, w: _Waiting) -> tuple[str, Scope | None, _Sends]:
         try:
             async with self.db.transaction() as session:
                 now = self.clock.now()
-                conn = await session.connection()  # Core on the connection: no ORM bookkeeping
-                if (await conn.execute(self._seen_stmt, {"u": update.update_id, "t": now})).first() is None:
-                    return "duplicate"
-                scope = Scope(session, now, OutboxWriter(session, now), update)
-                scope.cache["prefetch"] = pre
-                token = current_scope.set(scope)
-                try:
-                    await self.app.process_update(update)
-                finally:
-                    current_scope.reset(token)
-                if scope.error is not None:
-                    raise _HandlerFailed(scope.error)
-                await scope.flush()
-                if scope.outbox.rows:
-                    fast = await self.sender.claim_in(session, {r.chat_id for r in scope.outbox.rows}, now)
+                conn = await session.connection()
+                if (await conn.execute(self._seen_stmt, {"u": w.update.update_id, "t": now})).first() is None:
+                    return "duplicate", None, ({}, set())
+                scope = await self._run_handlers(session, now, w)
+                chats = {r.chat_id for r in scope.outbox.rows}
+                fast = await self.sender.claim_in(session, chats, now) if chats else {}
         except _HandlerFailed as e:
-            failed = e.__cause__ or e.args[0]
-        if failed is not None:
-            await self._record_failure(update, failed)
-            return "failed"
-        assert scope is not None
-        for fn in scope.after_commit:
-            try:
-                await fn()
-            except Exception as e:  # post-commit courtesy calls (answerCallbackQuery) must not fail the update
-                log.debug("after-commit call failed: %s", e)
-        if fast:
-            self.sender.dispatch(fast)
-        if {r.chat_id for r in scope.outbox.rows} - fast.keys():  # rows the fast path did not take
-            self.sender.wake()
-        return "handled"
+            return "failed", await self._record_failure(w.update, e.__cause__ or e.args[0]), ({}, set())
+        return "handled", scope, (fast, chats)
 
-    async def _record_failure(self, update: Update, exc: BaseException) -> None:
-        """The handler failed: its effects were rolled back; record the update and apologise."""
+    async def _record_failure(self, update: Update, exc: BaseException) -> Scope:
+        """The handler failed: its effects were rolled back; record the update and apologise.
+        Returns the scope whose post-commit work (the tap's answer) is still to run."""
         # Type and location only: exception messages may quote personal data.
         tb = exc.__traceback__
         while tb is not None and tb.tb_next is not None:
@@ -183,12 +282,8 @@ class UpdateProcessor:
             if self.on_failure:
                 self.on_failure(scope)
             await scope.outbox.flush()
-        for fn in scope.after_commit:
-            try:
-                await fn()
-            except Exception:
-                pass
         self.sender.wake()
+        return scope
 
     async def process_batch(self, updates: list[Update], concurrency: int) -> None:
         """Different users' updates concurrently; one user's updates in order."""
@@ -204,7 +299,7 @@ class UpdateProcessor:
                         await self.process(u)
                     except Exception as e:  # the database kept failing: record it and move on
                         metrics.update_failed()
-                        await self._record_failure(u, e)
+                        await _after_commit(await self._record_failure(u, e))
 
         results = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
@@ -218,135 +313,18 @@ class UpdateProcessor:
                 ProcessedUpdate.processed_at < self.clock.now() - older_than))
 
 
+def _tell(w: _Waiting, outcome: tuple[str, Scope | None]) -> None:
+    if not w.done.done():
+        w.done.set_result(outcome)
+
+
+async def _after_commit(scope: Scope) -> None:
+    for fn in scope.after_commit:
+        try:
+            await fn()
+        except Exception as e:  # post-commit courtesy calls (answerCallbackQuery) must not fail the update
+            log.debug("after-commit call failed: %s", e)
+
+
 class _HandlerFailed(Exception):
     pass
-
-
-ALLOWED_UPDATES = ["message", "callback_query"]
-
-
-class Poller:
-    """getUpdates long polling that confirms an update only after it committed."""
-
-    def __init__(self, app: Application, processor: UpdateProcessor, *, timeout: int = 25,
-                 concurrency: int = 16) -> None:
-        self.app, self.processor, self.timeout, self.concurrency = app, processor, timeout, concurrency
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
-        self._batch: asyncio.Future[None] | None = None
-        self.offset: int | None = None
-
-    async def start(self) -> None:
-        await self.app.bot.delete_webhook(drop_pending_updates=False)
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="poller")
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-        if self._batch is not None and not self._batch.done():
-            await self._batch  # the batch in hand finishes before anything it needs stops
-        if self.offset is not None:  # confirm what was handled, as PTB does on a clean stop
-            try:
-                await self.app.bot.get_updates(offset=self.offset, timeout=0, limit=1,
-                                               allowed_updates=ALLOWED_UPDATES)
-            except Exception:
-                pass
-
-    async def _run(self) -> None:
-        backoff = 0.5
-        while not self._stopping.is_set():
-            try:
-                updates = await self.app.bot.get_updates(
-                    offset=self.offset, timeout=self.timeout, limit=100, allowed_updates=ALLOWED_UPDATES,
-                    read_timeout=self.timeout + 10)
-                backoff = 0.5
-            except asyncio.CancelledError:
-                raise
-            except Conflict:
-                log.error("another instance is polling this bot (409 Conflict); use webhook mode for several")
-                await asyncio.sleep(5)
-                continue
-            except RetryAfter as e:
-                wait = e.retry_after if isinstance(e.retry_after, (int, float)) else e.retry_after.total_seconds()
-                await asyncio.sleep(float(wait))
-                continue
-            except Exception as e:  # network errors, odd replies: never let polling die
-                log.warning("getUpdates failed: %s; retrying in %.1fs", type(e).__name__, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30)
-                continue
-            if not updates:
-                continue
-            # Shielded: a stop request lets the batch finish, so its offset can be confirmed.
-            self._batch = asyncio.ensure_future(self._handle(updates))
-            await asyncio.shield(self._batch)
-
-    async def _handle(self, updates: list[Update]) -> None:
-        while True:
-            try:
-                await self.processor.process_batch(updates, self.concurrency)
-                break
-            except Exception:
-                log.exception("update batch failed; retrying")
-                await asyncio.sleep(1)
-        self.offset = updates[-1].update_id + 1
-
-
-async def _healthz(_request: web.Request) -> web.Response:
-    from aiohttp import web
-    return web.Response(text="ok")
-
-
-class WebhookServer:
-    """Receives Telegram's POSTs; answers 200 only after the update committed."""
-
-    def __init__(self, app: Application, processor: UpdateProcessor, *, listen: str, port: int, path: str,
-                 secret: str, public_url: str, health: metrics.Health | None = None) -> None:
-        self.app, self.processor, self.health = app, processor, health
-        self.listen, self.port, self.path, self.secret, self.public_url = listen, port, path, secret, public_url
-        self._runner: web.AppRunner | None = None
-
-    async def _post(self, request: web.Request) -> web.Response:
-        from aiohttp import web
-        got = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if self.secret and not hmac.compare_digest(got, self.secret):
-            return web.Response(status=403)
-        try:
-            data = await request.json()
-            update = Update.de_json(data, self.app.bot)
-        except Exception:
-            return web.Response(status=400)
-        if update is None:
-            return web.Response(status=400)
-        try:
-            await self.processor.process(update)
-        except Exception:
-            log.exception("webhook update %s failed", update.update_id)
-            return web.Response(status=500)  # Telegram will deliver it again
-        return web.Response(status=200)
-
-    async def start(self) -> None:
-        from aiohttp import web
-        webapp = web.Application()
-        webapp.router.add_post(self.path, self._post)
-        if self.health is not None:
-            self.health.routes(webapp)  # /healthz, /readyz, /metrics
-        else:
-            webapp.router.add_get("/healthz", _healthz)
-        self._runner = web.AppRunner(webapp, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.listen, self.port).start()
-        if self.public_url:
-            await self.app.bot.set_webhook(self.public_url.rstrip("/") + self.path,
-                                           secret_token=self.secret or None, allowed_updates=ALLOWED_UPDATES)
-
-    async def stop(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
