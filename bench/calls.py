@@ -2,12 +2,14 @@
 speed does not (on the shared development VM the rates and even the CPU per update of bench/run.py
 moved by ±30 % within minutes, the calls by about ±3 %).
 
-    .venv/bin/python bench/calls.py [--users 30] [--top 0]
+    .venv/bin/python bench/calls.py [--users 30] [--top 0] [--together]
 
 The real bot runs in this process (the tests' harness, SQLite) against the Bot API emulator, and
 cProfile counts every call while simulated users answer the request form's first questions, tap
 the status button and, as the Head, dispose of requests (two taps each). The emulator's own work is
 in the count too (the same for any version of the bot), so compare versions, not absolute figures.
+The users act one after another (each update alone), or with ``--together`` all at once, each
+user's next step once the previous one is answered, as in bench/run.py (updates handled in groups).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -50,6 +53,7 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=30)
     ap.add_argument("--top", type=int, default=0, help="also print the functions with the most own time")
+    ap.add_argument("--together", action="store_true", help="the users at once, not one after another")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="splp-calls-"))
     url = f"sqlite+aiosqlite:///{tmp}/calls.db"
@@ -70,9 +74,15 @@ async def main() -> None:
 
         await form(users[0])  # warm: first imports, compiled statements
 
+        async def each(work: Callable[[Any], Awaitable[None]], items: list[Any]) -> None:
+            if args.together:
+                await asyncio.gather(*(work(x) for x in items))
+            else:
+                for x in items:
+                    await work(x)
+
         async def forms() -> None:
-            for u in users[1:]:
-                await form(u)
+            await each(form, users[1:])
 
         await counted("form answers", len(FORM) * args.users, forms, h, args.top)
 
@@ -90,8 +100,7 @@ async def main() -> None:
         await status(users[0])
 
         async def taps() -> None:
-            for u in users[1:]:
-                await status(u)
+            await each(status, users[1:])
 
         await counted("status taps", args.users, taps, h, args.top)
 
@@ -110,8 +119,7 @@ async def main() -> None:
         await h.settle()
 
         async def dispositions() -> None:
-            for m in cards[1:]:
-                await dispose(m)
+            await each(dispose, cards[1:])  # one Head's: handled in order, in groups with nothing else
 
         await counted("disposition taps", 2 * (len(cards) - 1), dispositions, h, args.top)
     finally:
