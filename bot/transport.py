@@ -5,17 +5,23 @@ sends, getUpdates). PTB's default transport is httpx, whose pure-Python HTTP sta
 times aiohttp's C-accelerated one per call (bench: about 0.65 ms against 0.1 ms of client CPU for a
 sendMessage on this machine), and that difference is most of what a busy bot spends beyond its
 own work. Same semantics as PTB's HTTPXRequest: form-encoded parameters, multipart for files,
-TimedOut for timeouts, NetworkError for the rest.
+TimedOut for timeouts, NetworkError for the rest. Parameters go as a JSON body (which the Bot API
+takes for every method but uploads), files as multipart: json's C encoder costs less than
+form-encoding's Python quoting of every field (bench: about a fifth of the client's CPU a call).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+
+_JSON = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -75,10 +81,11 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, content, filename=filename, content_type=mime)
                 data = form
             else:
-                data = request_data.json_parameters
+                data = json.dumps(request_data.parameters, ensure_ascii=False, separators=(",", ":")).encode()
         timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout, files)
+        headers = _JSON if data is not None and not files else None
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(method, url, data=data, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut from err

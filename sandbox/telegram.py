@@ -822,6 +822,7 @@ class Call:
     response: dict | None = None
     t_replied: float | None = None
     fault: str | None = None  # "fail" | "delay" | "delay-noapply" | "flood" | "abandoned" | None
+    content_type: str | None = None  # how the parameters came: application/json, multipart/form-data ...
 
     @property
     def ok(self) -> bool:
@@ -1899,7 +1900,8 @@ class TelegramEmulator:
             return self._json_response(404, ApiError(404, "Not Found").body())
         entry = self._methods.get(method.lower())
         call = Call(method=entry[0] if entry else method, params={},
-                    http_method=request.method, t_received=t_received)
+                    http_method=request.method, t_received=t_received,
+                    content_type=request.content_type if request.can_read_body else None)
         self._log_call(call)
         try:
             call.params = await self._read_params(request)
