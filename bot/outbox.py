@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
-from storage.db import Database, upsert
+from storage.db import Database, commit_with, upsert
 from storage.models import ChatLock, Outbox
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,7 @@ class OutboxWriter:
         self.now = now
         self.rows: list[Outbox] = []
         self._unwritten: list[Outbox] = []
-        # Rows nobody flushed are still committed with the transaction (by the unit of work).
-        event.listen(session.sync_session, "before_commit", self._before_commit)
-
-    def _before_commit(self, session: Any) -> None:
-        rows, self._unwritten = self._unwritten, []
-        session.add_all(rows)
+        commit_with(session, self._unwritten)  # rows nobody flushed are committed with the transaction
 
     def call(self, chat_id: int, method: str, params: dict[str, Any], *, request_id: int | None = None,
              live: bool = False, ref: Outbox | int | None = None, delay: timedelta | None = None) -> Outbox:
@@ -129,9 +124,10 @@ class OutboxWriter:
     async def flush(self) -> None:
         """Write the rows added since the last flush and assign their ids. One multi-row INSERT on
         the table: every update writes rows here, so no unit-of-work cost."""
-        rows, self._unwritten = self._unwritten, []
-        if not rows:
+        if not self._unwritten:
             return
+        rows = self._unwritten[:]
+        self._unwritten.clear()  # in place: the session holds this list (commit_with)
         try:
             conn = await self.session.connection()  # Core on the connection: no ORM bookkeeping
             ids = (await conn.execute(_INSERT, [{c: getattr(r, c) for c in _COLUMNS} for r in rows])).scalars()

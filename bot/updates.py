@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, insert
+from sqlalchemy import bindparam, delete, insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -29,7 +29,7 @@ from bot import metrics
 from bot.clock import Clock
 from bot.logging_setup import log_context
 from bot.outbox import OutboxSender, OutboxWriter
-from storage.db import Database, upsert
+from storage.db import Database, commit_with, upsert
 from storage.models import AuditLog, ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -51,15 +51,12 @@ class Scope:
     audit_rows: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        event.listen(self.session.sync_session, "before_commit", self._audit_before_commit)
-
-    def _audit_before_commit(self, session: Any) -> None:
-        rows, self.audit_rows = self.audit_rows, []
-        session.add_all([AuditLog(**r) for r in rows])
+        commit_with(self.session, self.audit_rows, _audit_row)  # any not flushed go with the commit
 
     async def flush(self) -> None:
         """Write the audit rows and the outbox rows added so far (a multi-row INSERT each)."""
-        rows, self.audit_rows = self.audit_rows, []
+        rows = self.audit_rows[:]
+        self.audit_rows.clear()  # in place: the session holds this list (commit_with)
         if rows:
             try:
                 await (await self.session.connection()).execute(_AUDIT_INSERT, rows)
@@ -70,6 +67,10 @@ class Scope:
 
 
 _AUDIT_INSERT = insert(AuditLog.__table__).inline()  # no id read back
+
+
+def _audit_row(values: dict[str, Any]) -> AuditLog:
+    return AuditLog(**values)
 
 
 current_scope: contextvars.ContextVar[Scope] = contextvars.ContextVar("current_scope")

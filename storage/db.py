@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ import sqlite3
 import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 
 def is_sqlite(url: str) -> bool:
@@ -187,6 +188,29 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         # Readers (Database.sessions) begin deferred and never wait for writers (WAL).
         conn.connection.driver_connection.begin(
             "BEGIN" if conn.get_execution_options().get("splp_read") else "BEGIN IMMEDIATE")
+
+
+_AT_COMMIT = "splp_at_commit"
+
+
+def commit_with(session: AsyncSession, pending: list[Any], make: Callable[[Any], Any] | None = None) -> None:
+    """What is left in ``pending`` when ``session`` commits (items its owner did not write itself:
+    outbox rows, audit rows) is committed with the transaction, by the unit of work (``make`` turns
+    an item into an ORM object). The owner adds to and empties the list in place. The session holds
+    the list, not its owner: a listener on the session (as it was) held the owner, which holds the
+    session, so every update's session, scope, Update and rows became a reference cycle that only
+    the collector's full passes freed (bench: 20-100 ms each, every few seconds under load: the tap
+    latency's tail); now they go when the update is done."""
+    session.sync_session.info.setdefault(_AT_COMMIT, []).append((pending, make))
+
+
+@event.listens_for(Session, "before_commit")
+def _at_commit(session: Session) -> None:
+    for pending, make in session.info.get(_AT_COMMIT, ()):
+        if pending:
+            items = pending[:]
+            pending.clear()
+            session.add_all(items if make is None else [make(i) for i in items])
 
 
 class Database:
