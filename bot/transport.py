@@ -4,10 +4,10 @@ Every update costs the bot one or more Bot API calls (the tap's answer, the mess
 sends, getUpdates). PTB's default transport is httpx, whose pure-Python HTTP stack costs several
 times aiohttp's C-accelerated one per call (bench: about 0.65 ms against 0.1 ms of client CPU for a
 sendMessage on this machine), and that difference is most of what a busy bot spends beyond its
-own work. Same semantics as PTB's HTTPXRequest: form-encoded parameters, multipart for files,
-TimedOut for timeouts, NetworkError for the rest. Parameters go as a JSON body (which the Bot API
-takes for every method but uploads), files as multipart: json's C encoder costs less than
-form-encoding's Python quoting of every field (bench: about a fifth of the client's CPU a call).
+own work. Same semantics as PTB's HTTPXRequest (multipart for files, TimedOut for timeouts,
+NetworkError for the rest) but for the parameters, which go as a JSON body (the Bot API takes it for
+every method but uploads) instead of form fields: json's C encoder costs less than form-encoding's
+Python quoting of every field (bench: about a fifth of the client's CPU a call).
 """
 
 from __future__ import annotations

@@ -207,7 +207,7 @@ class UpdateProcessor:
             for w in group:
                 log_context.set({"update_id": w.update.update_id, "request": None})
                 now = self.clock.now()
-                if (await conn.execute(self._seen_stmt, {"u": w.update.update_id, "t": now})).first() is None:
+                if not await self._first_time(conn, w, now):
                     outcomes.append(("duplicate", None))
                     continue
                 scope = await self._run_handlers(session, now, w)
@@ -217,6 +217,10 @@ class UpdateProcessor:
             chats = {r.chat_id for _, scope in outcomes if scope is not None for r in scope.outbox.rows}
             fast = await self.sender.claim_in(session, chats, self.clock.now()) if chats else {}
         return outcomes, (fast, chats)
+
+    async def _first_time(self, conn: Any, w: _Waiting, now: datetime) -> bool:
+        """Record the update in the inbox; False if it was there already (a redelivery)."""
+        return (await conn.execute(self._seen_stmt, {"u": w.update.update_id, "t": now})).first() is not None
 
     async def _run_handlers(self, session: AsyncSession, now: datetime, w: _Waiting) -> Scope:
         """The update's handlers on ``session``; their audit and outbox rows written."""
@@ -257,8 +261,7 @@ class UpdateProcessor:
         try:
             async with self.db.transaction() as session:
                 now = self.clock.now()
-                conn = await session.connection()
-                if (await conn.execute(self._seen_stmt, {"u": w.update.update_id, "t": now})).first() is None:
+                if not await self._first_time(await session.connection(), w, now):
                     return "duplicate", None, ({}, set())
                 scope = await self._run_handlers(session, now, w)
                 chats = {r.chat_id for r in scope.outbox.rows}
