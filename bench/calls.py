@@ -2,12 +2,13 @@
 speed does not (on the shared development VM the rates and even the CPU per update of bench/run.py
 moved by ±30 % within minutes, the calls by about ±3 %).
 
-    .venv/bin/python bench/calls.py [--users 30] [--top 0] [--together]
+    .venv/bin/python bench/calls.py [--users 30] [--top 0] [--together] [--sql]
 
 The real bot runs in this process (the tests' harness, SQLite) against the Bot API emulator, and
 cProfile counts every call while simulated users answer the request form's first questions, tap
 the status button and, as the Head, dispose of requests (two taps each). The emulator's own work is
-in the count too (the same for any version of the bot), so compare versions, not absolute figures.
+in the count too (the same for any version of the bot), so compare versions, not absolute figures. The SQL statements per update are
+counted too (``--sql`` lists them, how many of each per update).
 The users act one after another (each update alone), or with ``--together`` all at once, each
 user's next step once the previous one is answered, as in bench/run.py (updates handled in groups).
 """
@@ -21,12 +22,15 @@ import pstats
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event  # noqa: E402
 
 from sandbox.telegram import TelegramEmulator  # noqa: E402
 from storage.db import upgrade  # noqa: E402
@@ -37,14 +41,32 @@ FORM = [("/ajukan", "Perangkat Daerah"), ("dinkes", "nomor surat"), ("000.1/123-
         ("27-11-2026", "perihal")]
 
 
-async def counted(label: str, n: int, work: Callable[[], Awaitable[None]], h: Harness, top: int) -> None:
+class Statements:
+    """SQL statements sent to the database (BEGIN and COMMIT not counted), and their texts."""
+
+    def __init__(self, h: Harness) -> None:
+        self.texts: list[str] = []
+        event.listen(h.db.engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        self.texts.append(statement)
+
+
+async def counted(label: str, n: int, work: Callable[[], Awaitable[None]], h: Harness, top: int,
+                  sql: Statements, show_sql: bool) -> None:
     profile = cProfile.Profile()
+    start = len(sql.texts)
     profile.enable()
     await work()
     await h.settle()
     profile.disable()
     stats = pstats.Stats(profile)
-    print(f"{label:28}{stats.total_calls / n:8.0f} calls per update ({n} updates)")
+    texts = sql.texts[start:]
+    print(f"{label:28}{stats.total_calls / n:8.0f} calls,{len(texts) / n:6.1f} SQL statements per update "
+          f"({n} updates)")
+    if show_sql:
+        for text, count in Counter(" ".join(t.split())[:160] for t in texts).most_common():
+            print(f"  {count / n:5.2f}  {text}")
     if top:
         stats.sort_stats("tottime").print_stats(top)
 
@@ -54,6 +76,7 @@ async def main() -> None:
     ap.add_argument("--users", type=int, default=30)
     ap.add_argument("--top", type=int, default=0, help="also print the functions with the most own time")
     ap.add_argument("--together", action="store_true", help="the users at once, not one after another")
+    ap.add_argument("--sql", action="store_true", help="also list the statements, how many per update")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="splp-calls-"))
     url = f"sqlite+aiosqlite:///{tmp}/calls.db"
@@ -64,6 +87,7 @@ async def main() -> None:
     try:
         await h.start()
         await h.cast()
+        sql = Statements(h)
         users = list(range(700_000, 700_000 + args.users + 1))
         for u in users:
             emu.add_user(u, "Pemohon", started=True)
@@ -84,7 +108,7 @@ async def main() -> None:
         async def forms() -> None:
             await each(form, users[1:])
 
-        await counted("form answers", len(FORM) * args.users, forms, h, args.top)
+        await counted("form answers", len(FORM) * args.users, forms, h, args.top, sql, args.sql)
 
         menus = {}
         for u in users:
@@ -102,7 +126,7 @@ async def main() -> None:
         async def taps() -> None:
             await each(status, users[1:])
 
-        await counted("status taps", args.users, taps, h, args.top)
+        await counted("status taps", args.users, taps, h, args.top, sql, args.sql)
 
         for u in range(800_000, 800_000 + max(2, args.users // 4) + 1):  # requests for the Head (not counted)
             emu.add_user(u, "Pemohon", started=True)
@@ -121,7 +145,7 @@ async def main() -> None:
         async def dispositions() -> None:
             await each(dispose, cards[1:])  # one Head's: handled in order, in groups with nothing else
 
-        await counted("disposition taps", 2 * (len(cards) - 1), dispositions, h, args.top)
+        await counted("disposition taps", 2 * (len(cards) - 1), dispositions, h, args.top, sql, args.sql)
     finally:
         await h.close()
         await emu.stop()

@@ -352,17 +352,12 @@ class OutboxSender:
         """Take the leases of those ``chats`` nobody holds, in one statement (in chat order, so two
         instances lock rows in the same order), adopting each chat's pace; returns the chats taken."""
         conn = await s.connection()  # Core on the connection: no ORM bookkeeping
-        if len(chats) == 1:
-            (c,) = chats
-            taken = (await conn.execute(self._lease_stmt, {"c": c, "o": self.owner, "u": now + self.lease,
-                                                        "now": now})).all()
-        else:
-            ins = upsert(self.db.dialect)(ChatLock).values(
-                [{"chat_id": c, "owner": self.owner, "until": now + self.lease} for c in sorted(chats)])
-            ins = ins.on_conflict_do_update(
-                index_elements=[ChatLock.chat_id], set_={"owner": ins.excluded.owner, "until": ins.excluded.until},
-                where=ChatLock.until < now).returning(ChatLock.chat_id, ChatLock.tokens, ChatLock.sent_at)
-            taken = (await conn.execute(ins)).all()
+        until = now + self.lease
+        params = [{"c": c, "o": self.owner, "u": until, "now": now} for c in sorted(chats)]
+        # Several chats: still one statement (SQLAlchemy's "insertmanyvalues" sends the rows as one
+        # multi-row INSERT), compiled once -- a statement built with .values([...]) per call was
+        # compiled again on every call (its shape changes with the number of chats).
+        taken = (await conn.execute(self._lease_stmt, params[0] if len(params) == 1 else params)).all()
         for c, tokens, sent in taken:
             self._adopt(c, tokens, sent, now)
         return {c for c, _tokens, _sent in taken}

@@ -159,3 +159,36 @@ async def test_audit_rows_go_in_one_insert_and_unflushed_ones_are_still_committe
             [(99, "escalated", None)]
     finally:
         await db.dispose()
+
+
+async def test_users_at_once_reuse_compiled_statements(h: Harness) -> None:
+    """Several users' updates handled together (one group, several chats' leases taken in one
+    statement): once the bot has run each kind of statement, none is compiled again. Compiling is
+    most of a statement's cost in SQLAlchemy; a statement whose shape changes with the number of
+    rows (a multi-row VALUES built per call) was compiled on every group."""
+    users = list(range(5201, 5209))
+    for u in users:
+        h.emu.add_user(u, "Pemohon", started=True)
+    compiled: list[str] = []
+
+    def look(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+        if context is not None and context.compiled is not None and context.cache_hit.name != "CACHE_HIT":
+            compiled.append(f"{context.cache_hit.name}: {' '.join(statement.split())[:120]}")
+
+    async def round_of(text: str, expect: str) -> None:
+        for u in users:  # queued before the bot polls again: one getUpdates batch, one group
+            h.emu.send_text(u, text)
+        for u in users:
+            await h.emu.wait_bot_message(u, contains=expect)
+        await h.settle()
+
+    await round_of("/ajukan", "Langkah 1/10")  # the first time: compiled here
+    await round_of("/batal", "dibatalkan")
+    event.listen(h.db.engine.sync_engine, "after_cursor_execute", look)
+    try:
+        for _ in range(2):
+            await round_of("/ajukan", "Langkah 1/10")
+            await round_of("/batal", "dibatalkan")
+    finally:
+        event.remove(h.db.engine.sync_engine, "after_cursor_execute", look)
+    assert not [c for c in compiled if not c.startswith(("BEGIN", "COMMIT"))], "\n".join(compiled)
