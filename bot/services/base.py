@@ -97,6 +97,14 @@ class Ctx:
         return self.scope.cache[key]
 
     async def actor(self, telegram_id: int) -> Actor:
+        key = f"official:{telegram_id}"
+        if key not in self.scope.cache:  # the official and their roles in one query (every tap asks)
+            rows = (await self.s.execute(
+                select(Official, OfficialRole.role).outerjoin(OfficialRole, OfficialRole.official_id == Official.id)
+                .where(Official.telegram_id == telegram_id, Official.active.is_(True)))).all()
+            self.scope.cache[key] = rows[0][0] if rows else None
+            if rows:
+                self.scope.cache[f"roles:{rows[0][0].id}"] = frozenset(r for _, r in rows if r is not None)
         off = await self.official(telegram_id)
         return Actor(telegram_id, off.id if off else None, await self.roles_of(off))
 

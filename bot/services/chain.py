@@ -224,8 +224,13 @@ class Chain(Deadlines):
         """Edit every message that still carries this request's buttons to show the outcome."""
         rows = (await self.s.scalars(select(Outbox).where(Outbox.request_id == req.id,
                                                           Outbox.live_buttons == true()))).all()
-        # The tapped message's text, read before its row is stripped below.
-        tapped_text = {tapped: await self.base_text(*tapped)} if tapped else {}
+        # The tapped message's text, read before its row is stripped below (usually it is one of
+        # the rows: the card the official tapped).
+        tapped_text: dict[tuple[int, int], str | None] = {}
+        if tapped:
+            own = [r for r in rows if r.method == "sendMessage" and r.status == "sent"
+                   and (r.chat_id, r.sent_message_id) == tapped]
+            tapped_text[tapped] = own[-1].params.get("text") if own else await self.base_text(*tapped)
         # Not out yet: no need to send them any more. Conditional, because the sender may be
         # recording one as sent right now (it then strips that message's buttons itself).
         cancelled = set((await self.s.scalars(
@@ -238,7 +243,8 @@ class Chain(Deadlines):
             text = row.params.get("text", "")
             # The buttons close: the text was kept only for this edit (personal data, see README).
             row.live_buttons, row.params = False, stripped(row.params)
-            await self.s.refresh(row, ["status", "sent_message_id"])
+            if row.status != "sent":  # read as pending, not cancelled above: the sender took it since
+                await self.s.refresh(row, ["status", "sent_message_id"])
             if row.status != "sent" or row.sent_message_id is None:
                 continue
             if tapped and (row.chat_id, row.sent_message_id) == tapped:
