@@ -152,5 +152,5 @@ async def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-if __name__ == "__main__":  # noqa
+if __name__ == "__main__":
     asyncio.run(main())
