@@ -10,9 +10,6 @@ from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-import sqlite3
-
-import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
@@ -49,73 +46,6 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
-class _InlineQueue:
-    """Stands in for aiosqlite's queue to its worker thread: runs the work at once."""
-
-    def put_nowait(self, item: tuple[Any, Any]) -> None:
-        future, fn = item
-        try:
-            result = fn()
-        except BaseException as e:  # noqa: BLE001 - handed to the awaiting caller
-            if future is not None and not future.done():
-                future.set_exception(e)
-            return
-        if future is not None and not future.done():
-            future.set_result(result)
-
-
-class InlineSQLiteConnection(aiosqlite.Connection):
-    """aiosqlite's interface, run on the event-loop thread.
-
-    aiosqlite hands every statement to a worker thread and back; under load each
-    hand-off waits for the GIL (up to the 5 ms switch interval), which made
-    transactions 5-10x slower than the SQLite work itself. SQLite statements on a
-    local WAL database take microseconds, so running them inline is faster. The
-    one blocking wait, for another *process* holding the write lock, is bounded
-    by a short busy timeout and retried asynchronously by the callers.
-    """
-
-    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if not self._running or self._connection is None:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._tx = _InlineQueue()  # type: ignore[assignment]
-
-    async def _connect(self) -> InlineSQLiteConnection:
-        if self._connection is None:
-            self._connection = self._connector()
-        return self
-
-    def __await__(self) -> Any:
-        return self._connect().__await__()
-
-    def stop(self) -> None:  # type: ignore[override]
-        self._running = False
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    async def close(self) -> None:
-        self.stop()
-
-    def begin(self, sql: str) -> None:
-        """BEGIN at once, on the sqlite3 connection: through SQLAlchemy's execution (a statement
-        object, its events, a cursor) it cost as much as a real statement, on every transaction.
-        A failure (the write lock held by another process past the busy timeout) is raised as
-        SQLAlchemy's, as through its execution: what retries database errors retries this too."""
-        if self._connection is None:
-            raise ValueError("Connection closed")
-        try:
-            self._connection.execute(sql)
-        except sqlite3.Error as e:
-            from sqlalchemy.exc import DBAPIError
-
-            raise DBAPIError.instance(sql, None, e, sqlite3.Error) from e
-
-
 SQLITE_BUSY_MS = 1000
 SQLITE_CACHE_KB = 512  # per connection
 
@@ -124,6 +54,12 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
     url = normalise_url(url)
     kw.setdefault("hide_parameters", True)  # errors must not quote personal data
     if is_sqlite(url):
+        import sqlite3
+
+        from storage.models import describe_partial_indexes
+        from storage.sqlite_inline import InlineSQLiteConnection
+
+        describe_partial_indexes("sqlite")
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,9 +87,9 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
 
         engine.sync_engine.dialect.insertmanyvalues_implicit_sentinel = InsertmanyvaluesSentinelOpts.AUTOINCREMENT
         return engine
-    from storage.models import describe_postgresql_indexes
+    from storage.models import describe_partial_indexes
 
-    describe_postgresql_indexes()
+    describe_partial_indexes("postgresql")
     # Each connection holds its prepared statements (asyncpg caches them) in this process's memory:
     # a handful serve the update handlers, the sender and the sweep of one instance.
     kw.setdefault("pool_size", 6)

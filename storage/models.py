@@ -69,21 +69,22 @@ class Base(DeclarativeBase):
 
 def partial(name: str, *columns: str, where: str, **kw: Any) -> Index:
     """A partial index (``where``: its condition, the same SQL on both databases). The migrations
-    create the indexes; here they describe the schema. The PostgreSQL form of the condition is
-    attached by ``describe_postgresql_indexes`` when a PostgreSQL engine is made: naming it here
-    (``postgresql_where``) would load SQLAlchemy's PostgreSQL dialect, 2 MB, into every process
-    on the embedded SQLite default."""
-    return Index(name, *columns, sqlite_where=text(where), info={"where": where}, **kw)
+    create the indexes; here they describe the schema. The condition is attached for the database
+    in use by ``describe_partial_indexes`` when its engine is made: naming it here
+    (``postgresql_where``, ``sqlite_where``) would load both of SQLAlchemy's dialects into every
+    process (PostgreSQL's is 2 MB, SQLite's with sqlite3 and aiosqlite 1.5 MB)."""
+    return Index(name, *columns, info={"where": where}, **kw)
 
 
-def describe_postgresql_indexes(metadata: MetaData | None = None) -> None:
-    """Give the partial indexes their PostgreSQL condition (idempotent; storage/db.py and the
-    migrations' env.py call it for PostgreSQL)."""
+def describe_partial_indexes(dialect: str, metadata: MetaData | None = None) -> None:
+    """Give the partial indexes their condition on ``dialect`` ("postgresql" or "sqlite";
+    idempotent; storage/db.py calls it when it makes an engine, the migrations' env.py for the
+    database it migrates)."""
     for table in (metadata or Base.metadata).tables.values():
         for index in table.indexes:
             where = index.info.get("where")
             if where is not None:
-                index.dialect_options["postgresql"]["where"] = text(where)
+                index.dialect_options[dialect]["where"] = text(where)
 
 
 class Agency(Base):

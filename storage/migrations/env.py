@@ -7,12 +7,12 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.models import Base, describe_postgresql_indexes
+from storage.models import Base, describe_partial_indexes
 
 config = context.config
 target_metadata = Base.metadata
-if context.config.get_main_option("sqlalchemy.url", "").startswith("postgresql"):
-    describe_postgresql_indexes(target_metadata)
+_url = context.config.get_main_option("sqlalchemy.url", "")
+describe_partial_indexes("postgresql" if _url.startswith("postgresql") else "sqlite", target_metadata)
 
 
 def _do_run(connection) -> None:  # type: ignore[no-untyped-def]

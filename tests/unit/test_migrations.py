@@ -168,9 +168,10 @@ def test_partial_indexes_carry_their_condition_on_both_databases() -> None:
     from sqlalchemy.dialects import postgresql, sqlite
     from sqlalchemy.schema import CreateIndex
 
-    from storage.models import describe_postgresql_indexes
+    from storage.models import describe_partial_indexes
 
-    describe_postgresql_indexes()
+    describe_partial_indexes("postgresql")
+    describe_partial_indexes("sqlite")
     partial = [i for t in Base.metadata.tables.values() for i in t.indexes if "where" in i.info]
     assert len(partial) >= 18
     for index in partial:
@@ -194,6 +195,23 @@ def test_the_embedded_default_does_not_load_the_postgresql_dialect(tmp_path: Pat
             "    await db.dispose()\n"
             "asyncio.run(go())\n"
             "assert 'sqlalchemy.dialects.postgresql' not in sys.modules, 'loaded'\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_postgresql_bot_does_not_load_sqlite() -> None:
+    """sqlite3, aiosqlite and SQLAlchemy's SQLite dialect (1.5-2.5 MB resident) stay out of a bot
+    that runs on PostgreSQL (the engine is made, not connected: no server needed)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, main, bot.app, handlers\n"
+            "from storage.db import Database, upsert\n"
+            "upsert('postgresql')\n"
+            "db = Database('postgresql+asyncpg://nobody@127.0.0.1:1/none')\n"
+            "loaded = [m for m in ('sqlite3', 'aiosqlite', 'sqlalchemy.dialects.sqlite') if m in sys.modules]\n"
+            "assert not loaded, loaded\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
