@@ -78,6 +78,20 @@ async def _order_stats(s: AsyncSession, counts: dict[Hashable, int], value: Any,
     return out
 
 
+_ADD_TO_DAYS: dict[str, Any] = {}
+
+
+def _add_to_days(dialect: str) -> Any:
+    """The upsert that adds to the days' tallies, built once per database kind."""
+    if dialect not in _ADD_TO_DAYS:
+        ins = upsert(dialect)(od)
+        greatest = func.greatest if dialect == "postgresql" else func.max  # SQLite's max() of two is a scalar
+        _ADD_TO_DAYS[dialect] = ins.on_conflict_do_update(index_elements=[od.c.day, od.c.kind, od.c.key], set_={
+            "n": od.c.n + ins.excluded.n, "on_time": od.c.on_time + ins.excluded.on_time,
+            "returns": od.c.returns + ins.excluded.returns, "worst": greatest(od.c.worst, ins.excluded.worst)})
+    return _ADD_TO_DAYS[dialect]
+
+
 async def add_tallies(s: AsyncSession, tallies: Iterable[Tally]) -> None:
     """Add finished passages and hops to their days' tallies (in the caller's transaction)."""
     sums: dict[tuple[date, str, str], list[int]] = {}
@@ -89,12 +103,7 @@ async def add_tallies(s: AsyncSession, tallies: Iterable[Tally]) -> None:
         acc[3] = max(acc[3], t.seconds)
     if not sums:
         return
-    dialect = s.bind.dialect.name
-    ins = upsert(dialect)(od)
-    greatest = func.greatest if dialect == "postgresql" else func.max  # SQLite's max() of two is a scalar
-    stmt = ins.on_conflict_do_update(index_elements=[od.c.day, od.c.kind, od.c.key], set_={
-        "n": od.c.n + ins.excluded.n, "on_time": od.c.on_time + ins.excluded.on_time,
-        "returns": od.c.returns + ins.excluded.returns, "worst": greatest(od.c.worst, ins.excluded.worst)})
+    stmt = _add_to_days(s.bind.dialect.name)
     rows = [dict(day=d, kind=k, key=key, n=v[0], on_time=v[1], returns=v[2], worst=v[3])
             for (d, k, key), v in sums.items()]
     for i in range(0, len(rows), 1000):

@@ -34,6 +34,15 @@ _CHAT = Session.__table__
 _READ_CHAT = select(_CHAT.c.awaiting, _CHAT.c.context).where(_CHAT.c.user_id == bindparam("u"))
 _WRITE_CHAT: dict[str, Any] = {}
 
+# The statements every tap and disposition runs, built once (building one costs about as much as
+# running it; bound parameters instead of values, so each is also compiled once).
+_OFFICIAL = select(Official).where(Official.telegram_id == bindparam("tg"), Official.active.is_(True))
+_ROLES = select(OfficialRole.role).where(OfficialRole.official_id == bindparam("oid"))
+_ACTOR = (select(Official, OfficialRole.role).outerjoin(OfficialRole, OfficialRole.official_id == Official.id)
+          .where(Official.telegram_id == bindparam("tg"), Official.active.is_(True)))
+_HOLDERS = (select(Official).join(OfficialRole, OfficialRole.official_id == Official.id)
+            .where(OfficialRole.role == bindparam("role"), Official.active.is_(True)).order_by(Official.id))
+
 
 def _write_chat(dialect: str) -> Any:
     """The upsert of a user's chat_session row, built once per database kind."""
@@ -83,8 +92,7 @@ class Ctx:
     async def official(self, telegram_id: int) -> Official | None:
         key = f"official:{telegram_id}"
         if key not in self.scope.cache:
-            self.scope.cache[key] = await self.s.scalar(
-                select(Official).where(Official.telegram_id == telegram_id, Official.active.is_(True)))
+            self.scope.cache[key] = await self.s.scalar(_OFFICIAL, {"tg": telegram_id})
         return self.scope.cache[key]
 
     async def roles_of(self, official: Official | None) -> frozenset[str]:
@@ -92,16 +100,14 @@ class Ctx:
             return frozenset()
         key = f"roles:{official.id}"
         if key not in self.scope.cache:
-            rows = await self.s.scalars(select(OfficialRole.role).where(OfficialRole.official_id == official.id))
+            rows = await self.s.scalars(_ROLES, {"oid": official.id})
             self.scope.cache[key] = frozenset(rows)
         return self.scope.cache[key]
 
     async def actor(self, telegram_id: int) -> Actor:
         key = f"official:{telegram_id}"
         if key not in self.scope.cache:  # the official and their roles in one query (every tap asks)
-            rows = (await self.s.execute(
-                select(Official, OfficialRole.role).outerjoin(OfficialRole, OfficialRole.official_id == Official.id)
-                .where(Official.telegram_id == telegram_id, Official.active.is_(True)))).all()
+            rows = (await self.s.execute(_ACTOR, {"tg": telegram_id})).all()
             self.scope.cache[key] = rows[0][0] if rows else None
             if rows:
                 self.scope.cache[f"roles:{rows[0][0].id}"] = frozenset(r for _, r in rows if r is not None)
@@ -112,9 +118,7 @@ class Ctx:
         """The active officials holding ``role`` (read once per transaction)."""
         key = f"holders:{role}"
         if key not in self.scope.cache:
-            q = (select(Official).join(OfficialRole, OfficialRole.official_id == Official.id)
-                 .where(OfficialRole.role == role, Official.active.is_(True)).order_by(Official.id))
-            self.scope.cache[key] = list((await self.s.scalars(q)).all())
+            self.scope.cache[key] = list((await self.s.scalars(_HOLDERS, {"role": role})).all())
         return self.scope.cache[key]
 
     async def load_officials(self) -> None:

@@ -8,7 +8,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import keyboards as kb
@@ -53,6 +53,31 @@ OUTCOME_TEXT = {
 
 PRECHECK_MARK = {True: "✅", False: "⚠️", None: "▫️"}  # passed, failed, no automatic pre-check
 
+# What a disposition reads and writes, built once (see bot/services/base.py).
+_OPEN_STEP = (select(RequestStep).where(RequestStep.request_id == bindparam("rid"), RequestStep.done_at.is_(None))
+              .order_by(RequestStep.id.desc()))
+_LIVE_ROWS = select(Outbox).where(Outbox.request_id == bindparam("rid"), Outbox.live_buttons == true())
+# Not out yet: no need to send them any more.
+_CANCEL_UNSENT = (update(Outbox).where(Outbox.id.in_(bindparam("ids", expanding=True)), Outbox.status == "pending")
+                  .values(status="cancelled", live_buttons=False, params={}).returning(Outbox.id)
+                  .execution_options(synchronize_session=False))
+_SENT_TEXT = (select(Outbox.params["text"].as_string())
+              .where(Outbox.chat_id == bindparam("c"), Outbox.sent_message_id == bindparam("m"),
+                     Outbox.method == "sendMessage").order_by(Outbox.id.desc()).limit(1))
+
+
+_REQUEST_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _request_update(columns: tuple[str, ...]) -> Any:
+    """A transition's UPDATE of the request (checked against the version it was read at), built
+    once for each set of columns a transition writes."""
+    if columns not in _REQUEST_UPDATES:
+        _REQUEST_UPDATES[columns] = (
+            update(Request).where(Request.id == bindparam("v_id"), Request.version == bindparam("v_version"))
+            .values({c: bindparam(f"set_{c}") for c in columns}).execution_options(synchronize_session=False))
+    return _REQUEST_UPDATES[columns]
+
 
 def view_of(req: Request) -> RequestView:
     return RequestView(req.stage, req.version, req.requester_id, req.holder_official_id,
@@ -66,8 +91,7 @@ class Chain(Deadlines):
         return await self.s.get(Agency, agency_id)
 
     async def open_step(self, request_id: int) -> RequestStep | None:
-        return await self.s.scalar(select(RequestStep).where(
-            RequestStep.request_id == request_id, RequestStep.done_at.is_(None)).order_by(RequestStep.id.desc()))
+        return await self.s.scalar(_OPEN_STEP, {"rid": request_id})
 
     async def active_executor_ids(self, sop: Sop) -> frozenset[int]:
         return frozenset(o.id for o in await self.holders(sop.executor))
@@ -222,8 +246,7 @@ class Chain(Deadlines):
 
     async def close_live_buttons(self, req: Request, outcome: str, tapped: tuple[int, int] | None) -> None:
         """Edit every message that still carries this request's buttons to show the outcome."""
-        rows = (await self.s.scalars(select(Outbox).where(Outbox.request_id == req.id,
-                                                          Outbox.live_buttons == true()))).all()
+        rows = (await self.s.scalars(_LIVE_ROWS, {"rid": req.id})).all()
         # The tapped message's text, read before its row is stripped below (usually it is one of
         # the rows: the card the official tapped).
         tapped_text: dict[tuple[int, int], str | None] = {}
@@ -233,10 +256,7 @@ class Chain(Deadlines):
             tapped_text[tapped] = own[-1].params.get("text") if own else await self.base_text(*tapped)
         # Not out yet: no need to send them any more. Conditional, because the sender may be
         # recording one as sent right now (it then strips that message's buttons itself).
-        cancelled = set((await self.s.scalars(
-            update(Outbox).where(Outbox.id.in_([r.id for r in rows]), Outbox.status == "pending")
-            .values(status="cancelled", live_buttons=False, params={}).returning(Outbox.id)
-            .execution_options(synchronize_session=False))).all()) if rows else set()
+        cancelled = set((await self.s.scalars(_CANCEL_UNSENT, {"ids": [r.id for r in rows]})).all()) if rows else set()
         for row in rows:
             if row.id in cancelled:
                 continue
@@ -257,9 +277,7 @@ class Chain(Deadlines):
     async def base_text(self, chat_id: int, message_id: int) -> str | None:
         """The text (HTML) a message of the bot was sent with. A message tapped before its delivery
         was recorded (the tap can be that quick) is not edited yet: its text is the tap's."""
-        sent = await self.s.scalar(select(Outbox.params["text"].as_string()).where(
-            Outbox.chat_id == chat_id, Outbox.sent_message_id == message_id, Outbox.method == "sendMessage"
-        ).order_by(Outbox.id.desc()).limit(1))
+        sent = await self.s.scalar(_SENT_TEXT, {"c": chat_id, "m": message_id})
         if sent is not None:
             return sent
         q = self.scope.update.callback_query if self.scope.update is not None else None
@@ -372,8 +390,8 @@ class Chain(Deadlines):
             values["closed_at"] = self.now
         if new_data:
             values.update(new_data)
-        res = await self.s.execute(update(Request).where(Request.id == req.id, Request.version == req.version)
-                                   .values(**values).execution_options(synchronize_session=False))
+        params = {"v_id": req.id, "v_version": req.version, **{f"set_{k}": v for k, v in values.items()}}
+        res = await self.s.execute(_request_update(tuple(values)), params)
         if res.rowcount != 1:
             return Refusal.STALE  # someone else acted first
         # The row is what was read plus ``values`` (the version matched): no need to read it again.

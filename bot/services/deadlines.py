@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 
 from bot.services.base import Ctx
 from storage.models import Reminder, Request, RequestStep
 from workflow.reminders import plan
 from workflow.sop import REQUESTER, Sop
+
+_CANCEL_REMINDERS = delete(Reminder).where(Reminder.step_id == bindparam("sid"), Reminder.sent_at.is_(None))
 
 
 class Deadlines(Ctx):
@@ -28,7 +30,7 @@ class Deadlines(Ctx):
                                 day=p.day, due_at=p.at, sent_at=None))
 
     async def cancel_for(self, step_id: int) -> None:
-        await self.s.execute(delete(Reminder).where(Reminder.step_id == step_id, Reminder.sent_at.is_(None)))
+        await self.s.execute(_CANCEL_REMINDERS, {"sid": step_id})
 
     def expected_completion(self, req: Request, step: RequestStep | None, sop: Sop) -> datetime | None:
         """When procedure A should end if every remaining step takes its full limit."""
