@@ -213,6 +213,8 @@ class OutboxSender:
                                             t.c.status == "pending").subquery())
         self._pending_many_stmt = (select(t).join(first, first.c.id == t.c.id)
                                    .where(first.c.rank <= rows_per_chat).order_by(t.c.id))
+        self._due_chats_stmt = (select(t.c.chat_id).where(t.c.status == "pending", t.c.available_at <= bindparam("now"))
+                                .group_by(t.c.chat_id).order_by(func.min(t.c.id)).limit(batch_chats))
         self._more_due_stmt = (select(t.c.id).where(t.c.chat_id.in_(bindparam("chats", expanding=True)),
                                                     t.c.status == "pending", t.c.available_at <= bindparam("now"))
                                .limit(1))
@@ -321,10 +323,8 @@ class OutboxSender:
         if time.monotonic() < self._paused_until:
             return {}
         async with self.db.transaction() as s:
-            q = (select(Outbox.chat_id).where(Outbox.status == "pending", Outbox.available_at <= now)
-                 .group_by(Outbox.chat_id).order_by(func.min(Outbox.id)).limit(self.batch_chats))
             mono = time.monotonic()
-            found = (await s.scalars(q)).all()
+            found = (await s.scalars(self._due_chats_stmt, {"now": now})).all()
             chats = [c for c in found if c not in self._inflight and self._not_before.get(c, 0.0) <= mono]
             if any(c in self._inflight for c in found):
                 self._passed_over = True

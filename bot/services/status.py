@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot import texts as T
 from bot.services.base import Ctx
@@ -11,10 +11,13 @@ from storage.models import Agency, Official, Request, RequestStep
 from workflow.sop import SystemStage
 
 
+# The requester's five latest requests (the status button: built once, see bot/services/base.py).
+_LATEST = select(Request).where(Request.requester_id == bindparam("u")).order_by(Request.id.desc()).limit(5)
+
+
 class Status(Ctx):
     async def send_status(self, user_id: int) -> None:
-        reqs = (await self.s.scalars(select(Request).where(Request.requester_id == user_id)
-                                     .order_by(Request.id.desc()).limit(5))).all()
+        reqs = (await self.s.scalars(_LATEST, {"u": user_id})).all()
         if not reqs:
             self.out.send(user_id, "Anda belum memiliki permohonan. Gunakan /ajukan untuk mengajukan permohonan akun SPLP.")
             return
