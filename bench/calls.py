@@ -7,8 +7,8 @@ moved by ±30 % within minutes, the calls by about ±3 %).
 The real bot runs in this process (the tests' harness, SQLite) against the Bot API emulator, and
 cProfile counts every call while simulated users answer the request form's first questions, tap
 the status button and, as the Head, dispose of requests (two taps each). The emulator's own work is
-in the count too (the same for any version of the bot), so compare versions, not absolute figures. The SQL statements per update are
-counted too (``--sql`` lists them, how many of each per update).
+in the count too (the same for any version of the bot), so compare versions, not absolute figures.
+The SQL statements per update are counted too (``--sql`` lists them, how many of each per update).
 The users act one after another (each update alone), or with ``--together`` all at once, each
 user's next step once the previous one is answered, as in bench/run.py (updates handled in groups).
 """
