@@ -14,8 +14,6 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
 from workflow.sop import Item, Precheck
 
 
@@ -138,6 +136,8 @@ def parse_email(text: str | None) -> str:
         raise Invalid("empty")
     if len(value) > 254 or " " in value:
         raise Invalid("email_format")
+    from email_validator import EmailNotValidError, validate_email  # only once somebody gives an email
+
     try:
         info = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
