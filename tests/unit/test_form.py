@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from tests.fresh import in_fresh_process
 from workflow.form import (
     FORM_FIELDS,
     MAX_SCAN_BYTES,
@@ -555,16 +556,10 @@ def test_parse_contact_number_adds_the_plus_telegram_leaves_out() -> None:
 def test_the_email_and_phone_libraries_load_at_the_first_answer_that_needs_them() -> None:
     """email-validator and phonenumbers (their data about 1.3 MB resident) stay out of a bot that has
     not been given an email or a number yet; the first one loads them and is checked as ever."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     code = ("import sys, main, bot.app, handlers\n"
             "assert not {'email_validator', 'phonenumbers'} & set(sys.modules), 'loaded at start'\n"
             "from workflow.form import parse_email, parse_mobile\n"
             "assert parse_email(' Siti.Aminah@KotaBogor.go.id ') == 'Siti.Aminah@kotabogor.go.id'\n"
             "assert parse_mobile('0812-3456-7890') == '+6281234567890'\n"
             "assert {'email_validator', 'phonenumbers'} <= set(sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
+    in_fresh_process(code)

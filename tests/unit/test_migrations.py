@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 
 from storage.db import upgrade
 from storage.models import Base
+from tests.fresh import in_fresh_process
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:
@@ -182,9 +183,6 @@ def test_partial_indexes_carry_their_condition_on_both_databases() -> None:
 
 def test_the_embedded_default_does_not_load_the_postgresql_dialect(tmp_path: Path) -> None:
     """2 MB of SQLAlchemy's PostgreSQL support stay out of a bot that runs on SQLite."""
-    import subprocess
-    import sys
-
     code = ("import sys, asyncio, main, bot.app, handlers\n"
             "from storage.db import Database, upsert\n"
             "upsert('sqlite')\n"
@@ -195,23 +193,16 @@ def test_the_embedded_default_does_not_load_the_postgresql_dialect(tmp_path: Pat
             "    await db.dispose()\n"
             "asyncio.run(go())\n"
             "assert 'sqlalchemy.dialects.postgresql' not in sys.modules, 'loaded'\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
+    in_fresh_process(code)
 
 
 def test_a_postgresql_bot_does_not_load_sqlite() -> None:
     """sqlite3, aiosqlite and SQLAlchemy's SQLite dialect (1.5-2.5 MB resident) stay out of a bot
     that runs on PostgreSQL (the engine is made, not connected: no server needed)."""
-    import subprocess
-    import sys
-
     code = ("import sys, main, bot.app, handlers\n"
             "from storage.db import Database, upsert\n"
             "upsert('postgresql')\n"
             "db = Database('postgresql+asyncpg://nobody@127.0.0.1:1/none')\n"
             "loaded = [m for m in ('sqlite3', 'aiosqlite', 'sqlalchemy.dialects.sqlite') if m in sys.modules]\n"
             "assert not loaded, loaded\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
+    in_fresh_process(code)
