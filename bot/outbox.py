@@ -26,7 +26,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
-from storage.db import Database, commit_with, upsert
+from storage.db import Database, commit_with, taking, upsert
 from storage.models import ChatLock, Outbox
 
 log = logging.getLogger(__name__)
@@ -126,14 +126,9 @@ class OutboxWriter:
         the table: every update writes rows here, so no unit-of-work cost."""
         if not self._unwritten:
             return
-        rows = self._unwritten[:]
-        self._unwritten.clear()  # in place: the session holds this list (commit_with)
-        try:
+        with taking(self._unwritten) as rows:  # in place: the session holds this list (commit_with)
             conn = await self.session.connection()  # Core on the connection: no ORM bookkeeping
             ids = (await conn.execute(_INSERT, [{c: getattr(r, c) for c in _COLUMNS} for r in rows])).scalars()
-        except BaseException:
-            self._unwritten[:0] = rows  # not written: still committed with the transaction, or rolled back
-            raise
         for r, i in zip(rows, ids, strict=True):
             r.id = i
 
@@ -353,11 +348,11 @@ class OutboxSender:
         instances lock rows in the same order), adopting each chat's pace; returns the chats taken."""
         conn = await s.connection()  # Core on the connection: no ORM bookkeeping
         until = now + self.lease
-        params = [{"c": c, "o": self.owner, "u": until, "now": now} for c in sorted(chats)]
         # Several chats: still one statement (SQLAlchemy's "insertmanyvalues" sends the rows as one
         # multi-row INSERT), compiled once -- a statement built with .values([...]) per call was
         # compiled again on every call (its shape changes with the number of chats).
-        taken = (await conn.execute(self._lease_stmt, params[0] if len(params) == 1 else params)).all()
+        taken = (await conn.execute(self._lease_stmt, [{"c": c, "o": self.owner, "u": until, "now": now}
+                                                       for c in sorted(chats)])).all()
         for c, tokens, sent in taken:
             self._adopt(c, tokens, sent, now)
         return {c for c, _tokens, _sent in taken}

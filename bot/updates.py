@@ -29,7 +29,7 @@ from bot import metrics
 from bot.clock import Clock
 from bot.logging_setup import log_context
 from bot.outbox import OutboxSender, OutboxWriter
-from storage.db import Database, commit_with, upsert
+from storage.db import Database, commit_with, taking, upsert
 from storage.models import AuditLog, ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,9 @@ class Scope:
 
     async def flush(self) -> None:
         """Write the audit rows and the outbox rows added so far (a multi-row INSERT each)."""
-        rows = self.audit_rows[:]
-        self.audit_rows.clear()  # in place: the session holds this list (commit_with)
-        if rows:
-            try:
+        if self.audit_rows:
+            with taking(self.audit_rows) as rows:  # in place: the session holds this list (commit_with)
                 await (await self.session.connection()).execute(_AUDIT_INSERT, rows)
-            except BaseException:
-                self.audit_rows[:0] = rows  # not written: committed with the transaction, or rolled back
-                raise
         await self.outbox.flush()
 
 
@@ -220,12 +215,8 @@ class UpdateProcessor:
             fast = await self.sender.claim_in(session, chats, self.clock.now()) if chats else {}
         return outcomes, (fast, chats)
 
-    async def _first_time(self, conn: Any, w: _Waiting, now: datetime) -> bool:
-        """Record the update in the inbox; False if it was there already (a redelivery)."""
-        return (await conn.execute(self._seen_stmt, {"u": w.update.update_id, "t": now})).first() is not None
-
     async def _first_times(self, conn: Any, group: list[_Waiting], now: datetime) -> set[int]:
-        """Record a group's updates in the inbox in one statement (SQLAlchemy's "insertmanyvalues":
+        """Record updates in the inbox in one statement (for a group SQLAlchemy's "insertmanyvalues":
         one multi-row INSERT, compiled once); the ids recorded now (not redeliveries)."""
         params = [{"u": w.update.update_id, "t": now} for w in group]
         return set((await conn.execute(self._seen_stmt, params)).scalars())
@@ -269,7 +260,7 @@ class UpdateProcessor:
         try:
             async with self.db.transaction() as session:
                 now = self.clock.now()
-                if not await self._first_time(await session.connection(), w, now):
+                if w.update.update_id not in await self._first_times(await session.connection(), [w], now):
                     return "duplicate", None, ({}, set())
                 scope = await self._run_handlers(session, now, w)
                 chats = {r.chat_id for r in scope.outbox.rows}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, nullcontext
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -140,13 +140,26 @@ def commit_with(session: AsyncSession, pending: list[Any], make: Callable[[Any],
     session.sync_session.info.setdefault(_AT_COMMIT, []).append((pending, make))
 
 
+@contextmanager
+def taking(pending: list[Any]) -> Iterator[list[Any]]:
+    """The items of a ``commit_with`` list, taken out of it (in place) for their owner to write
+    now; put back if the write fails, so that they are still committed with the transaction, or
+    rolled back with it."""
+    items = pending[:]
+    pending.clear()
+    try:
+        yield items
+    except BaseException:
+        pending[:0] = items
+        raise
+
+
 @event.listens_for(Session, "before_commit")
 def _at_commit(session: Session) -> None:
     for pending, make in session.info.get(_AT_COMMIT, ()):
         if pending:
-            items = pending[:]
-            pending.clear()
-            session.add_all(items if make is None else [make(i) for i in items])
+            with taking(pending) as items:
+                session.add_all(items if make is None else [make(i) for i in items])
 
 
 class Database:

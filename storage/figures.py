@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, literal_column, or_, select, union_all
@@ -78,18 +79,14 @@ async def _order_stats(s: AsyncSession, counts: dict[Hashable, int], value: Any,
     return out
 
 
-_ADD_TO_DAYS: dict[str, Any] = {}
-
-
+@cache
 def _add_to_days(dialect: str) -> Any:
     """The upsert that adds to the days' tallies, built once per database kind."""
-    if dialect not in _ADD_TO_DAYS:
-        ins = upsert(dialect)(od)
-        greatest = func.greatest if dialect == "postgresql" else func.max  # SQLite's max() of two is a scalar
-        _ADD_TO_DAYS[dialect] = ins.on_conflict_do_update(index_elements=[od.c.day, od.c.kind, od.c.key], set_={
-            "n": od.c.n + ins.excluded.n, "on_time": od.c.on_time + ins.excluded.on_time,
-            "returns": od.c.returns + ins.excluded.returns, "worst": greatest(od.c.worst, ins.excluded.worst)})
-    return _ADD_TO_DAYS[dialect]
+    ins = upsert(dialect)(od)
+    greatest = func.greatest if dialect == "postgresql" else func.max  # SQLite's max() of two is a scalar
+    return ins.on_conflict_do_update(index_elements=[od.c.day, od.c.kind, od.c.key], set_={
+        "n": od.c.n + ins.excluded.n, "on_time": od.c.on_time + ins.excluded.on_time,
+        "returns": od.c.returns + ins.excluded.returns, "worst": greatest(od.c.worst, ins.excluded.worst)})
 
 
 async def add_tallies(s: AsyncSession, tallies: Iterable[Tally]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +33,6 @@ class ChatState:
 
 _CHAT = Session.__table__
 _READ_CHAT = select(_CHAT.c.awaiting, _CHAT.c.context).where(_CHAT.c.user_id == bindparam("u"))
-_WRITE_CHAT: dict[str, Any] = {}
 
 # The statements every tap and disposition runs, built once (building one costs about as much as
 # running it; bound parameters instead of values, so each is also compiled once).
@@ -44,14 +44,13 @@ _HOLDERS = (select(Official).join(OfficialRole, OfficialRole.official_id == Offi
             .where(OfficialRole.role == bindparam("role"), Official.active.is_(True)).order_by(Official.id))
 
 
+@cache
 def _write_chat(dialect: str) -> Any:
     """The upsert of a user's chat_session row, built once per database kind."""
-    if dialect not in _WRITE_CHAT:
-        ins = upsert(dialect)(_CHAT).values(user_id=bindparam("u"), awaiting=bindparam("a"), context=bindparam("c"),
-                                           updated_at=bindparam("t"))
-        _WRITE_CHAT[dialect] = ins.on_conflict_do_update(index_elements=[_CHAT.c.user_id], set_={
-            "awaiting": ins.excluded.awaiting, "context": ins.excluded.context, "updated_at": ins.excluded.updated_at})
-    return _WRITE_CHAT[dialect]
+    ins = upsert(dialect)(_CHAT).values(user_id=bindparam("u"), awaiting=bindparam("a"), context=bindparam("c"),
+                                       updated_at=bindparam("t"))
+    return ins.on_conflict_do_update(index_elements=[_CHAT.c.user_id], set_={
+        "awaiting": ins.excluded.awaiting, "context": ins.excluded.context, "updated_at": ins.excluded.updated_at})
 
 
 class Ctx:
@@ -178,12 +177,19 @@ class Ctx:
     # --- what the bot waits for from a user ---
     # Read and written on nearly every message, as Core statements on the connection (no ORM
     # object, no unit of work at commit); read once per update.
+    chat_read: Any = _READ_CHAT  # a service may read more with it (``read_with_chat``)
+
     async def session(self, user_id: int) -> ChatState | None:
         key = f"chat:{user_id}"
         if key not in self.scope.cache:
-            row = (await self.core(_READ_CHAT, {"u": user_id})).first()
+            row = (await self.core(self.chat_read, {"u": user_id})).first()
             self.scope.cache[key] = ChatState(row.awaiting, row.context or {}) if row is not None else None
+            if row is not None:
+                self.read_with_chat(user_id, row)
         return self.scope.cache[key]
+
+    def read_with_chat(self, user_id: int, row: Any) -> None:
+        """Keep what ``chat_read`` read besides the chat state (here: nothing)."""
 
     async def set_awaiting(self, user_id: int, awaiting: str | None, **context: Any) -> None:
         current = await self.session(user_id)

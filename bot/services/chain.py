@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, true, update
@@ -66,17 +67,12 @@ _SENT_TEXT = (select(Outbox.params["text"].as_string())
                      Outbox.method == "sendMessage").order_by(Outbox.id.desc()).limit(1))
 
 
-_REQUEST_UPDATES: dict[tuple[str, ...], Any] = {}
-
-
+@cache
 def _request_update(columns: tuple[str, ...]) -> Any:
     """A transition's UPDATE of the request (checked against the version it was read at), built
     once for each set of columns a transition writes."""
-    if columns not in _REQUEST_UPDATES:
-        _REQUEST_UPDATES[columns] = (
-            update(Request).where(Request.id == bindparam("v_id"), Request.version == bindparam("v_version"))
+    return (update(Request).where(Request.id == bindparam("v_id"), Request.version == bindparam("v_version"))
             .values({c: bindparam(f"set_{c}") for c in columns}).execution_options(synchronize_session=False))
-    return _REQUEST_UPDATES[columns]
 
 
 def view_of(req: Request) -> RequestView:
@@ -249,11 +245,11 @@ class Chain(Deadlines):
         rows = (await self.s.scalars(_LIVE_ROWS, {"rid": req.id})).all()
         # The tapped message's text, read before its row is stripped below (usually it is one of
         # the rows: the card the official tapped).
-        tapped_text: dict[tuple[int, int], str | None] = {}
+        tapped_text: str | None = None
         if tapped:
             own = [r for r in rows if r.method == "sendMessage" and r.status == "sent"
                    and (r.chat_id, r.sent_message_id) == tapped]
-            tapped_text[tapped] = own[-1].params.get("text") if own else await self.base_text(*tapped)
+            tapped_text = own[-1].params.get("text") if own else await self.base_text(*tapped)
         # Not out yet: no need to send them any more. Conditional, because the sender may be
         # recording one as sent right now (it then strips that message's buttons itself).
         cancelled = set((await self.s.scalars(_CANCEL_UNSENT, {"ids": [r.id for r in rows]})).all()) if rows else set()
@@ -271,7 +267,7 @@ class Chain(Deadlines):
                 continue
             self.out.edit(row.chat_id, f"{text}\n\n{outcome}", None, message_id=row.sent_message_id)
         if tapped:
-            base = tapped_text.get(tapped) or await self.base_text(*tapped)
+            base = tapped_text or await self.base_text(*tapped)
             self.out.edit(tapped[0], f"{base}\n\n{outcome}" if base else outcome, None, message_id=tapped[1])
 
     async def base_text(self, chat_id: int, message_id: int) -> str | None:

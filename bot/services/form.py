@@ -11,7 +11,6 @@ from sqlalchemy import bindparam, delete, insert, select, update
 
 from bot import keyboards as kb
 from bot import texts as T
-from bot.services.base import ChatState
 from bot.services.chain import REFUSAL_TEXT, Chain
 from storage.models import Agency, Draft, Request, StoredFile
 from storage.models import Session as ChatSession
@@ -71,16 +70,10 @@ def error_text(err: Invalid) -> str:
 class Form(Chain):
     # The user's draft is read at most once an update (with their chat state, when that is read
     # first) and kept in the update's cache, which every change of the draft below keeps true.
-    async def session(self, user_id: int) -> ChatState | None:
-        key = f"chat:{user_id}"
-        if key not in self.scope.cache:
-            row = (await self.core(_CHAT_AND_DRAFT, {"u": user_id})).first()
-            if row is None:  # no chat state: the draft, if any, is read when asked for
-                self.scope.cache[key] = None
-            else:
-                self.scope.cache[key] = ChatState(row.awaiting, row.context or {})
-                self.scope.cache[f"draft:{user_id}"] = DraftRow(*row[2:]) if row.id is not None else None
-        return self.scope.cache[key]
+    chat_read = _CHAT_AND_DRAFT
+
+    def read_with_chat(self, user_id: int, row: Any) -> None:
+        self.scope.cache[f"draft:{user_id}"] = DraftRow(*row[2:]) if row.id is not None else None
 
     async def draft(self, user_id: int) -> DraftRow | None:
         key = f"draft:{user_id}"
