@@ -18,7 +18,7 @@ from sandbox.wso2 import WSO2Sandbox
 from sandbox.telegram import Msg
 from storage.models import Application, Secret
 from tests.e2e.flows import complete_procedure_a
-from tests.e2e.harness import Harness
+from tests.e2e.harness import Harness, wait_until
 
 CONTACT = 6400
 PASSWORD = "Rahasia#2026"
@@ -399,8 +399,6 @@ async def test_continue_tapped_as_soon_as_the_failure_arrives_is_taken(emu, db_u
 
 
 async def test_reveal_refused_may_be_retried_and_an_uncertain_one_is_wiped(emu, db_url, splp) -> None:  # type: ignore[no-untyped-def]
-    from tests.e2e.harness import wait_until
-
     async with _running(emu, db_url, splp) as h:
         done = await _new_app(h, "SIMPUS-Tampil", ("SIMPEG",))
         await h.settle()
@@ -447,6 +445,12 @@ async def test_deletion_awaiting_approval_is_watched_until_done(emu, db_url) -> 
             await h.tap(CONTACT, confirm, text="🗑 Ya, hapus", expect="kata sandi akun SPLP")
             waiting = await _password(h, "Penghapusan aplikasi")
             assert "menunggu persetujuan" in waiting.text
+
+            async def run_over() -> bool:  # the run gives its claim back a moment after its message
+                async with h.db.sessions() as s:
+                    return await s.scalar(select(Application.busy_until)) is None
+
+            await wait_until(run_over)  # a tap before that is told to wait (BUSY_TEXT), as designed
             after = h.last_id(CONTACT)
             await h.tap(CONTACT, waiting, text="🔄 Periksa sekarang")  # asked while still pending: answered
             await h.wait_msg(CONTACT, "masih menunggu persetujuan", after=after, timeout=10)
