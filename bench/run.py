@@ -272,7 +272,7 @@ async def prepare_splp_db(db_url: str, args: argparse.Namespace, heads: list[int
     """Migrated, with years of finished requests, and the Heads of the disposition phase."""
     from bench.seed import NOW, advance_sequences, seed_heads, seed_requests
     from storage.db import Database, upgrade
-    from storage.models import DigestRun
+    from storage.models import DigestRun, OversightJob
 
     upgrade(db_url)
     db = Database(db_url)
@@ -281,9 +281,12 @@ async def prepare_splp_db(db_url: str, args: argparse.Namespace, heads: list[int
         await seed_heads(db, heads, args.cards_per_user, division_head=DIVISION_HEAD, scan_file_id=scan_file_id,
                          requester_base=REQUESTERS)
         await advance_sequences(db)
-        async with db.transaction() as s:  # the morning digest is not what is measured here
+        async with db.transaction() as s:  # the morning digest and the monthly report are not measured here
             today = date.today()
             s.add_all([DigestRun(day=today + timedelta(days=d), sent_at=NOW) for d in range(-1, 3)])
+            last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+            s.add(OversightJob(kind="monthly", period_start=last_month, period_end=today.replace(day=1) - timedelta(days=1),
+                               status="done", attempts=0, created_at=NOW, done_at=NOW))
     finally:
         await db.dispose()
 
