@@ -132,11 +132,14 @@ def _sandbox(settings: Settings, port: int | None = None, data_dir: Path | None 
 
 
 async def _run(settings: Settings, webhook: bool) -> None:
-    from bot.app import BotRuntime, load_sop
-    from handlers import register_all
+    from bot.sopcheck import SopCheck
 
     settings.require_token()
-    sop = load_sop(settings)  # an invalid SOP file stops here, before anything else (SopInvalid: exit 2)
+    check = SopCheck(settings.sop_file)  # checked by a child process while the bot imports its libraries
+    from bot.app import BotRuntime
+    from handlers import register_all
+
+    sop = check.result()  # an invalid SOP file stops here, before the database (SopInvalid: exit 2)
     db = await _prepare(settings)
     try:
         await BotRuntime(settings, db, register=register_all, sop=sop).run_forever(
@@ -279,7 +282,11 @@ def _backup_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings.from_env()
+    except MissingSetting as e:  # a value not of its setting's type or range
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     from bot.logging_setup import setup_logging
     setup_logging(settings.log_level, [settings.bot_token, settings.webhook_secret, settings.secrets_key,
                                        settings.splp_admin_password], settings.log_format)

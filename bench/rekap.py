@@ -139,7 +139,7 @@ def _tallies(hops: list[dict], cal) -> list[Tally]:  # type: ignore[no-untyped-d
 async def seed(db: Database, n: int, today: date) -> float:
     t0 = time.perf_counter()
     rng = random.Random(38)
-    cal = build_calendar(Settings(_env_file=None), SOP, today)
+    cal = build_calendar(Settings(), SOP, today)
     now = datetime.now(UTC)
     async with db.transaction() as s:
         await seed_agencies_if_empty(s)
@@ -194,7 +194,7 @@ async def in_process(db: Database, url: str, period: Period, today: date) -> dic
     from bot.monev_pdf import Signatory, render_monev
     from bot.monev_text import summary_html
 
-    settings = Settings(_env_file=None, bot_token="1:x", database_url=url)
+    settings = Settings(bot_token="1:x", database_url=url)
     cal = build_calendar(settings, SOP, today)
     tz = settings.tz
     cutoff = datetime.now(UTC)

@@ -109,7 +109,7 @@ async def sweep_once(args: argparse.Namespace, url: str) -> None:
             due_rows = await s.scalar(text("SELECT count(*) FROM reminder WHERE sent_at IS NULL AND due_at <= :now"),
                                       {"now": now.replace(tzinfo=None).isoformat(" ")})
             rows_read = [(plan_txt, due_rows)]
-    settings = Settings(_env_file=None, bot_token="1:x", database_url=url)
+    settings = Settings(bot_token="1:x", database_url=url)
     from workflow.sopdoc import DEFAULT_SOP, load as load_sop
 
     sop = load_sop(DEFAULT_SOP)

@@ -48,11 +48,12 @@ def build_calendar(settings: Settings, sop: Sop, today: date):  # type: ignore[n
 
 
 def load_sop(settings: Settings) -> Sop:
-    """The SOP file in force (SOP_FILE), validated: raises ``workflow.sopdoc.SopInvalid`` with every
-    problem (the file, the line, what is wrong), and the bot does not start."""
-    from workflow.sopdoc import load
+    """The SOP file in force (SOP_FILE), validated (in a child process: ``bot/sopcheck.py``): raises
+    ``workflow.sopdoc.SopInvalid`` with every problem (the file, the line, what is wrong), and the
+    bot does not start."""
+    from bot.sopcheck import SopCheck
 
-    return load(settings.sop_file)
+    return SopCheck(settings.sop_file).result()
 
 
 async def adopt_sop(db: Database, sop: Sop, now: Any) -> None:
@@ -155,14 +156,14 @@ class BotRuntime:
 
     async def start(self, *, mode: str = "polling") -> None:
         from bot.services.calendar_admin import calendar_years, weekly_from
-        from bot.settings import retired_settings
+        from bot.settings import ENV_FILE, retired_settings
 
         token = self.settings.require_token()
         serve_metrics = mode == "webhook" or self.settings.metrics_port is not None
         if serve_metrics:
             metrics.enable()  # before the first Bot API call, which it counts
         sop = self.sop = self.sop or load_sop(self.settings)
-        for old in retired_settings(self.settings.model_config.get("env_file")):  # type: ignore[arg-type]
+        for old in retired_settings(ENV_FILE):
             log.warning("setting %s is no longer read: the SOP file says it", old)
         await adopt_sop(self.db, sop, self.clock.now())
         self.app = build_application(self.settings, token=token, register=self.register)

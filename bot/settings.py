@@ -1,17 +1,27 @@
-"""Configuration from the environment or ``.env``."""
+"""Configuration from the environment or ``.env``.
+
+:class:`Settings` is a frozen dataclass; :meth:`Settings.from_env` fills it from the environment
+(names in upper case) and ``.env`` (python-dotenv), the environment first, and msgspec converts
+the text to each field's type and checks its range (about 0.6 MB, where pydantic-settings kept
+pydantic's 7 MB in the bot for it).
+"""
 
 from __future__ import annotations
 
+import os
+import re
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import msgspec
 
 from workflow.machine import ResubmitRoute
 from workflow.sopdoc import DEFAULT_SOP
+
+ENV_FILE = ".env"
 
 
 class MissingSetting(RuntimeError):
@@ -23,10 +33,8 @@ RETIRED = {"DISPOSITION_INSTRUCTIONS": "instructions", "REMINDER_SHARES": "remin
            "WORKING_HOURS": "working_hours", "SPLP_TENANT": "splp.tenant"}
 
 
-def retired_settings(env_file: str | Path | None = ".env") -> list[str]:
+def retired_settings(env_file: str | Path | None = ENV_FILE) -> list[str]:
     """The retired settings still configured, each with where it lives now (for a warning)."""
-    import os
-
     names = set(os.environ)
     if env_file is not None and Path(env_file).is_file():
         from dotenv import dotenv_values
@@ -35,10 +43,12 @@ def retired_settings(env_file: str | Path | None = ".env") -> list[str]:
     return [f"{k} (now the SOP file's {v})" for k, v in RETIRED.items() if k in {n.upper() for n in names}]
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Every setting with its default (``Settings(...)``: the defaults and what is given, no
+    environment: tests and tools; :meth:`from_env`: the bot's)."""
 
-    bot_token: str = Field(default="", repr=False)
+    bot_token: str = field(default="", repr=False)
     database_url: str = "sqlite+aiosqlite:///data/splp.db"
     telegram_api_url: str = "https://api.telegram.org"
     timezone: str = "Asia/Jakarta"
@@ -55,7 +65,7 @@ class Settings(BaseSettings):
 
     # Oversight (/rekap, the monthly report): the share of a step's passages that must keep the SOP's
     # limit for the step to be assessed "berjalan dengan baik" (stated in the report).
-    oversight_on_time_threshold: float = Field(default=0.8, gt=0, le=1)
+    oversight_on_time_threshold: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.8
 
     # Delivery
     rate_limit_per_second: float = 25.0  # overall Bot API sends per second (Telegram: about 30)
@@ -74,13 +84,13 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8080
     webhook_path: str = "/telegram"
-    webhook_secret: str = Field(default="", repr=False)
+    webhook_secret: str = field(default="", repr=False)
 
     # SPLP (step 5 and procedure B)
     splp_mode: str = "manual"  # manual | wso2 (the tenant is the SOP file's: splp.tenant)
     splp_base_url: str = "https://splp.layanan.go.id"
     splp_admin_username: str = ""
-    splp_admin_password: str = Field(default="", repr=False)
+    splp_admin_password: str = field(default="", repr=False)
     splp_timeout: float = 15.0
     splp_gateway_url: str = "https://api-splp.layanan.go.id"  # shown in the developers' example
     # How long the bot keeps checking an application or subscription awaiting SPLP's approval
@@ -88,7 +98,7 @@ class Settings(BaseSettings):
     splp_approval_watch_days: int = 7
 
     # Secrets
-    secrets_key: str = Field(default="", repr=False)  # Fernet key(s), comma-separated; see storage/vault.py
+    secrets_key: str = field(default="", repr=False)  # Fernet key(s), comma-separated; see storage/vault.py
     secret_ttl_hours: int = 72  # an unrevealed secret is wiped after this
     secret_message_minutes: int = 10  # the revealed credentials are deleted from the chat after this
     contact_max_failures: int = 3  # wrong contacts before the contact link locks
@@ -105,18 +115,34 @@ class Settings(BaseSettings):
     metrics_port: int | None = None
     ready_outbox_max_age_seconds: float = 300.0  # /readyz fails when a due message waited longer
 
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        ZoneInfo(v)
-        return v
-
-    @model_validator(mode="after")
-    def _lease(self) -> Settings:
+    def __post_init__(self) -> None:
+        for f in fields(self):  # a path given as text (tests and tools pass strings)
+            if f.type == "Path" and isinstance(getattr(self, f.name), str):
+                object.__setattr__(self, f.name, Path(getattr(self, f.name)))
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, LookupError) as e:  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"TIMEZONE: unknown time zone {self.timezone!r}") from e
         # A Bot API call started near the end of a chat's lease must end before the lease does.
         if self.outbox_lease_seconds < 2.5 * self.request_timeout:
             raise ValueError("OUTBOX_LEASE_SECONDS must be at least 2.5 x REQUEST_TIMEOUT")
-        return self
+
+    @classmethod
+    def from_env(cls, env_file: str | Path | None = ENV_FILE, **given: Any) -> Settings:
+        """The settings in the environment and ``env_file`` (the environment wins), then ``given``
+        over both. :class:`MissingSetting` names a value that is not of its setting's type or range."""
+        names = {f.name for f in fields(cls)}
+        found: dict[str, Any] = {}
+        if env_file is not None and Path(env_file).is_file():
+            from dotenv import dotenv_values
+
+            found |= {k.lower(): v for k, v in dotenv_values(env_file).items() if v is not None}
+        found |= {k.lower(): v for k, v in os.environ.items()}
+        raw = {k: v for k, v in found.items() if k in names} | given
+        try:
+            return msgspec.convert(raw, cls, strict=False, dec_hook=_path)
+        except msgspec.ValidationError as e:
+            raise MissingSetting(f"invalid setting: {_setting_name(str(e))}") from None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -139,3 +165,16 @@ class Settings(BaseSettings):
                 "(export BOT_TOKEN=...) or in a .env file: BOT_TOKEN=123456:ABC..."
             )
         return self.bot_token.strip()
+
+
+def _path(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, (str, Path)):
+        return Path(value)
+    raise NotImplementedError(kind)
+
+
+def _setting_name(message: str) -> str:
+    """msgspec's ``"Expected `float`, got `str` - at `$.request_timeout`"`` as
+    ``"REQUEST_TIMEOUT: Expected `float`, got `str`"``."""
+    m = re.fullmatch(r"(.*) - at `\$\.(\w+)`", message, re.S)
+    return f"{m.group(2).upper()}: {m.group(1)}" if m else message

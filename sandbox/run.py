@@ -238,7 +238,7 @@ class Sandbox:
         await emu.start(HOST, 0)
         try:
             await splp.start(HOST, 0)
-            settings = Settings(**{
+            settings = Settings.from_env(**{
                 "reminder_sweep_seconds": 10.0,
                 **self.overrides,
                 "bot_token": cfg["token"],

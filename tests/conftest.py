@@ -115,4 +115,4 @@ async def sandbox(tmp_path: Path, request: pytest.FixtureRequest):  # type: igno
         fail_on_refusals(emu, request)
 
 
-SANDBOX_TEST_SETTINGS = {"_env_file": None, "per_chat_per_second": 0, "rate_limit_per_second": 1000}
+SANDBOX_TEST_SETTINGS = {"env_file": None, "per_chat_per_second": 0, "rate_limit_per_second": 1000}

@@ -1,4 +1,4 @@
-"""The SOP the bot runs: the document's schema (pydantic) and the model derived from it.
+"""The SOP the bot runs: the document's schema and the model derived from it.
 
 An office's SOP (its chain of officials, time limits, completeness items, letterhead, ...) is a
 YAML file (``sop/*.yaml``; read and validated by ``workflow/sopdoc.py``, documented field by
@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from annotated_types import Ge, Gt, MaxLen, MinLen
 
 if TYPE_CHECKING:
     from workflow.calendar import WorkingCalendar
 
-REQUESTER, ADMIN = "requester", "admin"  # built-in roles: any Telegram user; the bot's admin
+REQUESTER, ADMIN = "requester", "admin"
+Day = date  # DayOff's field is named ``date``: its type by another name  # built-in roles: any Telegram user; the bot's admin
 
 
 class Kind(StrEnum):
@@ -73,21 +74,42 @@ CLOSED_STAGES = frozenset({SystemStage.DONE, SystemStage.CANCELLED})
 
 # --------------------------------------------------------------------------- the schema
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+# The schema is plain frozen dataclasses: the bot runs them as they are, and pydantic validates a
+# file against them (``workflow/sopdoc.py``, imported only where a file is checked: it would cost a
+# running bot about 10 MB). The constraints are annotated_types' markers, which pydantic reads;
+# ``_CONFIG`` is pydantic's configuration of a stdlib dataclass (a plain dict: no import).
+_CONFIG = {"extra": "forbid", "str_strip_whitespace": True}
 
 
-class Limit(_Strict):
+@dataclass(frozen=True)
+class Pattern:
+    """A string's pattern, for pydantic's validation of the file (read through its hook; pydantic is
+    not imported here)."""
+
+    regex: str
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        schema["pattern"] = self.regex
+        return schema
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limit:
     """An SOP time limit: working days or working hours on the working calendar, or minutes of
     clock time (procedure B)."""
 
-    working_days: int | None = Field(default=None, gt=0)
-    working_hours: float | None = Field(default=None, gt=0)
-    minutes: int | None = Field(default=None, gt=0)
+    __pydantic_config__: ClassVar[dict[str, Any]] = _CONFIG
+    working_days: Annotated[int, Gt(0)] | None = None
+    working_hours: Annotated[float, Gt(0)] | None = None
+    minutes: Annotated[int, Gt(0)] | None = None
 
-    def model_post_init(self, _ctx: Any) -> None:
-        if sum(v is not None for v in (self.working_days, self.working_hours, self.minutes)) != 1:
+    def __post_init__(self) -> None:
+        given = [v for v in (self.working_days, self.working_hours, self.minutes) if v is not None]
+        if len(given) != 1:
             raise ValueError("limit: give exactly one of working_days, working_hours, minutes")
+        if given[0] <= 0:  # (a file's is checked by its annotation first, with pydantic's message)
+            raise ValueError("limit: must be greater than 0")
 
     @property
     def as_timedelta(self) -> timedelta:
@@ -120,32 +142,40 @@ class Limit(_Strict):
         return f"{self.minutes} menit"
 
 
-class Step(_Strict):
-    code: str = Field(pattern=r"^[A-Z][0-9]{1,2}$")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _CONFIG
+    code: Annotated[str, Pattern(r"^[A-Z][0-9]{1,2}$")]
     kind: Kind
     actor: str
-    label: str = Field(min_length=3, max_length=60)  # short, for timelines and buttons
-    title: str = Field(min_length=3, max_length=300)  # the SOP's own wording
+    label: Annotated[str, MinLen(3), MaxLen(60)]  # short, for timelines and buttons
+    title: Annotated[str, MinLen(3), MaxLen(300)]  # the SOP's own wording
     limit: Limit
     requirement: str | None = None
     output: str | None = None
     number: int = 0  # its place in the procedure (1, 2, ...), set by the loader
 
 
-class Hop(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hop:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _CONFIG
     stage: str
     step: str
     role: str
-    label: str = Field(min_length=3, max_length=60)
+    label: Annotated[str, MinLen(3), MaxLen(60)]
 
 
-class Item(_Strict):
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,29}$")
-    label: str = Field(min_length=3, max_length=80)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Item:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _CONFIG
+    code: Annotated[str, Pattern(r"^[a-z][a-z0-9_]{1,29}$")]
+    label: Annotated[str, MinLen(3), MaxLen(80)]
     precheck: Precheck = Precheck.NONE
 
 
-class Identity(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Identity:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _CONFIG
     number: str
     reference: str
     title: str
@@ -155,46 +185,54 @@ class Identity(_Strict):
     place: str
     signed_by: str
     effective: date
-    revision: int = Field(ge=0)
+    revision: Annotated[int, Ge(0)]
     service_name: str
     legal_basis: tuple[str, ...] = ()
 
 
-class Reminders(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reminders:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _CONFIG
     shares: tuple[float, ...] = (0.5, 0.9)
 
-    @field_validator("shares")
-    @classmethod
-    def _fractions(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if any(not 0 < x < 1 for x in v):
+    def __post_init__(self) -> None:
+        if any(not 0 < x < 1 for x in self.shares):
             raise ValueError("each share must be between 0 and 1, e.g. 0.5")
-        return tuple(sorted(set(v)))
+        object.__setattr__(self, "shares", tuple(sorted(set(self.shares))))
 
 
-class Report(_Strict):
-    letterhead: tuple[str, ...] = Field(min_length=1, max_length=4)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _CONFIG
+    letterhead: Annotated[tuple[str, ...], MinLen(1), MaxLen(4)]
     title: str
     signatory: str
 
 
-class Splp(_Strict):
-    tenant: str = Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Splp:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _CONFIG
+    tenant: Annotated[str, Pattern(r"^[a-z0-9.-]+\.[a-z]{2,}$")]
 
 
-class DayOff(_Strict):
-    date: date
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayOff:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _CONFIG
+    date: Day
     note: str = "Libur"
 
 
-class SopSchema(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SopSchema:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _CONFIG
     identity: Identity
-    roles: dict[str, str] = Field(min_length=1)
+    roles: Annotated[dict[str, str], MinLen(1)]
     procedure_a: tuple[Step, ...]
-    chain: tuple[Hop, ...] = Field(min_length=1, max_length=5)
+    chain: Annotated[tuple[Hop, ...], MinLen(1), MaxLen(5)]
     procedure_b: tuple[Step, ...]
-    completeness: tuple[Item, ...] = Field(min_length=1, max_length=8)  # each a bit of a button's mask
-    instructions: tuple[str, ...] = Field(min_length=1, max_length=8)
-    escalation: dict[str, str] = {}
+    completeness: Annotated[tuple[Item, ...], MinLen(1), MaxLen(8)]  # each a bit of a button's mask
+    instructions: Annotated[tuple[str, ...], MinLen(1), MaxLen(8)]
+    escalation: dict[str, str] = field(default_factory=dict)
     reminders: Reminders = Reminders()
     digest_to: tuple[str, ...] = ()
     oversight: tuple[str, ...] = ()
@@ -202,6 +240,24 @@ class SopSchema(_Strict):
     splp: Splp
     working_hours: str | None = None  # "mon-thu=07:30-12:00,13:00-16:00;fri=..."; none: the default hours
     days_off: tuple[DayOff, ...] = ()
+
+    def plain(self) -> dict[str, Any]:
+        """The document as JSON's types (dates as ISO text, tuples as lists)."""
+        return _plain(self)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
 
 
 # --------------------------------------------------------------------------- the model the bot runs
@@ -220,8 +276,8 @@ class Sop:
     def __init__(self, doc: SopSchema, *, source: str) -> None:
         self.doc, self.source = doc, source
         self.identity = doc.identity
-        a = [s.model_copy(update={"number": i + 1}) for i, s in enumerate(doc.procedure_a)]
-        b = [s.model_copy(update={"number": i + 1}) for i, s in enumerate(doc.procedure_b)]
+        a = [replace(s, number=i + 1) for i, s in enumerate(doc.procedure_a)]
+        b = [replace(s, number=i + 1) for i, s in enumerate(doc.procedure_b)]
         self.procedure_a: tuple[Step, ...] = tuple(a)
         self.procedure_b: tuple[Step, ...] = tuple(b)
         self.steps: dict[str, Step] = {s.code: s for s in a + b}
@@ -256,7 +312,7 @@ class Sop:
         self.digest_to = doc.digest_to
         self.oversight = doc.oversight
         self.tenant = doc.splp.tenant
-        canonical = json.dumps(doc.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        canonical = json.dumps(doc.plain(), sort_keys=True, ensure_ascii=False)
         self.version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
         self.revision = doc.identity.revision
 
@@ -370,7 +426,7 @@ class Sop:
         return f"SOP {self.identity.number} rev. {self.revision} ({self.version[:8]})"
 
     def to_json(self) -> str:
-        return json.dumps(self.doc.model_dump(mode="json"), ensure_ascii=False)
+        return json.dumps(self.doc.plain(), ensure_ascii=False)
 
 
 __all__ = ["A_ORDER", "ADMIN", "B_ORDER", "CLOSED_STAGES", "DayOff", "Hop", "Identity", "Item", "Kind", "Limit",

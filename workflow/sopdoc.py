@@ -2,22 +2,23 @@
 (``workflow/sop.py``).
 
 Pure apart from reading the file: the file's text comes in, a :class:`Sop` or a :class:`SopInvalid` (every problem with the
-file, the line and what is wrong, in Indonesian and English) comes out. The schema is pydantic's;
-the rules between fields (a step whose actor is not a role, a chain with a gap, a pre-check the
+file, the line and what is wrong, in Indonesian and English) comes out. pydantic validates the schema
+(``workflow/sop.py``'s dataclasses); the rules between fields (a step whose actor is not a role, a chain with a gap, a pre-check the
 bot does not provide, ...) are checked after it. The format is documented in the README
 ("Another Pemda's SOP").
 """
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import asdict, dataclass
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from pydantic import ValidationError
+if TYPE_CHECKING:
+    import yaml
 
 from workflow.sop import (
     A_ORDER,
@@ -36,7 +37,6 @@ from workflow.sop import (
     SystemStage,
 )
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when PyYAML was built with it
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,19}$")  # role and stage codes (the database stores up to 20)
 
 
@@ -60,14 +60,18 @@ class SopInvalid(ValueError):
         super().__init__("\n".join(p.render(source) for p in problems))
 
 
-def load(path: str | Path) -> Sop:
+def read(path: str | Path) -> str:
+    """The SOP file's text (:class:`SopInvalid` when it cannot be read)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except OSError as e:
         raise SopInvalid(str(p), [Problem(None, "file", f"berkas tidak dapat dibaca ({e.strerror})",
                                           f"cannot read the file ({e.strerror})")]) from None
-    return parse(text, str(p))
+
+
+def load(path: str | Path) -> Sop:
+    return parse(read(path), str(Path(path)))
 
 
 def parse(text: str, source: str = "<sop>") -> Sop:
@@ -78,8 +82,10 @@ def parse(text: str, source: str = "<sop>") -> Sop:
 
 @lru_cache(maxsize=16)
 def _parse(text: str, source: str) -> Sop:
+    import yaml  # here: a bot has its file read by a child process (bot/sopcheck.py)
+
     try:
-        node = yaml.compose(text, Loader=_LOADER)
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml's if built
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise SopInvalid(source, [Problem(mark.line + 1 if mark else None, "YAML",
@@ -97,8 +103,10 @@ def _parse(text: str, source: str) -> Sop:
             loc = loc[:-1]
         return lines.get(())
 
+    from pydantic import ValidationError
+
     try:
-        doc = SopSchema.model_validate(data)
+        doc = validator().validate_python(data)
     except ValidationError as e:
         raise SopInvalid(source, [_schema_problem(err, line) for err in e.errors()]) from None
     problems = [Problem(line(loc), _where(loc), id_, en) for loc, id_, en in _rules(doc)]
@@ -107,14 +115,47 @@ def _parse(text: str, source: str) -> Sop:
     return Sop(doc, source=source)
 
 
-def from_json(text: str, source: str) -> Sop:
-    """A version stored in the database (validated when it was loaded from its file)."""
-    return Sop(SopSchema.model_validate_json(text), source=source)
+@cache
+def validator() -> Any:
+    """pydantic's validator of the schema (built once; pydantic is imported here, where a file is
+    checked, and not by a bot that runs an SOP checked in a child process: see ``checked``)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(SopSchema)
+
+
+def from_json(text: str | bytes, source: str) -> Sop:
+    """An SOP document already validated (a version stored in the database, or the child's answer
+    to ``checked``), without validating it again."""
+    import msgspec
+
+    return Sop(msgspec.json.decode(text, type=SopSchema), source=source)
+
+
+# --------------------------------------------------------------------------- checked in a child process
+
+def checked(text: str, source: str) -> str:
+    """``parse(text, source)``'s outcome as JSON: ``{"document": ...}`` or ``{"problems": [...]}``.
+    A bot has its file checked by a child process that runs this (``bot/sopcheck.py``), so pydantic
+    never enters its memory; :func:`from_checked` reads the answer."""
+    try:
+        return json.dumps({"document": parse(text, source).doc.plain()}, ensure_ascii=False)
+    except SopInvalid as e:
+        return json.dumps({"problems": [asdict(p) for p in e.problems]}, ensure_ascii=False)
+
+
+def from_checked(answer: str | bytes, source: str) -> Sop:
+    """The Sop in :func:`checked`'s answer, or its problems raised as :class:`SopInvalid`."""
+    got = json.loads(answer)
+    if "problems" in got:
+        raise SopInvalid(source, [Problem(**p) for p in got["problems"]])
+    return from_json(json.dumps(got["document"]), source)
 
 
 def _plain(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int],
            make: yaml.constructor.SafeConstructor) -> Any:
     """The YAML node as plain data (YAML's safe types), remembering the line of every key and item."""
+    import yaml
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out = {}
@@ -138,7 +179,7 @@ def _where(loc: tuple[Any, ...]) -> str:
 
 
 _SCHEMA_ID = {
-    "missing": "wajib diisi", "extra_forbidden": "kolom tidak dikenal", "string_type": "harus berupa teks",
+    "missing": "wajib diisi", "unexpected_keyword_argument": "kolom tidak dikenal", "string_type": "harus berupa teks",
     "int_type": "harus berupa bilangan bulat", "int_parsing": "harus berupa bilangan bulat",
     "float_parsing": "harus berupa bilangan", "greater_than": "harus lebih dari 0",
     "greater_than_equal": "tidak boleh negatif", "string_pattern_mismatch": "format tidak sesuai",
@@ -152,9 +193,7 @@ _SCHEMA_ID = {
 
 def _schema_problem(err: dict[str, Any], line: Any) -> Problem:
     loc = tuple(err["loc"])
-    en = err["msg"]
-    if err["type"] == "enum":
-        en += ""  # pydantic names the allowed values
+    en = "unknown field" if err["type"] == "unexpected_keyword_argument" else err["msg"]
     id_ = _SCHEMA_ID.get(err["type"], "nilai tidak sah")
     if err["type"] == "enum":
         id_ += f" ({err.get('ctx', {}).get('expected', '')})"
@@ -297,4 +336,5 @@ def _rules(doc: SopSchema) -> list[tuple[tuple[Any, ...], str, str]]:
 DEFAULT_SOP = Path(__file__).resolve().parents[1] / "sop" / "kota-bogor-038.yaml"
 
 __all__ = ["ADMIN", "DEFAULT_SOP", "Hop", "Item", "Kind", "Limit", "Precheck", "Problem", "REQUESTER", "Sop",
-           "SopInvalid", "StageInfo", "Step", "SystemStage", "from_json", "load", "parse"]
+           "SopInvalid", "StageInfo", "Step", "SystemStage", "checked", "from_checked", "from_json", "load",
+           "parse", "read", "validator"]

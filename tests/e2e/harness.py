@@ -54,7 +54,7 @@ class Harness:
         settings = {"per_chat_per_second": 0, "rate_limit_per_second": 1000, "poll_timeout": 1, "request_timeout": 2,
                     **settings}
         self.settings = Settings(
-            _env_file=None, bot_token=emu.token, database_url=db_url, telegram_api_url=emu.api_url,
+            bot_token=emu.token, database_url=db_url, telegram_api_url=emu.api_url,
             data_dir=self.data_dir, **settings)  # type: ignore[arg-type]
         self.db = Database(db_url)
         self.runtime: BotRuntime | None = None

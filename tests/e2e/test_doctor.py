@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from asyncio.subprocess import PIPE
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ async def test_doctor(h: Harness, tmp_path: Path) -> None:
     assert lines(found, OK, "Calendar") and lines(found, OK, "Clock") and lines(found, OK, "SPLP")
 
     # A wrong token: Telegram refuses it; the admin is told where to get it again.
-    bad = await Doctor(settings.model_copy(update={"bot_token": "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})).run()
+    bad = await Doctor(replace(settings, bot_token="123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).run()
     assert "Telegram refused the token (401" in lines(bad, FAIL, "Telegram token")[0]
     assert "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" not in report(bad)
 
@@ -52,8 +53,7 @@ async def test_doctor(h: Harness, tmp_path: Path) -> None:
     # The webhook points elsewhere than this configuration says.
     await h.stop()
     h.emu.webhook_url = "https://elsewhere.example/hook"
-    hooked = await Doctor(settings.model_copy(update={"webhook_url": "https://bot.example.go.id",
-                                                      "webhook_secret": "s3cret"})).run()
+    hooked = await Doctor(replace(settings, webhook_url="https://bot.example.go.id", webhook_secret="s3cret")).run()
     assert "https://elsewhere.example/hook" in lines(hooked, WARN, "Webhook")[0]
     assert "expects https://bot.example.go.id/telegram" in lines(hooked, WARN, "Webhook")[0]
     polling = await Doctor(settings).run()  # polling configured, a webhook set
@@ -62,10 +62,10 @@ async def test_doctor(h: Harness, tmp_path: Path) -> None:
 
     # The key: missing with PostgreSQL blocks; wrong for stored secrets blocks.
     if "postgres" in h.db_url:
-        nokey = await Doctor(settings.model_copy(update={"secrets_key": ""})).run()
+        nokey = await Doctor(replace(settings, secrets_key="")).run()
         assert "SECRETS_KEY is not set" in lines(nokey, FAIL, "Secrets key")[0]
     else:
-        fresh = await Doctor(settings.model_copy(update={"data_dir": tmp_path / "empty"})).run()
+        fresh = await Doctor(replace(settings, data_dir=tmp_path / "empty")).run()
         assert "generated on the first start" in lines(fresh, WARN, "Secrets key")[0]
 
     # The command line: the report and the exit status.
@@ -83,7 +83,7 @@ async def test_doctor_database_and_splp(emu, tmp_path: Path) -> None:  # type: i
     from bot.settings import Settings
 
     async with WSO2Sandbox(tenant="kotabogor.go.id") as splp:
-        base = Settings(_env_file=None, bot_token=emu.token, telegram_api_url=emu.api_url, data_dir=tmp_path,
+        base = Settings(bot_token=emu.token, telegram_api_url=emu.api_url, data_dir=tmp_path,
                         database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none", splp_mode="wso2",
                         splp_base_url=splp.base_url, splp_admin_username="admin@kotabogor.go.id",
                         splp_admin_password="admin-pass", splp_timeout=3)
@@ -91,7 +91,7 @@ async def test_doctor_database_and_splp(emu, tmp_path: Path) -> None:  # type: i
         assert "cannot connect to the PostgreSQL" in lines(found, FAIL, "Database")[0]
         assert not lines(found, FAIL, "Officials")  # not checked without a database
         assert "the tenant admin is accepted in kotabogor.go.id" in lines(found, OK, "SPLP")[0]
-        wrong = await Doctor(base.model_copy(update={"splp_admin_password": "wrong"})).run()
+        wrong = await Doctor(replace(base, splp_admin_password="wrong")).run()
         assert "refused the tenant admin admin@kotabogor.go.id" in lines(wrong, FAIL, "SPLP")[0]
         assert "wrong" not in report(wrong)
     gone = await Doctor(base).run()  # SPLP not answering: step 5 waits, the bot runs

@@ -6,6 +6,7 @@ once, on the first working day, with two instances."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -143,7 +144,7 @@ async def test_monthly_report_once_with_two_instances(emu, db_url) -> None:  # t
     with socket.socket() as sock:  # a free loopback port for the second instance's webhook server
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    settings = h.settings.model_copy(update={"webhook_listen": "127.0.0.1", "webhook_port": port})
+    settings = replace(h.settings, webhook_listen="127.0.0.1", webhook_port=port)
     second = BotRuntime(settings, h.db, register=register_all, clock=h.clock, instance_id="test-2")
     await second.start(mode="webhook")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -139,7 +140,7 @@ async def test_two_instances_send_each_reminder_once(emu, db_url) -> None:  # ty
     with socket.socket() as sock:  # a free loopback port for the second instance's webhook server
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    settings = h.settings.model_copy(update={"webhook_listen": "127.0.0.1", "webhook_port": port})
+    settings = replace(h.settings, webhook_listen="127.0.0.1", webhook_port=port)
     second = BotRuntime(settings, h.db, register=register_all, clock=h.clock, instance_id="test-2",
                         scheduled_jobs=False)
     await second.start(mode="webhook")  # a second instance behind the load balancer (no poller)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ async def test_a_revision_applies_to_new_requests_and_running_ones_keep_theirs(e
         card = await h.wait_msg(HEAD, "Disposisikan kepada")
         assert "(1 hari kerja)" in card.text and "Selasa, 1 Desember 2026 09.00 WIB" in card.text
         await h.stop()
-        h.settings = h.settings.model_copy(update={"sop_file": revised})
+        h.settings = replace(h.settings, sop_file=revised)
         await h.start()  # the office adopts revision 1: the same chain and roles, so nothing is refused
         second = await h.submit(5002)
         card2 = await h.wait_msg(HEAD, "Disposisikan kepada", after=card.message_id)
@@ -88,7 +89,7 @@ async def test_a_file_that_would_strand_open_requests_is_refused(emu, db_url) ->
         await disposes(h, DIVISION)
         await h.wait_msg(TEAM, "yang ditugaskan")  # the request waits in team_assign, which the regency lacks
         await h.stop()
-        h.settings = h.settings.model_copy(update={"sop_file": SUKAMAJU_FILE})
+        h.settings = replace(h.settings, sop_file=SUKAMAJU_FILE)
         with pytest.raises(MissingSetting) as err:
             await h.start()
         assert "cannot replace the one in use: 1 open request(s) would be stranded" in str(err.value)

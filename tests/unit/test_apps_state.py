@@ -49,7 +49,7 @@ def test_reveal_fits_telegram_with_eight_apis_and_long_tokens() -> None:
     app = Application(data={"name": "SIMPUS", "environment": "production", "catalogue": cat,
                             "splp": {"id": "x", "subs": {a["id"]: "UNBLOCKED" for a in cat}}})
     jwt = "eyJ" + "A" * 1200
-    parts = credentials_message(Settings(_env_file=None), datetime(2026, 11, 30, 2, tzinfo=timezone.utc), app,
+    parts = credentials_message(Settings(), datetime(2026, 11, 30, 2, tzinfo=timezone.utc), app,
                                 {"consumer_key": "ck" * 14, "consumer_secret": "cs" * 14, "access_token": jwt,
                                  "token_expires_at": "2026-11-30T03:00:00+00:00", "api_key": jwt + "B"})
     assert len(parts) >= 2

@@ -40,7 +40,7 @@ async def test_prepare_migrates_a_new_database_in_a_child_process(tmp_path) -> N
     from storage.db import current_revision, head_revision
 
     url = f"sqlite+aiosqlite:///{tmp_path}/new.db"
-    db = await _prepare(Settings(_env_file=None, database_url=url))
+    db = await _prepare(Settings(database_url=url))
     try:
         assert await current_revision(db) == head_revision()
     finally:

@@ -99,3 +99,9 @@ def test_show_piped_into_a_reader_that_stops_ends_quietly(tmp_path: Path) -> Non
     assert r.stdout.splitlines()[0].startswith("038/SOP"), r.stdout
     assert r.stdout.splitlines()[-1] == "status 0", r.stdout + r.stderr
     assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
+
+
+def test_a_wrong_setting_stops_the_bot_with_its_name(tmp_path: Path) -> None:
+    r = _main("run", cwd=tmp_path, BOT_TOKEN="123:abc", REQUEST_TIMEOUT="sepuluh")
+    assert r.returncode == 2
+    assert r.stderr == "error: invalid setting: REQUEST_TIMEOUT: Expected `float`, got `str`\n"

@@ -56,6 +56,8 @@ def _line_of(text: str, needle: str) -> int:
      "harus lebih dari 0", "greater than 0"),
     ("precheck: letter_scan", "precheck: tanda_tangan", "tanda_tangan",
      "bukan salah satu pilihan", "Input should be"),
+    ("  place:", "  planet: Sukamaju\n  place:", "planet:", "kolom tidak dikenal", "unknown field"),
+    ("tenant: ", "tenant: Sukamaju ", "tenant:", "format tidak sesuai", "should match pattern"),
 ])
 def test_an_invalid_file_names_the_line_and_the_problem(old: str, new: str, needle: str, id_part: str,
                                                          en_part: str) -> None:
@@ -90,3 +92,29 @@ def test_every_rule_between_fields() -> None:
             parse(s.replace(old, new, 1), "x.yaml")
         assert any(message in p.id for p in err.value.problems), (message, err.value.problems)
     assert Kind.DISPOSITION in {x.kind for x in load(SUKAMAJU).procedure_a}
+
+
+def test_a_bot_has_its_file_checked_by_a_child_and_loads_no_pydantic(tmp_path: Path) -> None:
+    """The bot's start (``bot.app.load_sop``) and its reading of stored versions leave pydantic out of
+    its memory; what the child answers is what checking the file here gives: the same SOP (the same
+    version), or the same problems."""
+    from tests.fresh import in_fresh_process
+
+    bad = tmp_path / "rusak.yaml"
+    bad.write_text(_broken("tenant: ", "tenant: Sukamaju "), "utf-8")
+    with pytest.raises(SopInvalid) as here:
+        load(bad)
+    code = ("import sys, main, bot.app, handlers\n"
+            "from bot.settings import Settings\n"
+            "from workflow.sopdoc import SopInvalid, from_json\n"
+            f"sop = bot.app.load_sop(Settings(sop_file={str(SUKAMAJU)!r}))\n"
+            f"assert sop.version == {load(SUKAMAJU).version!r}, sop.version\n"
+            "assert from_json(sop.to_json(), 'sop_version').doc == sop.doc\n"
+            "try:\n"
+            f"    bot.app.load_sop(Settings(sop_file={str(bad)!r}))\n"
+            "    raise AssertionError('an invalid file was taken')\n"
+            "except SopInvalid as e:\n"
+            f"    assert str(e) == {str(here.value)!r}, str(e)\n"
+            "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core'))\n"
+            "assert not loaded, loaded\n")
+    in_fresh_process(code)

@@ -157,7 +157,7 @@ def _backfill(conn: sa.engine.Connection) -> None:
     years = conn.execute(sa.select(sa.func.min(step.c.received_at), sa.func.max(step.c.done_at))).one()
     if years[0] is None:
         return  # no request yet (and so no application)
-    settings = Settings()
+    settings = Settings.from_env()
     try:
         office = load(settings.sop_file)
     except SopInvalid:
