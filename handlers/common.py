@@ -36,6 +36,14 @@ def decoded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Callback | No
     return env.codec.decode(update.callback_query.data if update.callback_query else None)
 
 
+def numbers(cb: Callback, names: tuple[str, ...]) -> dict[str, int]:
+    """The numbers a button carries, by name (``names``: in the order its keyboard wrote them).
+    ValueError when it carries other than these, which the router answers as an invalid tap."""
+    if len(cb.args) != len(names):
+        raise ValueError(f"{cb.action}: {len(cb.args)} arguments where {names} are expected")
+    return {name: int(arg) for name, arg in zip(names, cb.args)}
+
+
 def tapped(update: Update) -> tuple[int, int]:
     m = update.callback_query.message  # type: ignore[union-attr]
     return (m.chat.id, m.message_id)  # type: ignore[union-attr]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
@@ -9,38 +12,35 @@ from bot import texts as T
 from bot.callbacks import Callback
 from bot.services.dispose import Dispose
 from bot.services.form import Form
-from handlers.common import answer, svc, tapped, user_id
+from handlers.common import answer, numbers, svc, tapped, user_id
+
+
+async def _correct(d: Dispose, user_id: int, rid: int, ver: int, tapped: tuple[int, int]) -> str | None:
+    """The requester's «Perbaiki dan kirim ulang» on a returned request: the form takes it."""
+    return await Form(d.scope, d.env).start_correction(user_id, rid, ver)
+
+
+# Each button: what takes it, and the names of the numbers it carries in the order its keyboard
+# wrote them (bot/services/dispose.py, chain.py); they are passed by name, with the tapped message.
+TAPS: dict[str, tuple[Callable[..., Awaitable[str | None]], tuple[str, ...]]] = {
+    "ex": (Dispose.choose_executor, ("rid", "ver", "exec_id")),
+    "di": (Dispose.choose_instruction, ("rid", "ver", "idx", "exec_id")),
+    "dn": (partial(Dispose.dispose, note=None), ("rid", "ver", "idx", "exec_id")),
+    "dw": (Dispose.ask_note, ("rid", "ver", "idx", "exec_id")),
+    "db": (Dispose.back, ("rid", "ver")),
+    "ok": (Dispose.complete, ("rid", "ver")),
+    "no": (partial(Dispose.incomplete, toggle=None), ("rid", "ver", "mask")),
+    "nt": (Dispose.incomplete, ("rid", "ver", "mask", "toggle")),
+    "nr": (Dispose.ask_reason, ("rid", "ver", "mask")),
+    "rs": (_correct, ("rid", "ver")),
+    "rc": (Dispose.cancel_request, ("rid", "ver")),
+}
+ACTIONS = tuple(TAPS)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Callback) -> None:
-    d = svc(context, Dispose)
-    uid, msg = user_id(update), tapped(update)
-    a, n = cb.action, [int(x) for x in cb.args]
-    res: str | None
-    if a == "ex":
-        res = await d.choose_executor(uid, n[0], n[1], n[2], msg)
-    elif a == "di":
-        res = await d.choose_instruction(uid, n[0], n[1], n[2], n[3], msg)
-    elif a == "dn":
-        res = await d.dispose(uid, n[0], n[1], n[2], n[3], None, msg)
-    elif a == "dw":
-        res = await d.ask_note(uid, n[0], n[1], n[2], n[3], msg)
-    elif a == "db":
-        res = await d.back(uid, n[0], n[1], msg)
-    elif a == "ok":
-        res = await d.complete(uid, n[0], n[1], msg)
-    elif a == "no":
-        res = await d.incomplete(uid, n[0], n[1], n[2], None, msg)
-    elif a == "nt":
-        res = await d.incomplete(uid, n[0], n[1], n[2], n[3], msg)
-    elif a == "nr":
-        res = await d.ask_reason(uid, n[0], n[1], n[2], msg)
-    elif a == "rs":
-        res = await svc(context, Form).start_correction(uid, n[0], n[1])
-    elif a == "rc":
-        res = await d.cancel_request(uid, n[0], n[1], msg)
-    else:
-        res = T.TAP_INVALID
+    run, names = TAPS[cb.action]
+    res = await run(svc(context, Dispose), user_id(update), tapped=tapped(update), **numbers(cb, names))
     answer(update, res, alert=res in (T.TAP_FORBIDDEN, T.TAP_STALE, T.TAP_CLOSED, T.TAP_NOT_FOUND))
 
 
@@ -51,9 +51,6 @@ async def tugas(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         d.out.send(uid, f"Perintah ini hanya untuk pejabat {T.e(d.sop.identity.office_short)} yang terdaftar.")
         return
     await d.send_tasks(uid)
-
-
-ACTIONS = ("ex", "di", "dn", "dw", "db", "ok", "no", "nt", "nr", "rs", "rc")
 
 
 def register(app: Application) -> None:

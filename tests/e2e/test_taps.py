@@ -54,6 +54,23 @@ async def test_forged_tap_is_refused(h: Harness) -> None:
         assert await s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "forged_tap")) == 3
 
 
+async def test_a_signed_button_with_other_numbers_than_its_action_takes_changes_nothing(h: Harness) -> None:
+    """A button whose signature is good but whose numbers do not fit its action (one missing, one too
+    many, not a number): «Pilihan tidak valid», and the request stays where it is."""
+    m = await _head_msg(h)
+    req = await h.request()
+    codec = h.runtime.env.codec  # type: ignore[union-attr]
+    steps = await _count_steps(h)
+    for args in ((req.id, req.version, 0), (req.id, req.version, 0, 0, 0), (req.id, req.version, 0, "x")):
+        qid = h.emu.tap_raw(HEAD, m.message_id, codec.encode("dn", *args))
+        ans = await h.emu.wait_callback_answer(qid)
+        assert ans["text"] == "Pilihan tidak valid. Silakan ulangi."
+    await h.settle()
+    assert (await h.request()).stage == "head_review" and await _count_steps(h) == steps
+    qid = h.emu.tap_raw(HEAD, m.message_id, codec.encode("dn", req.id, req.version, 0, 0))  # well formed
+    assert (await h.emu.wait_callback_answer(qid))["text"] == "Disposisi terkirim."
+
+
 async def test_foreign_taps_are_refused(h: Harness) -> None:
     m = await _head_msg(h)
     data = await _final_data(h, HEAD, m)
