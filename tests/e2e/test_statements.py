@@ -170,15 +170,17 @@ async def test_users_at_once_reuse_compiled_statements(h: Harness) -> None:
     """Several users' updates handled together (one group, several chats' leases taken in one
     statement): once the bot has run each kind of statement, none is compiled again. Compiling is
     most of a statement's cost in SQLAlchemy; a statement whose shape changes with the number of
-    rows (a multi-row VALUES built per call) was compiled on every group."""
+    rows (a multi-row VALUES built per call) was compiled on every group. How the updates fall into
+    groups depends on timing, so a shape the warm-up did not happen to meet may be compiled once
+    here; what must not happen is a statement without a cache key, or one compiled twice."""
     users = list(range(5201, 5209))
     for u in users:
         h.emu.add_user(u, "Pemohon", started=True)
-    compiled: list[str] = []
+    compiled: list[tuple[str, str]] = []
 
     def look(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
         if context is not None and context.compiled is not None and context.cache_hit.name != "CACHE_HIT":
-            compiled.append(f"{context.cache_hit.name}: {' '.join(statement.split())[:120]}")
+            compiled.append((context.cache_hit.name, " ".join(statement.split())))
 
     async def round_of(text: str, expect: str) -> None:
         for u in users:  # queued before the bot polls again: one getUpdates batch, one group
@@ -196,4 +198,6 @@ async def test_users_at_once_reuse_compiled_statements(h: Harness) -> None:
             await round_of("/batal", "dibatalkan")
     finally:
         event.remove(h.db.engine.sync_engine, "after_cursor_execute", look)
-    assert not [c for c in compiled if not c.startswith(("BEGIN", "COMMIT"))], "\n".join(compiled)
+    again = [f"{kind}: {sql[:120]}" for kind, sql in compiled if not sql.startswith(("BEGIN", "COMMIT"))
+             and (kind != "CACHE_MISS" or compiled.count((kind, sql)) > 1)]
+    assert not again, "\n".join(again)
