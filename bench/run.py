@@ -18,7 +18,9 @@ over HTTP; the emulator and the simulated users run in this process. splp-bot's 
   scan and the card sent to the next holder, the requester told). Each user's taps go one after
   the other, a tap once the previous one is answered;
 - tap latency: taps at a steady 50/s, time from the tap to answerCallbackQuery.
-The ratios compare each splp-bot rate with the echo bot's (whose tap is answered and nothing more).
+The ratios compare each splp-bot rate with the echo bot's (whose tap is answered and nothing more);
+dispositions also with the echo bot playing a disposition's Telegram side with nothing behind it
+(bench/echo_bot.py, /card: the same two taps and seven Bot API calls).
 A third bot, the durable echo (bench/durable_echo_bot.py), is the echo bot with splp-bot's delivery
 guarantees and nothing else (inbox and outbox rows in the same database, SQLAlchemy Core, splp-bot's
 HTTP transport): the floor any bot on this stack with those guarantees starts from.
@@ -236,32 +238,48 @@ def figures(lat: list[float]) -> dict[str, float]:
 async def bench_echo(emu: TelegramEmulator, args: argparse.Namespace, tmp: Path, db_url: str,
                      script: str = "echo_bot.py") -> dict[str, float]:
     """The echo bot (or, with ``script``, the durable echo bot on ``db_url``): same users, same load."""
-    env = {"BOT_TOKEN": emu.token, "TELEGRAM_API_URL": emu.api_url, "DATABASE_URL": db_url}
+    emu.add_user(DIVISION_HEAD, "Dewi", started=True)  # where a disposition's card goes on (echo_bot.card)
+    emu.add_user(REQUESTERS, "Pemohon", started=True)
+    emu.add_user(SCANNER, "Pemindai", started=True)
+    scan = emu.send_document(SCANNER, b"%PDF-1.4\n" + b"0" * 2000 + b"\n%%EOF\n", file_name="surat.pdf",
+                             mime_type="application/pdf")["message"]["document"]["file_id"]
+    env = {"BOT_TOKEN": emu.token, "TELEGRAM_API_URL": emu.api_url, "DATABASE_URL": db_url,
+           "BENCH_NEXT_CHAT": str(DIVISION_HEAD), "BENCH_REQUESTER_CHAT": str(REQUESTERS), "BENCH_SCAN_FILE_ID": scan}
     t0 = time.monotonic()
     p = spawn([sys.executable, f"bench/{script}"], env, tmp / f"{script}.log")
     try:
         ready, idle = await started(emu, p, t0)
         profile(p, f"{script}:messages")
         users = list(range(100_000, 100_000 + args.users))
-        script = [f"pesan {i}" for i in range(len(FORM))]
+        texts = [f"pesan {i}" for i in range(len(FORM))]
         c0 = cpu(p.pid)
-        msg_rate = await measure_messages(emu, users, script, len(script))
-        cpu_msg = (cpu(p.pid) - c0) / (len(users) * len(script))
+        msg_rate = await measure_messages(emu, users, texts, len(texts))
+        cpu_msg = (cpu(p.pid) - c0) / (len(users) * len(texts))
         for u in users:
             emu.send_text(u, "/btn")
-        await wait_replies(emu, users, len(script) + 1)
+        await wait_replies(emu, users, len(texts) + 1)
         buttons = {u: emu.last_bot_message(u).message_id for u in users}  # type: ignore[union-attr]
         taps = [(u, buttons[u], "tap") for u in users for _ in range(args.taps_per_user)]
         c0 = cpu(p.pid)
         tap_rate = await measure_taps(emu, taps)
         cpu_tap = (cpu(p.pid) - c0) / len(taps)
         lat = await measure_latency(emu, [(u, buttons[u], "tap") for u in users][: int(args.latency_seconds * 50)], 50)
+        disp_rate, cpu_disp = tap_rate, cpu_tap  # the durable echo has no disposition: its taps stand in
+        if script == "echo_bot.py":  # the disposition's Telegram side, nothing behind it (echo_bot.card)
+            for u in users:
+                for _ in range(args.cards_per_user):
+                    emu.send_text(u, "/card")
+            await wait_replies(emu, users, len(texts) + 1 + args.cards_per_user)
+            cards = {u: [m.message_id for m in emu.bot_messages(u) if m.text == "kartu disposisi"] for u in users}
+            c0 = cpu(p.pid)
+            disp_rate = await measure_dispositions(emu, cards)
+            cpu_disp = (cpu(p.pid) - c0) / (2 * sum(len(c) for c in cards.values()))
         peak = memory(p.pid)["VmHWM"]
     finally:
         stop(p)
     return {"ready_s": ready, "rss_idle": idle, "rss_peak": peak, "messages_per_s": msg_rate,
-            "taps_per_s": tap_rate, "dispositions_per_s": tap_rate, **figures(lat),
-            "cpu_msg_ms": cpu_msg * 1000, "cpu_tap_ms": cpu_tap * 1000, "cpu_disp_ms": cpu_tap * 1000}
+            "taps_per_s": tap_rate, "dispositions_per_s": disp_rate, **figures(lat),
+            "cpu_msg_ms": cpu_msg * 1000, "cpu_tap_ms": cpu_tap * 1000, "cpu_disp_ms": cpu_disp * 1000}
 
 
 ECHO, DURABLE = "echo bot (bare PTB)", "durable echo (floor)"
@@ -407,6 +425,9 @@ async def main() -> None:
           f"tap answer at 50 taps/s p99 {s['p99_ms']:.1f} ms; CPU per update: messages "
           f"{e['cpu_msg_ms'] / s['cpu_msg_ms']:.2f}×, status taps {e['cpu_tap_ms'] / s['cpu_tap_ms']:.2f}×, "
           f"disposition taps {e['cpu_tap_ms'] / s['cpu_disp_ms']:.2f}× (the echo bot's CPU over splp-bot's)")
+    print(f"dispositions against the echo bot making the same seven Bot API calls per two taps (echo_bot.card): "
+          f"{s['dispositions_per_s'] / e['dispositions_per_s']:.2f}×; CPU per tap "
+          f"{e['cpu_disp_ms'] / s['cpu_disp_ms']:.2f}×")
     if d is None:
         return
     print(f"what the guarantees alone cost (durable echo / echo bot): messages "
