@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import Update
@@ -15,36 +16,33 @@ from bot.callbacks import Callback
 from bot.env import Env
 from bot.services.account import Accounts, Abort
 from bot.updates import Scope, work_scope
-from handlers.common import answer, in_background, svc, tapped, user_id
+from handlers.common import Tap, answer, in_background, numbers, svc, user_id
 from storage.models import Secret
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("ra", "rm", "rp", "rn", "rk", "rf", "rr", "cs", "rw")
+# Each button: how it is taken, and the names of the numbers it carries in the order its keyboard
+# wrote them (bot/services/chain.py, account.py), passed by name.
+TAPS: dict[str, tuple[Callable[..., Awaitable[str | None]], tuple[str, ...]]] = {
+    "ra": (lambda t, rid, ver: t.svc.start_record(t.uid, rid, ver), ("rid", "ver")),
+    "rm": (lambda t, rid, ver: t.svc.choose_delivery(t.uid, rid, ver, "portal_email", t.message), ("rid", "ver")),
+    "rp": (lambda t, rid, ver: t.svc.choose_delivery(t.uid, rid, ver, "password", t.message), ("rid", "ver")),
+    "rn": (lambda t, rid, ver: t.svc.start_note(t.uid, rid, ver), ("rid", "ver")),
+    "rk": (lambda t, rid, ver: t.svc.submit_report(t.uid, rid, ver, t.message), ("rid", "ver")),
+    "rf": (lambda t, rid, ver: t.svc.forward(t.uid, rid, ver, t.message), ("rid", "ver")),
+    "rr": (lambda t, rid: t.svc.start_reissue(t.uid, rid), ("rid",)),
+    "rw": (lambda t, rid, ver: register_wso2(t.update, t.context, t.svc, t.uid, rid, ver), ("rid", "ver")),
+    "cs": (lambda t, rid, secret_id: reveal(t.update, t.context, t.svc, t.uid, rid, secret_id), ("rid", "secret_id")),
+}
+ACTIONS = tuple(TAPS)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Callback) -> None:
-    a = svc(context, Accounts)
-    uid, n = user_id(update), [int(x) for x in cb.args]
+    take, names = TAPS[cb.action]
+    args = numbers(cb, names)
     res: str | None
     try:
-        if cb.action == "ra":
-            res = await a.start_record(uid, n[0], n[1])
-        elif cb.action in ("rm", "rp"):
-            res = await a.choose_delivery(uid, n[0], n[1], "portal_email" if cb.action == "rm" else "password",
-                                          tapped(update))
-        elif cb.action == "rn":
-            res = await a.start_note(uid, n[0], n[1])
-        elif cb.action == "rk":
-            res = await a.submit_report(uid, n[0], n[1], tapped(update))
-        elif cb.action == "rf":
-            res = await a.forward(uid, n[0], n[1], tapped(update))
-        elif cb.action == "rr":
-            res = await a.start_reissue(uid, n[0])
-        elif cb.action == "rw":
-            res = await register_wso2(update, context, a, uid, n[0], n[1])
-        else:  # "cs": reveal
-            res = await reveal(update, context, a, uid, n[0], n[1])
+        res = await take(Tap(update, context, svc(context, Accounts), user_id(update)), **args)
     except Abort as e:
         res = str(e)
     answer(update, res, alert=res in (T.TAP_FORBIDDEN, T.TAP_STALE, T.TAP_CLOSED, T.TAP_NOT_FOUND))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
@@ -10,42 +12,49 @@ from bot.callbacks import Callback
 from bot.env import Env
 from bot.services.apps import Apps
 from bot.services.apps_wso2 import AppsWso2
-from handlers.common import answer, in_background, svc, tapped, user_id
-
-ACTIONS = ("ab", "ae", "as", "ag", "ax", "ad", "ap", "aq", "av", "ai", "am", "an", "at")
-
+from handlers.common import Tap, answer, in_background, numbers, svc, user_id
 
 async def aplikasi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await svc(context, Apps).start(user_id(update))
 
 
+async def _only(answer: Awaitable[str | None]) -> tuple[str | None, bool]:
+    """A tap that starts no SPLP work."""
+    return await answer, False
+
+
+# Each button: how it is taken (its answer, and whether SPLP work starts after the commit), and the
+# names of the numbers it carries in the order its keyboard wrote them (bot/services/apps.py,
+# app_form.py, apps_wso2.py), passed by name.
+TAPS: dict[str, tuple[Callable[..., Awaitable[tuple[str | None, bool]]], tuple[str, ...]]] = {
+    "ab": (lambda t, request_id: _only(t.svc.begin(t.uid, request_id)), ("request_id",)),
+    "ae": (lambda t, app_id, arg: _only(t.svc.button(t.uid, "ae", app_id, arg)), ("app_id", "arg")),
+    "as": (lambda t, app_id, arg: _only(t.svc.button(t.uid, "as", app_id, arg)), ("app_id", "arg")),
+    "ag": (lambda t, app_id: t.svc.go(t.uid, app_id, t.message), ("app_id",)),
+    "am": (lambda t, app_id, op: t.svc.manage(t.uid, app_id, op), ("app_id", "op")),
+    "ap": (lambda t, app_id, mask, toggle: t.svc.choose_apis(t.uid, app_id, mask, toggle, t.message),
+           ("app_id", "mask", "toggle")),
+    "aq": (lambda t, app_id, mask: t.svc.choose_apis(t.uid, app_id, mask, None, t.message), ("app_id", "mask")),
+    "an": (lambda t, app_id, mask, toggle: t.svc.choose_apis(t.uid, app_id, mask, toggle, t.message, more=True),
+           ("app_id", "mask", "toggle")),
+    "at": (lambda t, app_id, mask: t.svc.choose_apis(t.uid, app_id, mask, None, t.message, more=True),
+           ("app_id", "mask")),
+    "ax": (lambda t, app_id: _only(t.svc.cancel(t.uid, app_id)), ("app_id",)),
+    "ai": (lambda t, app_id: _only(t.svc.details(t.uid, app_id)), ("app_id",)),
+    "ad": (lambda t, app_id, index: _only(t.svc.step_done(t.uid, app_id, index, t.message)), ("app_id", "index")),
+    "av": (lambda t, app_id, secret_id: _only(reveal(t.update, t.context, t.svc, t.uid, app_id, secret_id)),
+           ("app_id", "secret_id")),
+}
+ACTIONS = tuple(TAPS)
+
+
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: Callback) -> None:
-    a = svc(context, Apps)
-    uid, n = user_id(update), [int(x) for x in cb.args]
-    run = False
-    if cb.action == "ab":
-        res = await a.begin(uid, n[0])
-    elif cb.action in ("ae", "as"):
-        res = await a.button(uid, cb.action, n[0], n[1])
-    elif cb.action == "ag":
-        res, run = await a.go(uid, n[0], tapped(update))
-    elif cb.action == "am":
-        res, run = await a.manage(uid, n[0], n[1])
-    elif cb.action in ("an", "at"):
-        res, run = await a.choose_apis(uid, n[0], n[1], n[2] if cb.action == "an" else None, tapped(update),
-                                       more=True)
-    elif cb.action == "ax":
-        res = await a.cancel(uid, n[0])
-    elif cb.action == "ai":
-        res = await a.details(uid, n[0])
-    elif cb.action == "ad":
-        res = await a.step_done(uid, n[0], n[1], tapped(update))
-    elif cb.action in ("ap", "aq"):
-        res, run = await a.choose_apis(uid, n[0], n[1], n[2] if cb.action == "ap" else None, tapped(update))
-    else:
-        res = await reveal(update, context, a, uid, n[0], n[1])
+    take, names = TAPS[cb.action]
+    args = numbers(cb, names)
+    a, uid = svc(context, Apps), user_id(update)
+    res, run = await take(Tap(update, context, a, uid), **args)
     if run:
-        start(context, a, n[0], uid)
+        start(context, a, args["app_id"], uid)
     answer(update, res, alert=res in (T.TAP_FORBIDDEN, T.TAP_STALE, T.TAP_INVALID))
 
 

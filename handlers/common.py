@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -47,6 +48,21 @@ def numbers(cb: Callback, names: tuple[str, ...]) -> dict[str, int]:
 def tapped(update: Update) -> tuple[int, int]:
     m = update.callback_query.message  # type: ignore[union-attr]
     return (m.chat.id, m.message_id)  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class Tap(Generic[S]):
+    """A button pressed, for a module's table of actions: the update, the service that takes it,
+    the user, and the tapped message (chat id, message id)."""
+
+    update: Update
+    context: ContextTypes.DEFAULT_TYPE
+    svc: S
+    uid: int
+
+    @property
+    def message(self) -> tuple[int, int]:
+        return tapped(self.update)
 
 
 def user_id(update: Update) -> int:
