@@ -45,7 +45,12 @@ class SopCheck:
 
     def _from_child(self) -> Sop:
         assert self._proc is not None
-        out, err = self._proc.communicate(self.text.encode(), timeout=120)
+        try:
+            out, err = self._proc.communicate(self.text.encode(), timeout=120)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+            raise RuntimeError("checking the SOP file took over 120 s (child process killed)") from None
         if self._proc.returncode != 0:
             raise RuntimeError(f"checking the SOP file failed (exit {self._proc.returncode}): "
                                f"{err.decode(errors='replace')[-1000:]}")

@@ -1,10 +1,11 @@
 """An SOP as a document: the YAML file an office maintains, validated into the model the bot runs
 (``workflow/sop.py``).
 
-Pure apart from reading the file: the file's text comes in, a :class:`Sop` or a :class:`SopInvalid` (every problem with the
-file, the line and what is wrong, in Indonesian and English) comes out. pydantic validates the schema
-(``workflow/sop.py``'s dataclasses); the rules between fields (a step whose actor is not a role, a chain with a gap, a pre-check the
-bot does not provide, ...) are checked after it. The format is documented in the README
+Pure apart from reading the file: the file's text comes in, a :class:`Sop` or a
+:class:`SopInvalid` (every problem with the file, the line and what is wrong, in Indonesian and
+English) comes out. pydantic validates the schema (``workflow/sop.py``'s dataclasses); the rules
+between fields (a step whose actor is not a role, a chain with a gap, a pre-check the bot does not
+provide, ...) are checked after it. The format is documented in the README
 ("Another Pemda's SOP").
 """
 
