@@ -25,10 +25,10 @@ FIELD_LABELS = {
     Field.SUBJECT: "Perihal",
     Field.CONTACT_NAME: "Nama narahubung",
     Field.CONTACT_EMAIL: "Email narahubung",
-    Field.CONTACT_PHONE: "Nomor ponsel narahubung",
-    Field.APP_NAME: "Aplikasi yang akan diintegrasikan",
-    Field.BUSINESS_PROCESS: "Proses bisnis aplikasi",
-    Field.SCAN: "Pindaian surat bertanda tangan",
+    Field.CONTACT_PHONE: "Nomor ponsel",
+    Field.APP_NAME: "Nama aplikasi",
+    Field.BUSINESS_PROCESS: "Proses bisnis",
+    Field.SCAN: "Pindaian surat",
 }
 
 QUESTIONS = {

@@ -563,3 +563,13 @@ def test_the_email_and_phone_libraries_load_at_the_first_answer_that_needs_them(
             "assert parse_mobile('0812-3456-7890') == '+6281234567890'\n"
             "assert {'email_validator', 'phonenumbers'} <= set(sys.modules)\n")
     in_fresh_process(code)
+
+
+def test_the_summary_edit_buttons_fit_two_to_a_row_on_a_phone() -> None:
+    """The summary's «✏️ field» buttons go two to a row; at a phone's 390 px a label of up to 16
+    characters shows whole («Email narahubung»), a longer one is cut («Nomor ponsel n…»)."""
+    from bot.texts import FIELD_LABELS
+    from workflow.form import FORM_FIELDS
+
+    assert set(FIELD_LABELS) == set(FORM_FIELDS)
+    assert [label for label in FIELD_LABELS.values() if len(label) > 16] == []
