@@ -156,14 +156,14 @@ class BotRuntime:
 
     async def start(self, *, mode: str = "polling") -> None:
         from bot.services.calendar_admin import calendar_years, weekly_from
-        from bot.settings import ENV_FILE, retired_settings
+        from bot.settings import retired_settings
 
         token = self.settings.require_token()
         serve_metrics = mode == "webhook" or self.settings.metrics_port is not None
         if serve_metrics:
             metrics.enable()  # before the first Bot API call, which it counts
         sop = self.sop = self.sop or load_sop(self.settings)
-        for old in retired_settings(ENV_FILE):
+        for old in retired_settings():
             log.warning("setting %s is no longer read: the SOP file says it", old)
         await adopt_sop(self.db, sop, self.clock.now())
         self.app = build_application(self.settings, token=token, register=self.register)

@@ -89,9 +89,9 @@ class Doctor:
         s = self.sop
         self.add(OK, "SOP", f"{s.source}: {s.label}, {s.identity.title}; chain "
                             + " → ".join(s.role_title(r) for r in s.chain_roles))
-        from bot.settings import ENV_FILE, retired_settings
+        from bot.settings import retired_settings
 
-        for old in retired_settings(ENV_FILE):
+        for old in retired_settings():
             self.add(WARN, "SOP", f"setting {old} is no longer read: remove it, and write it in the SOP file")
 
     async def sop_switch(self) -> None:

@@ -168,9 +168,11 @@ class Settings:
 
 
 def _path(kind: type, value: Any) -> Any:
+    """msgspec's hook for the one type it does not convert itself (a path); a TypeError here becomes
+    its ValidationError, named like any other wrong value."""
     if kind is Path and isinstance(value, (str, Path)):
         return Path(value)
-    raise NotImplementedError(kind)
+    raise TypeError(f"Expected a path, got `{type(value).__name__}`")
 
 
 def _setting_name(message: str) -> str:

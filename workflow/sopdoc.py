@@ -145,12 +145,22 @@ def checked(text: str, source: str) -> str:
         return json.dumps({"problems": [asdict(p) for p in e.problems]}, ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """:func:`checked`'s answer: the document, or the problems."""
+
+    document: SopSchema | None = None
+    problems: list[Problem] | None = None
+
+
 def from_checked(answer: str | bytes, source: str) -> Sop:
     """The Sop in :func:`checked`'s answer, or its problems raised as :class:`SopInvalid`."""
-    got = json.loads(answer)
-    if "problems" in got:
-        raise SopInvalid(source, [Problem(**p) for p in got["problems"]])
-    return from_json(json.dumps(got["document"]), source)
+    import msgspec
+
+    got = msgspec.json.decode(answer, type=_Checked)
+    if got.document is None:
+        raise SopInvalid(source, got.problems or [])
+    return Sop(got.document, source=source)
 
 
 def _plain(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int],

@@ -85,7 +85,7 @@ class Form(Chain):
     async def new_draft(self, user_id: int, data: dict[str, Any], request_id: int | None = None) -> DraftRow:
         values = dict(user_id=user_id, data=data, request_id=request_id, created_at=self.now, updated_at=self.now)
         new_id = (await self.core(_NEW_DRAFT, values)).scalar_one()
-        d = self.scope.cache[f"draft:{user_id}"] = DraftRow(id=new_id, **values)
+        self.scope.cache[f"draft:{user_id}"] = d = DraftRow(id=new_id, **values)
         return d
 
     async def write_draft(self, d: DraftRow) -> None:

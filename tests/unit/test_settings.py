@@ -40,3 +40,9 @@ def test_a_wrong_value_is_named(name: str, value: str, message: str, monkeypatch
     with pytest.raises(MissingSetting) as err:
         Settings.from_env(None)
     assert str(err.value) == message
+
+
+def test_a_path_given_as_something_else_is_named() -> None:
+    with pytest.raises(MissingSetting) as err:
+        Settings.from_env(None, data_dir=123)
+    assert str(err.value) == "invalid setting: DATA_DIR: Expected a path, got `int`"
